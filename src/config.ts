@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the service reads, parsed once at start-up.
+ * A bad value stops the process with a message naming the variable, so a
+ * typo in production fails the deploy instead of misbehaving later.
+ */
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : ['true', '1', 'yes', 'on'].includes(v)));
+
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const url = (fallback?: string) => (fallback ? z.string().url().default(fallback) : z.string().url().optional());
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: int(8004, 0, 65535),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['silent', 'error', 'warn', 'info', 'http', 'verbose', 'debug']).default('info'),
+  CORS_ORIGINS: z
+    .string()
+    .default('http://localhost:3000')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  /** Proxy hops whose X-Forwarded-For we trust for the client IP. */
+  TRUST_PROXY_HOPS: int(1, 0, 10),
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb or 1mb').default('100kb'),
+
+  DATABASE_URL: optionalText.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional()),
+  DB_POOL_MAX: int(10, 1, 200),
+  DB_CONNECT_TIMEOUT_MS: int(2000, 100),
+  DB_STATEMENT_TIMEOUT_MS: int(10000, 100),
+  EMBEDDED_PG_DIR: z.string().default('.data/postgres'),
+  EMBEDDED_PG_PORT: int(54329, 1, 65535),
+
+  ADMIN_API_KEY: optionalText,
+  AUTH_MODE: z.enum(['off', 'jwt']).default('off'),
+
+  RATE_LIMIT_ENABLED: bool(true),
+  RATE_LIMIT_GLOBAL_PER_MINUTE: int(600, 1),
+  RATE_LIMIT_VEHICLE_PER_HOUR: int(60, 1),
+  RATE_LIMIT_COMPANY_PER_HOUR: int(30, 1),
+  RATE_LIMIT_SMS_PER_PHONE_PER_HOUR: int(5, 1),
+  RATE_LIMIT_SMS_PER_IP_PER_HOUR: int(20, 1),
+  RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN: int(10, 1),
+
+  CREDITINFO_USERNAME: optionalText,
+  CREDITINFO_PASSWORD: optionalText,
+  CREDITINFO_CLIENT_ID: optionalText,
+  CREDITINFO_CLIENT_SECRET: optionalText,
+  CREDITINFO_TOKEN_URL: url('https://login.creditinfo.is/connect/token'),
+  VEHICLE_API_BASE: url('https://api.creditinfo.is/vehicleregistrycore'),
+  CREDITINFO_TIMEOUT_MS: int(8000, 1),
+
+  BREVO_API_KEY: optionalText,
+  BREVO_API_BASE: url('https://api.brevo.com/v3'),
+  BREVO_SENDER_EMAIL: optionalText.pipe(z.string().email().optional()),
+  BREVO_SENDER_NAME: z.string().default('Kaggi'),
+  BREVO_WELCOME_TEMPLATE_ID: z.coerce.number().int().positive().optional(),
+  BREVO_LIST_ID: int(3, 1),
+  BREVO_TIMEOUT_MS: int(8000, 1),
+
+  TWILIO_ACCOUNT_SID: optionalText,
+  TWILIO_AUTH_TOKEN: optionalText,
+  TWILIO_VERIFY_SERVICE_SID: optionalText,
+  TWILIO_PHONE_NUMBER: optionalText,
+  TWILIO_API_BASE: url(),
+  TWILIO_TIMEOUT_MS: int(8000, 1),
+
+  RSK_API_BASE: url('https://api.skattur.cloud/legalentities/v2'),
+  RSK_API_KEY: optionalText,
+  RSK_TIMEOUT_MS: int(8000, 1),
+});
+
+export type Config = Readonly<z.output<typeof schema>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Treat empty strings as unset so `FOO=` in a .env file means "default".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
+    );
+  }
+  return Object.freeze(parsed.data);
+}

@@ -1,0 +1,71 @@
+/**
+ * The one error type of the API. Anything thrown anywhere ends up as this
+ * shape on the wire (see api/error-middleware.ts); `detail` mirrors `message`
+ * because some frontend pages read one and some the other.
+ */
+export type FieldError = { path: string; message: string };
+
+export type ErrorBody = {
+  success: false;
+  error: string;
+  message: string;
+  detail: string;
+  errors?: FieldError[];
+  [extra: string]: unknown;
+};
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly errors?: FieldError[];
+  /** Extra top-level fields a client may act on (e.g. `min_next_bid`). */
+  readonly extra?: Record<string, unknown>;
+  readonly headers?: Record<string, string>;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options: {
+      errors?: FieldError[];
+      extra?: Record<string, unknown>;
+      headers?: Record<string, string>;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.errors = options.errors;
+    this.extra = options.extra;
+    this.headers = options.headers;
+  }
+
+  toBody(): ErrorBody {
+    return {
+      success: false,
+      error: this.code,
+      message: this.message,
+      detail: this.message,
+      ...(this.errors ? { errors: this.errors } : {}),
+      ...this.extra,
+    };
+  }
+}
+
+export const validationFailed = (errors: FieldError[]): ApiError =>
+  new ApiError(422, 'validation_failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), {
+    errors,
+  });
+
+export const notFound = (what: string): ApiError => new ApiError(404, 'not_found', `${what} not found`);
+
+export const conflict = (code: string, message: string, extra?: Record<string, unknown>): ApiError =>
+  new ApiError(409, code, message, { extra });
+
+export const notConfigured = (service: string): ApiError =>
+  new ApiError(503, 'not_configured', `${service} is not configured on this server`);
+
+export const upstreamUnavailable = (service: string, message?: string, cause?: unknown): ApiError =>
+  new ApiError(503, 'upstream_unavailable', message ?? `${service} is unavailable, try again later`, { cause });
