@@ -19,7 +19,8 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
-const url = (fallback?: string) => (fallback ? z.string().url().default(fallback) : z.string().url().optional());
+const url = (fallback: string) => z.string().url().default(fallback);
+const optionalUrl = z.string().url().optional();
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -77,7 +78,7 @@ const schema = z.object({
   TWILIO_AUTH_TOKEN: optionalText,
   TWILIO_VERIFY_SERVICE_SID: optionalText,
   TWILIO_PHONE_NUMBER: optionalText,
-  TWILIO_API_BASE: url(),
+  TWILIO_API_BASE: optionalUrl,
   TWILIO_TIMEOUT_MS: int(8000, 1),
 
   RSK_API_BASE: url('https://api.skattur.cloud/legalentities/v2'),

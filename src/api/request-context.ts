@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from '../logger.js';
+import { maskText } from '../domain/privacy.js';
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Gives every request an id (the caller's X-Request-Id when it is sane),
+ * echoes it, and writes one log line when the response is done.
+ */
+export function requestContext(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const incoming = req.get('x-request-id');
+    const requestId = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      logger.log(res.statusCode >= 500 ? 'error' : 'http', 'request', {
+        request_id: requestId,
+        method: req.method,
+        path: maskText(req.path),
+        operation: res.locals.operationId,
+        status: res.statusCode,
+        duration_ms: Math.round(ms * 10) / 10,
+      });
+    });
+    next();
+  };
+}

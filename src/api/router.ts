@@ -1,0 +1,106 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { OpenAPIBackend, type Context } from 'openapi-backend';
+import { ApiError, validationFailed } from '../errors.js';
+import { createAjv } from './ajv.js';
+import { loadSpec } from './spec.js';
+import type { Deps, HandlerContext, HandlerMap, OperationId, Reply } from './types.js';
+import { fieldErrors } from './validation-errors.js';
+
+/** Per-operation middleware (rate limiters) run after routing, before validation. */
+export type OperationGuards = Partial<Record<OperationId, RequestHandler[]>>;
+
+function runMiddleware(mw: RequestHandler, req: Request, res: Response): Promise<void> {
+  return new Promise((resolve, reject) => {
+    void mw(req, res, (err?: unknown) => (err ? reject(err) : resolve()));
+  });
+}
+
+/**
+ * Path parameters reach handlers decoded (`jon%40bilar.is` → `jon@bilar.is`).
+ * A segment that decodes to something containing `/` stays encoded so it
+ * cannot change which route matches.
+ */
+function decodePath(path: string): string {
+  try {
+    return path
+      .split('/')
+      .map((segment) => {
+        const decoded = decodeURIComponent(segment);
+        return decoded.includes('/') ? segment : decoded;
+      })
+      .join('/');
+  } catch {
+    throw new ApiError(400, 'malformed_path', 'The request path has broken percent-encoding');
+  }
+}
+
+function send<K extends OperationId>(res: Response, reply: Reply<K>): void {
+  res.status(reply.status as number);
+  for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+  if (reply.contentType) res.type(reply.contentType).send(reply.body);
+  else res.json(reply.body);
+}
+
+export async function createApiRouter(deps: Deps, handlers: HandlerMap, guards: OperationGuards = {}): Promise<RequestHandler> {
+  const api = new OpenAPIBackend({
+    definition: structuredClone(loadSpec().document),
+    apiRoot: '/',
+    validate: true,
+    coerceTypes: true,
+    // Params get coerceTypes from openapi-backend; bodies are never coerced ("100" is not 100).
+    customizeAjv: (_original, ajvOptions) => createAjv(ajvOptions),
+  });
+  // openapi-backend checks documents against the 3.0 meta-schema, which
+  // rejects valid 3.1; `redocly lint` is the spec's validator instead.
+  api.validateDefinition = () => api.document;
+
+  for (const [operationId, handler] of Object.entries(handlers) as [OperationId, HandlerMap[OperationId]][]) {
+    api.register(operationId, async (c: Context, req: Request, res: Response) => {
+      for (const guard of guards[operationId] ?? []) await runMiddleware(guard, req, res);
+      res.locals.operationId = operationId;
+      const ctx = {
+        body: c.request.requestBody,
+        params: c.request.params ?? {},
+        query: c.request.query ?? {},
+        req,
+        deps,
+        log: deps.logger.child({ request_id: res.locals.requestId, operation: operationId }),
+      } as HandlerContext<typeof operationId>;
+      send(res, await (handler as (x: typeof ctx) => Promise<Reply<typeof operationId>>)(ctx));
+    });
+  }
+  api.register({
+    validationFail: async (c: Context, req: Request, res: Response) => {
+      // Limits apply to invalid requests too, or they would be free to spam.
+      for (const guard of guards[c.operation.operationId as OperationId] ?? []) await runMiddleware(guard, req, res);
+      throw validationFailed(fieldErrors(c.validation.errors as never));
+    },
+    notFound: (c: Context) => {
+      throw new ApiError(404, 'route_not_found', `No route for ${c.request.method.toUpperCase()} ${c.request.path}`);
+    },
+    methodNotAllowed: (c: Context) => {
+      throw new ApiError(405, 'method_not_allowed', `${c.request.method.toUpperCase()} is not allowed on ${c.request.path}`);
+    },
+    notImplemented: (c: Context) => {
+      throw new ApiError(501, 'not_implemented', `${c.operation.operationId} is not implemented yet`);
+    },
+  });
+  await api.init();
+
+  return (req: Request, res: Response, next: NextFunction) => {
+    let path: string;
+    try {
+      path = decodePath(req.path);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    api
+      .handleRequest(
+        { method: req.method, path, query: req.query as Record<string, string>, body: req.body, headers: req.headers as Record<string, string> },
+        req,
+        res,
+      )
+      .catch(next);
+  };
+}

@@ -1,0 +1,52 @@
+import type { Request } from 'express';
+import type { operations } from '../../generated/api.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/pool.js';
+import type { Logger } from '../logger.js';
+import type { Services } from '../integrations/index.js';
+
+export type OperationId = keyof operations;
+
+/** Everything a handler may use; handed in, never imported, so tests can build it. */
+export type Deps = {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  services: Services;
+  startedAt: Date;
+};
+
+type Content<T> = T extends { content: infer C } ? C[keyof C] : never;
+type Responses<K extends OperationId> = operations[K]['responses'];
+type SuccessStatus<K extends OperationId> = Extract<keyof Responses<K>, 200 | 201>;
+
+/** What a handler returns: one of the success responses the spec declares for it. */
+export type Reply<K extends OperationId> = {
+  [S in SuccessStatus<K>]: {
+    status: S;
+    body: Content<Responses<K>[S]>;
+    headers?: Record<string, string>;
+    contentType?: string;
+  };
+}[SuccessStatus<K>];
+
+type BodyOf<K extends OperationId> = operations[K] extends { requestBody?: infer R }
+  ? Content<NonNullable<R>>
+  : undefined;
+type ParamsOf<K extends OperationId, Where extends 'path' | 'query'> = operations[K]['parameters'] extends infer P
+  ? P extends Record<Where, infer X>
+    ? NonNullable<X>
+    : Record<string, never>
+  : never;
+
+export type HandlerContext<K extends OperationId> = {
+  body: BodyOf<K>;
+  params: ParamsOf<K, 'path'>;
+  query: ParamsOf<K, 'query'>;
+  req: Request;
+  deps: Deps;
+  log: Logger;
+};
+
+export type Handler<K extends OperationId> = (ctx: HandlerContext<K>) => Promise<Reply<K>> | Reply<K>;
+export type HandlerMap = { [K in OperationId]: Handler<K> };

@@ -1,0 +1,44 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
+import pg from 'pg';
+import Postgrator from 'postgrator';
+import type { Logger } from '../logger.js';
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sql/migrations');
+export const SCHEMA_TABLE = 'schemaversion';
+// Any constant works; it only has to be the same for every instance.
+const MIGRATION_LOCK = 7_114_331;
+
+/** Highest migration version shipped with this build (readiness compares against it). */
+export const LATEST_MIGRATION = Math.max(
+  0,
+  ...readdirSync(MIGRATIONS_DIR)
+    .map((file) => /^(\d+)\.do\./.exec(file)?.[1])
+    .filter((v): v is string => v !== undefined)
+    .map(Number),
+);
+
+/**
+ * Brings the schema to the latest version. An advisory lock lets several
+ * instances start at once: one migrates, the others wait and find nothing to do.
+ */
+export async function migrate(url: string, logger: Logger): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const postgrator = new Postgrator({
+      migrationPattern: path.join(MIGRATIONS_DIR, '*.sql'),
+      driver: 'pg',
+      schemaTable: SCHEMA_TABLE,
+      execQuery: (query) => client.query(query),
+    });
+    const applied = await postgrator.migrate();
+    for (const m of applied) logger.info('migration applied', { version: m.version, name: m.name });
+    return Number(await postgrator.getDatabaseVersion());
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await client.end();
+  }
+}

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { count, placeBid, registerCar, setStatus } from '../helpers/fixtures.js';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => app?.close());
+
+describe('POST /api/bids/create', () => {
+  it('accepts a first bid and then only higher ones', async () => {
+    const car = await registerCar(app);
+    const first = await placeBid(app, car.id, 2_000_000);
+    expect(first.status).toBe(201);
+    expect(first.body.bid).toMatchObject({ car_id: car.id, bid_amount: 2_000_000, dealer_email: 'sala@bilaland.is' });
+    expect(first.body.bid_id).toBe(first.body.bid.id);
+
+    const same = await placeBid(app, car.id, 2_000_000, 'sala@hekla.is');
+    expect(same.status).toBe(409);
+    expect(same.body).toMatchObject({ error: 'bid_too_low', min_next_bid: 2_000_001 });
+    const lower = await placeBid(app, car.id, 1_000, 'sala@hekla.is');
+    expect(lower.status).toBe(409);
+    expect((await placeBid(app, car.id, 2_000_001, 'sala@hekla.is')).status).toBe(201);
+    const { rows } = await app.sql.query('SELECT bid_amount FROM "uppboð" WHERE car_id = $1 ORDER BY bid_amount', [car.id]);
+    expect(rows.map((r) => r.bid_amount)).toEqual([2_000_000, 2_000_001]);
+  });
+
+  it('refuses bids on cars that are not active, and on missing cars', async () => {
+    const car = await registerCar(app);
+    await setStatus(app, car.id, 'pending');
+    const res = await placeBid(app, car.id, 500_000);
+    expect(res.status).toBe(409);
+    expect(res.body.error).toBe('car_not_active');
+    const missing = await placeBid(app, '7d1f0a4e-2a7b-4f53-9a55-1b2c3d4e5f60', 500_000);
+    expect(missing.status).toBe(404);
+    expect(await count(app, `"uppboð" WHERE car_id = '${car.id}'`)).toBe(0);
+  });
+
+  it('validates amounts and e-mails', async () => {
+    const car = await registerCar(app);
+    for (const bad of [0, -1, 1.5, '100', 3_000_000_000]) {
+      const res = await app.request('POST', '/api/bids/create', {
+        body: { car_id: car.id, dealer_name: 'Hekla', dealer_email: 'sala@hekla.is', bid_amount: bad },
+      });
+      expect(res.status, String(bad)).toBe(422);
+      expect(res.body.errors[0].path).toBe('body.bid_amount');
+    }
+    const res = await app.request('POST', '/api/bids/create', {
+      body: { car_id: car.id, dealer_name: 'Hekla', dealer_email: 'nope', bid_amount: 10 },
+    });
+    expect(res.status).toBe(422);
+  });
+
+  it('keeps bids consistent when 50 dealers bid on one car at the same instant', async () => {
+    const car = await registerCar(app);
+    const amounts = Array.from({ length: 50 }, (_, i) => 1_000_000 + ((i * 7919) % 50) * 10_000);
+    const results = await Promise.all(amounts.map((amount, i) => placeBid(app, car.id, amount, `dealer${i}@example.is`)));
+    expect(results.filter((r) => r.status >= 500)).toHaveLength(0);
+    expect(results.every((r) => r.status === 201 || (r.status === 409 && r.body.error === 'bid_too_low'))).toBe(true);
+    const accepted = results.filter((r) => r.status === 201).map((r) => r.body.bid.bid_amount);
+    expect(accepted.length).toBeGreaterThan(0);
+    // In commit order every accepted bid is strictly above the one before it.
+    const { rows } = await app.sql.query('SELECT bid_amount FROM "uppboð" WHERE car_id = $1 ORDER BY created_at, id', [car.id]);
+    const inOrder = rows.map((r) => r.bid_amount);
+    expect(inOrder).toHaveLength(accepted.length);
+    for (let i = 1; i < inOrder.length; i += 1) expect(inOrder[i]).toBeGreaterThan(inOrder[i - 1]);
+    const final = await app.request('GET', `/api/cars/${car.id}`);
+    expect(final.body.car.highest_bid).toBe(Math.max(...accepted));
+    expect(final.body.car.highest_bid).toBe(Math.max(...amounts));
+  });
+});
+
+describe('GET /api/bids/car/{car_id}', () => {
+  it('lists a car’s bids highest first', async () => {
+    const car = await registerCar(app);
+    await placeBid(app, car.id, 100_000, 'a@example.is');
+    await placeBid(app, car.id, 300_000, 'b@example.is');
+    const res = await app.request('GET', `/api/bids/car/${car.id}`);
+    expect(res.status).toBe(200);
+    expect(res.body.bids.map((b: { bid_amount: number }) => b.bid_amount)).toEqual([300_000, 100_000]);
+    expect(res.body.count).toBe(2);
+  });
+
+  it('answers [] for a car without bids and 404 for a missing car', async () => {
+    const car = await registerCar(app);
+    const empty = await app.request('GET', `/api/bids/car/${car.id}`);
+    expect(empty.body).toEqual({ success: true, bids: [], count: 0 });
+    expect((await app.request('GET', '/api/bids/car/7d1f0a4e-2a7b-4f53-9a55-1b2c3d4e5f60')).status).toBe(404);
+  });
+});
+
+describe('GET /api/bids/dealer/{dealer_email}', () => {
+  it('returns the dealer’s bids newest first, each with its car', async () => {
+    const a = await registerCar(app, { carMake: 'BMW', carModel: '320i' });
+    const b = await registerCar(app, { carMake: 'Kia', carModel: 'Ceed' });
+    await placeBid(app, a.id, 100_000, 'Brimborg@Example.is');
+    await placeBid(app, b.id, 200_000, 'brimborg@example.is');
+    const res = await app.request('GET', `/api/bids/dealer/${encodeURIComponent('BRIMBORG@example.is')}`);
+    expect(res.status).toBe(200);
+    expect(res.body.bids).toHaveLength(2);
+    expect(res.body.bids[0].car).toEqual({ id: b.id, car_make: 'Kia', car_model: 'Ceed', car_plate: b.car_plate, year: 2018, status: 'active' });
+    expect(res.body.bids[1].car.id).toBe(a.id);
+  });
+
+  it('answers 422 for something that is not an e-mail', async () => {
+    expect((await app.request('GET', '/api/bids/dealer/not-an-email')).status).toBe(422);
+  });
+});

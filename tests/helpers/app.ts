@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createDb, type Db } from '../../src/db/pool.js';
+import { createServices } from '../../src/integrations/index.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import { assertMatchesSpec } from './contract.js';
+
+const TEMPLATE_DB = 'kaggi_test_template';
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** A fresh database copied from the migrated template; dropped by `drop()`. */
+export async function createTestDatabase(): Promise<{ url: string; sql: pg.Pool; drop: () => Promise<void> }> {
+  const adminUrl = inject('adminUrl');
+  const name = `kaggi_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DB}"`);
+  await admin.end();
+  const url = withDatabase(adminUrl, name);
+  const sql = new pg.Pool({ connectionString: url, max: 2 });
+  return {
+    url,
+    sql,
+    drop: async () => {
+      await sql.end();
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export type ApiResponse<T = any> = { status: number; body: T; headers: Headers; text: string };
+
+export type TestApp = {
+  url: string;
+  config: Config;
+  db: Db;
+  /** Plain pg access for assertions on rows, independent of the app's pool. */
+  sql: pg.Pool;
+  logger: Logger;
+  request: <T = any>(method: string, path: string, options?: RequestOptions) => Promise<ApiResponse<T>>;
+  close: () => Promise<void>;
+};
+
+export type RequestOptions = {
+  body?: unknown;
+  /** Sent as is, for malformed JSON and wrong content types. */
+  raw?: string;
+  headers?: Record<string, string>;
+};
+
+/** Every response that reaches a test has been checked against openapi.yaml. */
+export async function request<T = any>(base: string, method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  let payload: string | undefined = options.raw;
+  if (options.body !== undefined) {
+    payload = JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(`${base}${path}`, { method, headers, body: payload });
+  const text = await res.text();
+  const contentType = res.headers.get('content-type');
+  const body = contentType?.includes('json') && text ? JSON.parse(text) : text;
+  await assertMatchesSpec(method, path, res.status, contentType, body);
+  return { status: res.status, body, headers: res.headers, text };
+}
+
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: database.url, ...env });
+  const logger = createLogger(config);
+  const db = await createDb(database.url, config);
+  const app = await createApp({ config, db, logger, services: createServices(config, logger), startedAt: new Date() });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    config,
+    db,
+    sql: database.sql,
+    logger,
+    request: (method, path, options) => request(url, method, path, options),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await db.end();
+      await database.drop();
+    },
+  };
+}
