@@ -69,3 +69,19 @@ export const notConfigured = (service: string): ApiError =>
 
 export const upstreamUnavailable = (service: string, message?: string, cause?: unknown): ApiError =>
   new ApiError(503, 'upstream_unavailable', message ?? `${service} is unavailable, try again later`, { cause });
+
+/** The stable code of any error, for logs and audit rows. */
+export const errorCode = (error: unknown): string => (error instanceof ApiError ? error.code : 'internal_error');
+
+/**
+ * Runs `task`; when it fails, `record` writes down why (an audit row) before
+ * the error goes on to the error middleware unchanged.
+ */
+export async function recordingFailure<T>(task: () => Promise<T>, record: (code: string) => Promise<unknown>): Promise<T> {
+  try {
+    return await task();
+  } catch (error) {
+    await record(errorCode(error));
+    throw error;
+  }
+}

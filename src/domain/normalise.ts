@@ -48,3 +48,9 @@ export function toInteger(value: number | string): number {
 }
 
 export const maxVehicleYear = (now = new Date()): number => now.getUTCFullYear() + 1;
+
+/** "Jón Páll Jónsson" → first "Jón", last "Páll Jónsson" (Brevo's FIRSTNAME / LASTNAME). */
+export function splitName(name: string): { firstName: string; lastName: string } {
+  const [firstName = '', ...rest] = name.trim().split(/\s+/);
+  return { firstName, lastName: rest.join(' ') };
+}

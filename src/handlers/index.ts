@@ -1,21 +1,29 @@
 import type { HandlerMap } from '../api/types.js';
 import { bidHandlers } from './bids.js';
+import { companyHandlers } from './companies.js';
 import { carHandlers } from './cars.js';
 import { dashboardHandlers } from './dashboard.js';
 import { dealerHandlers } from './dealers.js';
 import { docsHandlers } from './docs.js';
+import { emailHandlers } from './email.js';
 import { favoriteHandlers } from './favorites.js';
+import { smsHandlers } from './sms.js';
 import { statusHandlers } from './status.js';
 import { systemHandlers } from './system.js';
+import { vehicleHandlers } from './vehicles.js';
 
 /** Every operationId of openapi.yaml, bound to its handler; the type makes a missing one a compile error. */
-export const handlers: HandlerMap = {
+export const handlers = {
   ...systemHandlers,
   ...statusHandlers,
+  ...vehicleHandlers,
+  ...emailHandlers,
+  ...smsHandlers,
+  ...companyHandlers,
   ...carHandlers,
   ...bidHandlers,
   ...favoriteHandlers,
   ...dashboardHandlers,
   ...dealerHandlers,
   ...docsHandlers,
-} as HandlerMap;
+} satisfies HandlerMap;

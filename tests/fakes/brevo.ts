@@ -36,9 +36,11 @@ const LISTS = {
 
 const ROUTES: Record<string, (req: RecordedRequest, mode: BrevoMode) => FakeReply> = {
   'POST /smtp/email': () => json(201, { messageId: `<${Date.now()}.1@smtp-relay.mailin.fr>` }),
-  'POST /contacts': (_req, mode) => {
+  'POST /contacts': (req, mode) => {
     if (mode === 'duplicate') return { status: 204 };
-    if (mode === 'duplicate_sms') {
+    // Brevo refuses only a contact whose SMS attribute belongs to someone else.
+    const sms = (req.body as { attributes?: { SMS?: unknown } } | undefined)?.attributes?.SMS;
+    if (mode === 'duplicate_sms' && sms !== undefined) {
       return json(400, { code: 'duplicate_parameter', message: 'Unable to create contact, SMS is already associated with another Contact' });
     }
     return json(201, { id: 42 });

@@ -10,8 +10,6 @@ import { createServices } from '../../src/integrations/index.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { assertMatchesSpec } from './contract.js';
 
-const TEMPLATE_DB = 'kaggi_test_template';
-
 function withDatabase(url: string, name: string): string {
   const u = new URL(url);
   u.pathname = `/${name}`;
@@ -21,10 +19,11 @@ function withDatabase(url: string, name: string): string {
 /** A fresh database copied from the migrated template; dropped by `drop()`. */
 export async function createTestDatabase(): Promise<{ url: string; sql: pg.Pool; drop: () => Promise<void> }> {
   const adminUrl = inject('adminUrl');
-  const name = `kaggi_t_${randomBytes(6).toString('hex')}`;
+  const prefix = inject('runPrefix');
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DB}"`);
+  await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${prefix}_template"`);
   await admin.end();
   const url = withDatabase(adminUrl, name);
   const sql = new pg.Pool({ connectionString: url, max: 2 });

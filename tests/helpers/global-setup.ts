@@ -1,19 +1,31 @@
 import type { TestProject } from 'vitest/node';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/logger.js';
 import { buildDocsIfStale } from '../../src/cli/build-docs.js';
 
-export const TEMPLATE_DB = 'kaggi_test_template';
-
 declare module 'vitest' {
   export interface ProvidedContext {
     adminUrl: string;
+    /** Prefix of this run's databases: several runs may share one PostgreSQL. */
+    runPrefix: string;
   }
 }
 
 let embedded: EmbeddedDatabase | undefined;
+let cleanup: (() => Promise<void>) | undefined;
+
+async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
 
 /**
  * One real PostgreSQL for the run: TEST_DATABASE_URL when given, otherwise an
@@ -33,26 +45,25 @@ export async function setup(project: TestProject): Promise<void> {
     });
     adminUrl = embedded.url;
   }
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    // Leftovers of an interrupted run would otherwise accumulate.
-    const stale = await admin.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname LIKE 'kaggi_t\\_%' OR datname = $1`,
-      [TEMPLATE_DB],
-    );
-    for (const { datname } of stale.rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${TEMPLATE_DB}"`);
-  } finally {
-    await admin.end();
-  }
+  const runPrefix = `kaggi_t${process.pid}_${randomBytes(3).toString('hex')}`;
+  const templateDb = `${runPrefix}_template`;
+  const url = adminUrl;
+  await withAdmin(url, (c) => c.query(`CREATE DATABASE "${templateDb}"`));
+  // Only this run's databases are dropped: another run may be using the same server.
+  cleanup = () =>
+    withAdmin(url, async (c) => {
+      const { rows } = await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, [runPrefix]);
+      for (const { datname } of rows) await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    });
   const templateUrl = new URL(adminUrl);
-  templateUrl.pathname = `/${TEMPLATE_DB}`;
+  templateUrl.pathname = `/${templateDb}`;
   await migrate(templateUrl.toString(), logger);
   await buildDocsIfStale();
   project.provide('adminUrl', adminUrl);
+  project.provide('runPrefix', runPrefix);
 }
 
 export async function teardown(): Promise<void> {
+  await cleanup?.();
   await embedded?.stop();
 }
