@@ -1401,6 +1401,15 @@ export interface components {
         };
     };
     responses: {
+        /** @description The request has a body that is not JSON. */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The request path has broken percent-encoding (e.g. `%E0%A4%A`). */
         MalformedPath: {
             headers: {
@@ -1579,6 +1588,14 @@ export interface components {
         };
     };
     parameters: {
+        /**
+         * @description Makes a retry safe: the same key with the same body within 24 hours returns the
+         *     first answer (with `Idempotent-Replayed: true`) and writes nothing more; the same
+         *     key with a different body → 422 `idempotency_key_reused`; a retry while the first
+         *     request is still running → 409 `idempotency_in_progress`.
+         * @example 3f6c2a9e-7b1d-4c55-9a0e-2d7f1c8b4e61
+         */
+        IdempotencyKey: string;
         /**
          * @description The car's id (a UUID). Anything else is a 422.
          * @example 6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b
@@ -1766,6 +1783,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -1799,6 +1817,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -1829,6 +1848,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedPhone"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -1859,6 +1879,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedPhone"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -1916,6 +1937,7 @@ export interface operations {
             401: components["responses"]["AdminKeyRequired"];
             403: components["responses"]["AdminForbidden"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -1948,6 +1970,7 @@ export interface operations {
             401: components["responses"]["AdminKeyRequired"];
             403: components["responses"]["AdminForbidden"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -1980,6 +2003,7 @@ export interface operations {
             401: components["responses"]["AdminKeyRequired"];
             403: components["responses"]["AdminForbidden"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2010,6 +2034,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedPhone"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2040,6 +2065,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedPhone"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2092,6 +2118,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2131,7 +2158,16 @@ export interface operations {
     registerCar: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours returns the
+                 *     first answer (with `Idempotent-Replayed: true`) and writes nothing more; the same
+                 *     key with a different body → 422 `idempotency_key_reused`; a retry while the first
+                 *     request is still running → 409 `idempotency_in_progress`.
+                 * @example 3f6c2a9e-7b1d-4c55-9a0e-2d7f1c8b4e61
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2153,6 +2189,7 @@ export interface operations {
             400: components["responses"]["MalformedJson"];
             409: components["responses"]["PlateAlreadyRegistered"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedPhone"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2271,6 +2308,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["InvalidStatusTransition"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2280,7 +2318,16 @@ export interface operations {
     createBid: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours returns the
+                 *     first answer (with `Idempotent-Replayed: true`) and writes nothing more; the same
+                 *     key with a different body → 422 `idempotency_key_reused`; a retry while the first
+                 *     request is still running → 409 `idempotency_in_progress`.
+                 * @example 3f6c2a9e-7b1d-4c55-9a0e-2d7f1c8b4e61
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2305,6 +2352,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["BidConflict"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2412,6 +2460,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2453,6 +2502,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2573,6 +2623,7 @@ export interface operations {
             400: components["responses"]["MalformedJson"];
             409: components["responses"]["DealerConflict"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedDealer"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];

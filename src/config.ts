@@ -49,6 +49,17 @@ const schema = z.object({
 
   ADMIN_API_KEY: optionalText,
   AUTH_MODE: z.enum(['off', 'jwt']).default('off'),
+  /** HS256 secret of the Supabase project (Settings → API → JWT secret). */
+  SUPABASE_JWT_SECRET: optionalText,
+  /** Or asymmetric keys (RS256/ES256) from a JWKS endpoint. */
+  AUTH_JWKS_URL: optionalUrl,
+  AUTH_AUDIENCE: z.string().default('authenticated'),
+  AUTH_ISSUER: optionalText,
+  /** `app_metadata.role` (or `role`) value that makes a token an admin's. */
+  AUTH_ADMIN_ROLE: z.string().default('admin'),
+  IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 30),
+  /** `postgres` shares rate-limit counters between instances. */
+  RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory'),
 
   RATE_LIMIT_ENABLED: bool(true),
   RATE_LIMIT_GLOBAL_PER_MINUTE: int(600, 1),
@@ -86,6 +97,12 @@ const schema = z.object({
   RSK_TIMEOUT_MS: int(8000, 1),
 });
 
+const checked = schema.superRefine((env, ctx) => {
+  if (env.AUTH_MODE === 'jwt' && !env.SUPABASE_JWT_SECRET && !env.AUTH_JWKS_URL) {
+    ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'AUTH_MODE=jwt needs SUPABASE_JWT_SECRET or AUTH_JWKS_URL' });
+  }
+});
+
 export type Config = Readonly<z.output<typeof schema>>;
 
 export class ConfigError extends Error {
@@ -98,7 +115,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Treat empty strings as unset so `FOO=` in a .env file means "default".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(cleaned);
+  const parsed = checked.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),

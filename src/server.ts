@@ -35,8 +35,11 @@ async function main(): Promise<void> {
   // Demo rows only ever go into the embedded database, and only when it has no cars.
   if (embedded) await seedDemoData(url, logger);
 
+  if (config.AUTH_MODE === 'off' && config.NODE_ENV === 'production') {
+    logger.warn('AUTH_MODE=off in production: anyone can read and act for any dealer by e-mail. Set AUTH_MODE=jwt.');
+  }
   const services = createServices(config, logger);
-  const app = await createApp({ config, db, logger, services, startedAt: new Date() });
+  const app = await createApp({ config, db, logger, services, startedAt: new Date(), databaseUrl: url });
   const server = app.listen(config.PORT, config.HOST);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

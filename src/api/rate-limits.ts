@@ -1,10 +1,9 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type Options, type Store } from 'express-rate-limit';
+import { PostgresStore } from '@acpr/rate-limit-postgresql';
 import { ApiError } from '../errors.js';
 import type { Config } from '../config.js';
 import { toE164 } from '../domain/normalise.js';
-import { requireAdminKey } from './admin.js';
-import type { OperationGuards } from './router.js';
 
 /** Limits answer in the one error shape, with Retry-After in seconds. */
 export function rateLimitHandler(req: Request, res: Response, next: NextFunction, options: Options): void {
@@ -27,34 +26,43 @@ const phoneKey = (req: Request): string | undefined => {
   return raw === undefined ? undefined : (toE164(raw) ?? raw.replace(/\s+/g, ''));
 };
 
-function limiter(windowMs: number, limit: number, prefix: string, key?: (req: Request) => string | undefined) {
-  return rateLimit({
-    windowMs,
-    limit,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    // IPv6 clients are grouped by /56 so one host cannot rotate addresses past the limit.
-    keyGenerator: (req) => `${prefix}:${key?.(req) ?? ipKeyGenerator(req.ip ?? '')}`,
-    handler: rateLimitHandler,
-  });
+/**
+ * Counters live in process memory by default; with RATE_LIMIT_STORE=postgres
+ * in PostgreSQL (one table per limiter name), so several instances share them.
+ */
+export function createLimiterFactory(config: Config, databaseUrl: string) {
+  const store = (name: string): Store | undefined =>
+    config.RATE_LIMIT_STORE === 'postgres'
+      ? (new PostgresStore({ connectionString: databaseUrl, max: 2 }, `kaggi_${name}`) as Store)
+      : undefined;
+  return (name: string, windowMs: number, limit: number, key?: (req: Request) => string | undefined) =>
+    rateLimit({
+      windowMs,
+      limit,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      store: store(name),
+      // IPv6 clients are grouped by /56 so one host cannot rotate addresses past the limit.
+      keyGenerator: (req) => `${name}:${key?.(req) ?? ipKeyGenerator(req.ip ?? '')}`,
+      handler: rateLimitHandler,
+    });
 }
 
-/**
- * What runs after routing and before validation, per operation: the
- * contract's rate limits (each configurable) and the admin key check.
- */
-export function operationGuards(config: Config): OperationGuards {
-  const admin = [requireAdminKey(config)];
-  const guards: OperationGuards = { debugBrevo: admin, testBrevoList: admin, testAutomationTrigger: admin, testRealEmail: admin };
-  if (!config.RATE_LIMIT_ENABLED) return guards;
+export type LimiterFactory = ReturnType<typeof createLimiterFactory>;
+
+/** The contract's per-operation limits, each configurable. */
+export function operationLimits(config: Config, limiter: LimiterFactory) {
   return {
-    ...guards,
-    verifyVehicle: [limiter(HOUR, config.RATE_LIMIT_VEHICLE_PER_HOUR, 'vehicle')],
-    validateCompany: [limiter(HOUR, config.RATE_LIMIT_COMPANY_PER_HOUR, 'company')],
+    verifyVehicle: [limiter('vehicle', HOUR, config.RATE_LIMIT_VEHICLE_PER_HOUR)],
+    validateCompany: [limiter('company', HOUR, config.RATE_LIMIT_COMPANY_PER_HOUR)],
     sendVerificationCode: [
-      limiter(HOUR, config.RATE_LIMIT_SMS_PER_IP_PER_HOUR, 'sms-ip'),
-      limiter(HOUR, config.RATE_LIMIT_SMS_PER_PHONE_PER_HOUR, 'sms-phone', phoneKey),
+      limiter('sms_ip', HOUR, config.RATE_LIMIT_SMS_PER_IP_PER_HOUR),
+      limiter('sms_phone', HOUR, config.RATE_LIMIT_SMS_PER_PHONE_PER_HOUR, phoneKey),
     ],
-    verifyCode: [limiter(MINUTES_15, config.RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN, 'verify-phone', phoneKey)],
+    verifyCode: [limiter('verify_phone', MINUTES_15, config.RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN, phoneKey)],
   };
+}
+
+export function globalLimit(config: Config, limiter: LimiterFactory) {
+  return limiter('global', 60_000, config.RATE_LIMIT_GLOBAL_PER_MINUTE);
 }

@@ -5,8 +5,12 @@ import { createAjv } from './ajv.js';
 import { loadSpec } from './spec.js';
 import type { Deps, HandlerContext, HandlerMap, OperationId, Reply } from './types.js';
 import { fieldErrors } from './validation-errors.js';
+import { idempotent } from './idempotency.js';
 
-/** Per-operation middleware (rate limiters) run after routing, before validation. */
+/** Writes a client may safely retry with an Idempotency-Key header. */
+const IDEMPOTENT = new Set<OperationId>(['registerCar', 'createBid']);
+
+/** Per-operation middleware (rate limiters, access checks) run after routing, before validation. */
 export type OperationGuards = Partial<Record<OperationId, RequestHandler[]>>;
 
 function runMiddleware(mw: RequestHandler, req: Request, res: Response): Promise<void> {
@@ -56,8 +60,9 @@ export async function createApiRouter(deps: Deps, handlers: HandlerMap, guards: 
 
   for (const [operationId, handler] of Object.entries(handlers) as [OperationId, HandlerMap[OperationId]][]) {
     api.register(operationId, async (c: Context, req: Request, res: Response) => {
-      for (const guard of guards[operationId] ?? []) await runMiddleware(guard, req, res);
       res.locals.operationId = operationId;
+      res.locals.pathParams = c.request.params;
+      for (const guard of guards[operationId] ?? []) await runMiddleware(guard, req, res);
       const ctx = {
         body: c.request.requestBody,
         params: c.request.params ?? {},
@@ -66,11 +71,20 @@ export async function createApiRouter(deps: Deps, handlers: HandlerMap, guards: 
         deps,
         log: deps.logger.child({ request_id: res.locals.requestId, operation: operationId }),
       } as HandlerContext<typeof operationId>;
-      send(res, await (handler as (x: typeof ctx) => Promise<Reply<typeof operationId>>)(ctx));
+      const run = () => (handler as (x: typeof ctx) => Promise<Reply<typeof operationId>>)(ctx);
+      const key = req.get('idempotency-key');
+      send(
+        res,
+        key && IDEMPOTENT.has(operationId)
+          ? await idempotent(deps.db, deps.config.IDEMPOTENCY_TTL_HOURS, { operation: operationId, key, body: c.request.requestBody }, run)
+          : await run(),
+      );
     });
   }
   api.register({
     validationFail: async (c: Context, req: Request, res: Response) => {
+      res.locals.operationId = c.operation.operationId;
+      res.locals.pathParams = c.request.params;
       // Limits apply to invalid requests too, or they would be free to spam.
       for (const guard of guards[c.operation.operationId as OperationId] ?? []) await runMiddleware(guard, req, res);
       throw validationFailed(fieldErrors(c.validation.errors as never));

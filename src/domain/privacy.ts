@@ -3,9 +3,9 @@
  * person on the phone, not enough to harvest it.
  */
 export function maskEmail(email: string): string {
-  const [local, domain] = email.split('@');
-  if (!domain) return '***';
-  return `${local.slice(0, 1)}***@${domain}`;
+  const at = email.lastIndexOf('@');
+  if (at <= 0) return '***';
+  return `${email[0]}***${email.slice(at)}`;
 }
 
 export function maskPhone(phone: string): string {
@@ -13,10 +13,19 @@ export function maskPhone(phone: string): string {
   return digits.length <= 2 ? '***' : `***${digits.slice(-2)}`;
 }
 
-const EMAIL = /[^\s/@"'<>]+@[^\s/@"'<>]+\.[^\s/@"'<>]+/g;
-// phones (7+ digits, optional +) and kennitölur (6-4 digits) in free text
-const NUMBER_LIKE = /\+?\d[\d -]{5,}\d/g;
+const EMAIL = /[^\s/@"'<>(),;:]+@[^\s/@"'<>(),;:]+\.[^\s/@"'<>(),;:]+/g;
+// International numbers (+354 777 7777), kennitölur (590269-7199) and
+// Icelandic 7-digit numbers (777-7777), each standing on its own.
+const PERSONAL_NUMBER = /\+\d[\d -]{5,16}\d|(?<![\w-])\d{6}-?\d{4}(?![\w-])|(?<![\w-])\d{3}[ -]?\d{4}(?![\w-])/g;
 
 export function maskText(text: string): string {
-  return text.replace(EMAIL, (m) => maskEmail(m)).replace(NUMBER_LIKE, (m) => maskPhone(m));
+  return text.replace(EMAIL, (m) => maskEmail(m)).replace(PERSONAL_NUMBER, (m) => maskPhone(m));
+}
+
+/** Masks every string in a log entry, however deep, keeping structure. */
+export function maskDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return maskText(value);
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => maskDeep(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskDeep(v, depth + 1)]));
 }

@@ -81,7 +81,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: database.url, ...env });
   const logger = createLogger(config);
   const db = await createDb(database.url, config);
-  const app = await createApp({ config, db, logger, services: createServices(config, logger), startedAt: new Date() });
+  const app = await createApp({ config, db, logger, services: createServices(config, logger), startedAt: new Date(), databaseUrl: database.url });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

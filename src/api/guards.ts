@@ -1,0 +1,34 @@
+import type { RequestHandler } from 'express';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { createAuthGuards, requireAdminKey } from './auth.js';
+import { operationLimits, type LimiterFactory } from './rate-limits.js';
+import type { OperationGuards } from './router.js';
+
+/**
+ * What runs after routing and before validation, per operation, in order:
+ * rate limits first (so failed logins count too), then who may call it.
+ */
+export function operationGuards(config: Config, logger: Logger, limiter: LimiterFactory): OperationGuards {
+  const admin = [requireAdminKey(config)];
+  const { dealer, adminOrAdminToken } = createAuthGuards(config, logger);
+  const access: OperationGuards = {
+    debugBrevo: admin,
+    testBrevoList: admin,
+    testAutomationTrigger: admin,
+    testRealEmail: admin,
+    updateCarStatus: [adminOrAdminToken],
+    createBid: [dealer],
+    listDealerBids: [dealer],
+    addFavorite: [dealer],
+    removeFavorite: [dealer],
+    listFavorites: [dealer],
+    getDashboardStats: [dealer],
+  };
+  const limits: OperationGuards = config.RATE_LIMIT_ENABLED ? operationLimits(config, limiter) : {};
+  const guards: OperationGuards = {};
+  for (const op of new Set([...Object.keys(limits), ...Object.keys(access)]) as Set<keyof OperationGuards>) {
+    guards[op] = [...(limits[op] ?? []), ...(access[op] ?? [])] as RequestHandler[];
+  }
+  return guards;
+}
