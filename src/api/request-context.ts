@@ -3,6 +3,14 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger.js';
 import { maskText } from '../domain/privacy.js';
 
+const safeDecode = (path: string) => {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+};
+
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
@@ -21,7 +29,8 @@ export function requestContext(logger: Logger) {
       logger.log(res.statusCode >= 500 ? 'error' : 'http', 'request', {
         request_id: requestId,
         method: req.method,
-        path: maskText(req.path),
+        // decoded first, so `jon%40example.is` is recognised (and masked) as an e-mail
+        path: maskText(safeDecode(req.path)),
         operation: res.locals.operationId,
         status: res.statusCode,
         duration_ms: Math.round(ms * 10) / 10,

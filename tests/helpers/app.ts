@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { Writable } from 'node:stream';
 import pg from 'pg';
+import winston from 'winston';
 import { inject } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -76,10 +78,22 @@ export async function request<T = any>(base: string, method: string, path: strin
   return { status: res.status, body, headers: res.headers, text };
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/** `logLines`: collect every log line (as written, after masking) instead of discarding them. */
+export async function startTestApp(env: Record<string, string> = {}, options: { logLines?: string[] } = {}): Promise<TestApp> {
   const database = await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: database.url, ...env });
-  const logger = createLogger(config);
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: options.logLines ? 'debug' : 'silent', DATABASE_URL: database.url, ...env });
+  const lines = options.logLines;
+  const transport = lines
+    ? new winston.transports.Stream({
+        stream: new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            lines.push(chunk.toString('utf8'));
+            done();
+          },
+        }),
+      })
+    : undefined;
+  const logger = createLogger(config, transport);
   const db = await createDb(database.url, config);
   const app = await createApp({ config, db, logger, services: createServices(config, logger), startedAt: new Date(), databaseUrl: database.url });
   const server: Server = await new Promise((resolve) => {
