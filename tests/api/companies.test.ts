@@ -7,7 +7,7 @@ let fake: Fake<RskMode>;
 let app: TestApp;
 beforeAll(async () => {
   fake = await startFakeRsk({ requireKey: true });
-  app = await startTestApp({ RSK_API_BASE: fake.url, RSK_API_KEY: RSK_KEY, RSK_TIMEOUT_MS: '400' });
+  app = await startTestApp({ RSK_API_BASE: fake.url, RSK_API_KEY: RSK_KEY, RSK_TIMEOUT_MS: '1000' });
 });
 afterAll(async () => {
   await app?.close();
@@ -55,7 +55,7 @@ describe('POST /api/validate-company against the registry', () => {
     const res = await check('5402696029');
     expect(res.status).toBe(503);
     expect(res.body.detail).toBe('❌ Tími rann út við staðfestingu.');
-    expect(Date.now() - started).toBeLessThan(2500);
+    expect(Date.now() - started).toBeLessThan(5000); // the 1 s timeout plus generous slack for a busy machine
     fake.behave('error500');
     expect((await check('5402696029')).status).toBe(503);
     fake.behave('ok');

@@ -13,7 +13,7 @@ beforeAll(async () => {
     BREVO_API_BASE: fake.url,
     BREVO_WELCOME_TEMPLATE_ID: '12',
     BREVO_LIST_ID: '3',
-    BREVO_TIMEOUT_MS: '400',
+    BREVO_TIMEOUT_MS: '1000',
     ADMIN_API_KEY: ADMIN_KEY,
   });
 });

@@ -13,7 +13,7 @@ const twilioEnv = (extra: Record<string, string>) => ({
   TWILIO_ACCOUNT_SID: TWILIO_SID,
   TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
   TWILIO_API_BASE: fake.url,
-  TWILIO_TIMEOUT_MS: '400',
+  TWILIO_TIMEOUT_MS: '1000',
   ...extra,
 });
 

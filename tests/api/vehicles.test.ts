@@ -6,7 +6,7 @@ let fake: CreditinfoFake;
 let live: TestApp;
 beforeAll(async () => {
   fake = await startFakeCreditinfo();
-  live = await startTestApp({ ...creditinfoEnv(fake.url), CREDITINFO_TIMEOUT_MS: '400' });
+  live = await startTestApp({ ...creditinfoEnv(fake.url), CREDITINFO_TIMEOUT_MS: '1000' });
 });
 afterAll(async () => {
   await live?.close();
@@ -47,7 +47,7 @@ describe('POST /api/vehicle/verify against Creditinfo', () => {
     const res = await verify(live, 'AB123');
     expect(res.status).toBe(503);
     expect(res.body.error).toBe('upstream_unavailable');
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(5000); // the 1 s timeout plus generous slack for a busy machine
     const { rows } = await live.sql.query(`SELECT outcome, reason FROM vehicle_verifications ORDER BY created_at DESC LIMIT 1`);
     expect(rows[0]).toEqual({ outcome: 'error', reason: 'upstream_unavailable' });
     fake.behave('ok');

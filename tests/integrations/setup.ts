@@ -5,9 +5,9 @@ import { ApiError } from '../../src/errors.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 
 /** Short timeouts so the 'timeout' fakes fail fast. */
-export const TEST_TIMEOUT_MS = 300;
+export const TEST_TIMEOUT_MS = 1000;
 /** Scheduling slack allowed on top of a timeout on a busy CI machine. */
-export const SLACK_MS = 700;
+export const SLACK_MS = 2000;
 
 export function testConfig(env: Record<string, string | undefined>): Config {
   return loadConfig({
