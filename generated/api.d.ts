@@ -405,7 +405,10 @@ export interface paths {
          *     with both `carPlate` and `car_plate` is a 422. `year` and `mileage` may arrive as
          *     digit strings. The plate is stored upper-case without spaces, the e-mail
          *     lower-cased, the phone in E.164 (unparseable phone → 422 `invalid_phone`). The car
-         *     starts `active`. A plate that is already registered → 409 `plate_already_registered`.
+         *     starts `active`: its auction opens at once and closes after `AUCTION_DURATION_HOURS`
+         *     (48 by default; see `auction_ends_at`). An optional reserve price (`reservePrice` /
+         *     `reserve_price`, whole ISK) is kept from dealers, who only see `reserve_met`. A plate
+         *     that is already registered → 409 `plate_already_registered`.
          */
         post: operations["registerCar"];
         delete?: never;
@@ -468,11 +471,19 @@ export interface paths {
         get?: never;
         /**
          * Change a car's status
-         * @description Sets the status of a car to `active`, `pending` or `sold`. The new status comes in
-         *     the JSON body (`{"status": "sold"}`) or, for older clients, as the `status` query
-         *     parameter; the body wins when both are given. Neither given, or any other value →
-         *     422. `sold` is final: changing a sold car → 409 `invalid_status_transition`. No such
-         *     car → 404.
+         * @description Sets the status of a car to `active`, `pending`, `closed` or `sold`. The new status
+         *     comes in the JSON body (`{"status": "sold"}`) or, for older clients, as the `status`
+         *     query parameter; the body wins when both are given. Neither given, or any other value
+         *     → 422. No such car → 404. The body may also set or clear (`null`) the car's
+         *     `reserve_price`.
+         *
+         *     Auction rules: a car that becomes `active` (from `pending`, or a `closed` car
+         *     re-listed) gets a new auction closing `AUCTION_DURATION_HOURS` from now; bids already
+         *     placed stand. `closed` ends a running auction now (only from `active`) and records the
+         *     winning bid, as the closing job does when the time is up. `sold` records the highest
+         *     bid as the winning one (see also `POST /api/cars/{car_id}/accept-bid`) and is final:
+         *     changing a sold car, or closing a car that is not `active` → 409
+         *     `invalid_status_transition`. Setting the status a car already has changes nothing.
          *
          *     With `AUTH_MODE=off` anyone may call it; with `AUTH_MODE=jwt` only an admin
          *     (`X-Admin-Key`, or a bearer token with the admin role) may: no credentials → 401,
@@ -480,6 +491,34 @@ export interface paths {
          */
         put: operations["updateCarStatus"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cars/{car_id}/accept-bid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept the highest bid
+         * @description The seller takes the highest bid (the first of `GET /api/bids/car/{car_id}`): the car
+         *     becomes `sold` to it and the bid is recorded as the winning one. A running auction
+         *     ends early; a `closed` one is settled. The reserve does not apply (accepting below it
+         *     is the seller's choice). No request body.
+         *
+         *     409 `invalid_status_transition` when the car is already sold, `car_not_active` when it
+         *     is `pending` (never auctioned), `no_bids` when there is nothing to accept. No such car
+         *     → 404. Needs `X-Admin-Key`: missing → 401 `admin_key_required`; wrong → 403
+         *     `invalid_admin_key`; `ADMIN_API_KEY` not set on the server → 403 `admin_disabled`.
+         */
+        post: operations["acceptBid"];
         delete?: never;
         options?: never;
         head?: never;
@@ -498,9 +537,27 @@ export interface paths {
         /**
          * Place a bid
          * @description A dealer bids on a car, in whole ISK. The car must exist (404 otherwise) and be
-         *     `active` (409 `car_not_active` otherwise). The bid must be above the current highest
-         *     bid (409 `bid_too_low`, with the smallest acceptable amount in `min_next_bid`).
-         *     Placing bids is atomic: of two concurrent bids of the same amount only one wins.
+         *     `active` (409 `car_not_active` otherwise) with its auction still running (409
+         *     `auction_closed` once `auction_ends_at` has passed). The bid must be at least the
+         *     car's `min_next_bid`: the highest bid plus `BID_INCREMENT_ISK` (12,000 by default),
+         *     and the first bid at least one increment (409 `bid_too_low`, with the smallest
+         *     acceptable amount in `min_next_bid`). The reserve does not limit bids.
+         *
+         *     **Proxy bids**: with `max_amount` (at least `bid_amount`) the system bids for the
+         *     dealer the least needed to stay on top, up to that maximum, in the same transaction as
+         *     any competing bid. When two maxima meet, the higher one wins at the other's maximum
+         *     plus one increment (capped at its own maximum); equal maxima go to the earlier bid.
+         *     Amounts chosen by the system appear in the car's bids with `proxy: true`; a maximum is
+         *     never shown to anyone else. The answer says whether the dealer now leads (`leading`):
+         *     a bid below another dealer's maximum is placed and at once outbid. When a leader's
+         *     maximum reaches the reserve, the price is lifted to the reserve.
+         *
+         *     **Soft close**: a bid accepted within the last `AUCTION_SOFT_CLOSE_MINUTES` (2 by
+         *     default) moves `auction_ends_at` to now plus that many minutes. The dealer who loses
+         *     the lead gets an outbid e-mail (queued in the same transaction, sent with retries).
+         *
+         *     Placing bids is atomic: bids on one car are decided one after the other, each seeing
+         *     the result of the one before.
          *
          *     With `AUTH_MODE=jwt` a dealer bearer token is required (401) and `dealer_email` must
          *     be the token's e-mail (403).
@@ -521,9 +578,11 @@ export interface paths {
         };
         /**
          * List the bids on a car
-         * @description Returns every bid on the car, **highest first** (the first one is the highest bid;
-         *     among equal amounts the earliest comes first). Non-UUID `car_id` → 422; no such car
-         *     → 404. A car without bids gives an empty list.
+         * @description Returns every bid on the car, **highest first** (the first one is the leading bid,
+         *     after closing the winning one; among equal amounts the earlier bid comes first).
+         *     Amounts the system bid for a dealer from their maximum have `proxy: true`; maxima
+         *     themselves are never shown. Non-UUID `car_id` → 422; no such car → 404. A car
+         *     without bids gives an empty list.
          */
         get: operations["listCarBids"];
         put?: never;
@@ -789,6 +848,7 @@ export interface components {
             /**
              * @description Stable machine code, e.g. `validation_failed`, `malformed_json`, `not_found`,
              *     `route_not_found`, `rate_limited`, `plate_already_registered`, `bid_too_low`,
+             *     `auction_closed`,
              *     `database_unavailable`, `internal_error`.
              * @example validation_failed
              */
@@ -869,16 +929,25 @@ export interface components {
          */
         YearInput: number | string;
         /**
+         * @description The seller's reserve price in whole ISK (an integer or a digit string from a form);
+         *     null or absent for none. Never shown to dealers: they see only `reserve_met`.
+         * @example 2500000
+         * @example 2500000
+         */
+        ReservePriceInput: number | string | null;
+        /**
          * @description An Icelandic postal code (3 digits).
          * @example 101
          */
         PostalCode: string;
         /**
-         * @description `active`: open for bids; `pending`: registered, not yet open (e.g. registered
-         *     through dealer registration); `sold`: final.
+         * @description `active`: auction running, open for bids until `auction_ends_at`; `pending`:
+         *     registered, not yet open (e.g. registered through dealer registration); `closed`:
+         *     the auction has ended and waits for the seller (accept the highest bid → `sold`,
+         *     or re-list → `active`); `sold`: final.
          * @enum {string}
          */
-        CarStatus: "active" | "pending" | "sold";
+        CarStatus: "active" | "pending" | "closed" | "sold";
         /** @description A car for sale. The seller's phone is never in a listing. */
         Car: {
             /** Format: uuid */
@@ -900,6 +969,22 @@ export interface components {
             /** @description The highest bid in ISK; null when there are no bids. */
             highest_bid: number | null;
             bid_count: number;
+            /**
+             * Format: date-time
+             * @description When the auction closes (set when the car becomes `active`; a late bid moves it,
+             *     see soft close); after closing, when it closed. Null for a car never auctioned.
+             */
+            auction_ends_at: string | null;
+            /**
+             * @description The smallest bid the car takes now: the highest bid plus the increment (the first
+             *     bid: one increment). Null when the car takes no bids (not `active`, or its time is up).
+             */
+            min_next_bid: number | null;
+            /**
+             * @description Whether the highest bid has reached the seller's reserve price; true when there
+             *     is no reserve. The reserve itself is never shown.
+             */
+            reserve_met: boolean;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -925,6 +1010,8 @@ export interface components {
             dealer_email: string;
             /** @description Whole ISK. */
             bid_amount: number;
+            /** @description True when the system chose this amount for the dealer from their maximum (a proxy bid). */
+            proxy: boolean;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -940,6 +1027,8 @@ export interface components {
             dealer_email: string;
             /** @description Whole ISK. */
             bid_amount: number;
+            /** @description True when the system chose this amount for the dealer from their maximum (a proxy bid). */
+            proxy: boolean;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1083,6 +1172,7 @@ export interface components {
             carPlate: components["schemas"]["Plate"];
             year: components["schemas"]["YearInput"];
             mileage: components["schemas"]["MileageInput"];
+            reservePrice?: components["schemas"]["ReservePriceInput"];
             car_plate?: never;
         };
         /**
@@ -1099,19 +1189,26 @@ export interface components {
             car_plate: components["schemas"]["Plate"];
             year: components["schemas"]["YearInput"];
             mileage: components["schemas"]["MileageInput"];
+            reserve_price?: components["schemas"]["ReservePriceInput"];
             carPlate?: never;
         };
         /** @description The new status. May be omitted when the `status` query parameter is given. Unknown fields are ignored. */
         UpdateCarStatusRequest: {
             status?: components["schemas"]["CarStatus"];
+            reserve_price?: components["schemas"]["ReservePriceInput"];
         };
         /** @description Unknown fields are ignored. */
         CreateBidRequest: {
             car_id: components["schemas"]["Uuid"];
             dealer_name: string;
             dealer_email: components["schemas"]["Email"];
-            /** @description Whole ISK. */
+            /** @description Whole ISK; at least the car's `min_next_bid`. */
             bid_amount: number;
+            /**
+             * @description Optional proxy maximum in whole ISK, at least `bid_amount` (422 otherwise): the
+             *     system bids for the dealer up to it. Never shown to other dealers.
+             */
+            max_amount?: number | null;
         };
         /** @description Unknown fields are ignored. */
         FavoriteRequest: {
@@ -1339,12 +1436,32 @@ export interface components {
             message: string;
             car: components["schemas"]["Car"];
         };
+        /** @description The dealer's bid and where the auction stands after it (proxy bids included). */
         BidCreated: {
             /** @constant */
             success: true;
             message: string;
             /** Format: uuid */
             bid_id: string;
+            bid: components["schemas"]["Bid"];
+            /** @description Whether this dealer now holds the highest bid (false when another dealer's maximum outbid it at once). */
+            leading: boolean;
+            highest_bid: number;
+            min_next_bid: number;
+            reserve_met: boolean;
+            /**
+             * Format: date-time
+             * @description The closing time after this bid (moved by soft close).
+             */
+            auction_ends_at: string | null;
+            /** @description The dealer's own maximum now in force while leading (or the one sent); null without one. */
+            max_amount: number | null;
+        };
+        BidAccepted: {
+            /** @constant */
+            success: true;
+            message: string;
+            car: components["schemas"]["Car"];
             bid: components["schemas"]["Bid"];
         };
         CarBidList: {
@@ -1525,7 +1642,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The status change is not allowed (`sold` is final). */
+        /** @description The status change is not allowed (`sold` is final; only an `active` car can be `closed`). */
         InvalidStatusTransition: {
             headers: {
                 [name: string]: unknown;
@@ -1534,8 +1651,24 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The car does not take bids (`car_not_active`) or the bid is not high enough (`bid_too_low`, with `min_next_bid`). */
+        /**
+         * @description The car does not take bids (`car_not_active`), its auction has ended
+         *     (`auction_closed`), or the bid is below the next allowed bid (`bid_too_low`, with
+         *     `min_next_bid`).
+         */
         BidConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description Nothing to accept: the car is already sold (`invalid_status_transition`), was never
+         *     auctioned (`car_not_active`), or has no bids (`no_bids`).
+         */
+        AcceptBidConflict: {
             headers: {
                 [name: string]: unknown;
             };
@@ -2307,6 +2440,43 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["InvalidStatusTransition"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    acceptBid: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The car's id (a UUID). Anything else is a 422.
+                 * @example 6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b
+                 */
+                car_id: components["parameters"]["CarId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The car is sold to the highest bid. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BidAccepted"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["AdminKeyRequired"];
+            403: components["responses"]["AdminForbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["AcceptBidConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];

@@ -84,6 +84,25 @@ const schema = z.object({
   BREVO_WELCOME_TEMPLATE_ID: z.coerce.number().int().positive().optional(),
   BREVO_LIST_ID: int(3, 1),
   BREVO_TIMEOUT_MS: int(8000, 1),
+  /** Template of the outbid e-mail; unset → a plain subject and HTML body. */
+  BREVO_OUTBID_TEMPLATE_ID: z.coerce.number().int().positive().optional(),
+
+  /** Auctions: how long a car is open for bids once it becomes active. */
+  AUCTION_DURATION_HOURS: int(48, 1, 24 * 90),
+  /** The smallest step between bids (and the smallest first bid), whole ISK. */
+  BID_INCREMENT_ISK: int(12000, 1, 10_000_000),
+  /** A bid accepted within this many minutes of the end moves the end to now + this (0 = off). */
+  AUCTION_SOFT_CLOSE_MINUTES: int(2, 0, 24 * 60),
+  /** Runs the closing job and the e-mail outbox worker (pg-boss) in this process. */
+  AUCTION_WORKER_ENABLED: bool(true),
+  /** How often ended auctions are looked for (an auction due sooner gets its own job). */
+  AUCTION_CLOSE_INTERVAL_SECONDS: int(15, 1, 3600),
+  /** The e-mail outbox: how often it is read, how many rows a run sends, and the retries. */
+  OUTBOX_POLL_INTERVAL_SECONDS: int(5, 1, 3600),
+  OUTBOX_BATCH_SIZE: int(20, 1, 500),
+  OUTBOX_MAX_ATTEMPTS: int(50, 1, 1000),
+  OUTBOX_RETRY_BASE_SECONDS: int(30, 1, 86_400),
+  OUTBOX_RETRY_MAX_SECONDS: int(3600, 1, 7 * 86_400),
 
   TWILIO_ACCOUNT_SID: optionalText,
   TWILIO_AUTH_TOKEN: optionalText,

@@ -6,6 +6,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { createDb } from './db/pool.js';
 import { seedDemoData } from './db/seed.js';
+import { startAuctionWorker, type AuctionWorker } from './auctions/worker.js';
 import { createServices } from './integrations/index.js';
 import { createLogger } from './logger.js';
 
@@ -44,17 +45,24 @@ async function main(): Promise<void> {
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   logger.info('Kaggi API listening', { port, environment: config.NODE_ENV, docs: `http://localhost:${port}/docs` });
+  // Closing ended auctions and sending auction e-mails (pg-boss, in the same database).
+  const auctions: AuctionWorker | undefined = config.AUCTION_WORKER_ENABLED
+    ? await startAuctionWorker({ config, db, databaseUrl: url, logger, brevo: services.brevo })
+    : undefined;
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    // Stop accepting, let in-flight requests finish, then release the database.
+    // Stop accepting, let in-flight requests and a running job finish, then release the database.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const forced = setTimeout(() => server.closeAllConnections(), 10_000);
-    await closed;
+    const workerStopped = auctions
+      ?.stop()
+      .catch((error: unknown) => logger.warn('auction worker did not stop cleanly', { error: error instanceof Error ? error.message : String(error) }));
+    await Promise.all([closed, workerStopped]);
     clearTimeout(forced);
     await db.end();
     await embedded?.stop();

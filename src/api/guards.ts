@@ -17,6 +17,7 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
     testBrevoList: admin,
     testAutomationTrigger: admin,
     testRealEmail: admin,
+    acceptBid: admin,
     updateCarStatus: [adminOrAdminToken],
     createBid: [dealer],
     listDealerBids: [dealer],

@@ -1,11 +1,15 @@
-import { sql } from 'slonik';
+import { sql, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
+
+export const carStatus = z.enum(['active', 'pending', 'sold', 'closed']);
+export type CarStatus = z.infer<typeof carStatus>;
 
 /**
  * The public car object, shared by every operation that returns cars. The
- * seller's phone is deliberately not selected: it never leaves the server.
- * Highest bid and count are derived from the bids (index on
- * car_id, bid_amount DESC) rather than stored, so they can never disagree.
+ * seller's phone and the reserve price are deliberately not selected: they
+ * never leave the server (dealers only see `reserve_met`). Highest bid and
+ * count are derived from the bids (index on car_id, bid_amount DESC) rather
+ * than stored, so they can never disagree.
  */
 export const carRow = z.object({
   id: z.string().uuid(),
@@ -17,18 +21,29 @@ export const carRow = z.object({
   car_plate: z.string(),
   year: z.number().int(),
   mileage: z.number().int(),
-  status: z.enum(['active', 'pending', 'sold']),
+  status: carStatus,
   highest_bid: z.number().int().nullable(),
   bid_count: z.number().int(),
+  auction_ends_at: z.string().nullable(),
+  min_next_bid: z.number().int().nullable(),
+  reserve_met: z.boolean(),
   created_at: z.string(),
   updated_at: z.string(),
 });
 export type CarRow = z.infer<typeof carRow>;
 
-/** `SELECT <car object> FROM "Bílar" c` — callers add WHERE / ORDER BY. */
+/**
+ * `SELECT <car object> FROM "Bílar" c` — callers add WHERE / ORDER BY.
+ * `min_next_bid` uses the car's own increment (fixed when its auction opened)
+ * and is null when the car takes no bids (not active, or its time is up).
+ */
 export const selectCars = sql.fragment`
   SELECT c.id, c.seller_name, c.email, c.postal_code, c.car_make, c.car_model, c.car_plate,
-         c.year, c.mileage, c.status, b.highest_bid, b.bid_count, c.created_at, c.updated_at
+         c.year, c.mileage, c.status, b.highest_bid, b.bid_count, c.auction_ends_at,
+         CASE WHEN c.status = 'active' AND (c.auction_ends_at IS NULL OR c.auction_ends_at > now())
+              THEN coalesce(b.highest_bid, 0) + c.bid_increment END AS min_next_bid,
+         (c.reserve_price IS NULL OR coalesce(b.highest_bid, 0) >= c.reserve_price) AS reserve_met,
+         c.created_at, c.updated_at
   FROM "Bílar" c
   LEFT JOIN LATERAL (
     SELECT max(bid_amount)::int AS highest_bid, count(*)::int AS bid_count
@@ -41,8 +56,34 @@ export const bidRow = z.object({
   dealer_name: z.string(),
   dealer_email: z.string(),
   bid_amount: z.number().int(),
+  proxy: z.boolean(),
   created_at: z.string(),
   updated_at: z.string(),
 });
+export type BidRow = z.infer<typeof bidRow>;
 
-export const bidColumns = sql.fragment`id, car_id, dealer_name, dealer_email, bid_amount, created_at, updated_at`;
+export const bidColumns = sql.fragment`id, car_id, dealer_name, dealer_email, bid_amount, proxy, created_at, updated_at`;
+
+/**
+ * The order of a car's bids, best first: highest amount, then the earlier bid.
+ * The first bid in this order is the leading (and, after closing, the winning) one.
+ */
+export const bidRanking = sql.fragment`bid_amount DESC, created_at ASC, seq ASC`;
+
+const leaderRow = z.object({
+  bid_id: z.string().uuid(),
+  dealer_email: z.string(),
+  dealer_name: z.string(),
+  price: z.number().int(),
+  leader_max: z.number().int(),
+});
+export type Leader = z.infer<typeof leaderRow>;
+
+/** Who leads a car: the best-ranked bid, and the largest maximum its dealer has given on the car. */
+export function findLeader(tx: Pick<DatabaseTransactionConnection, 'maybeOne'>, carId: string): Promise<Leader | null> {
+  return tx.maybeOne(sql.type(leaderRow)`
+    SELECT l.id AS bid_id, l.dealer_email, l.dealer_name, l.bid_amount AS price,
+           (SELECT max(greatest(m.bid_amount, coalesce(m.max_amount, 0)))::int
+              FROM "uppboð" m WHERE m.car_id = l.car_id AND m.dealer_email = l.dealer_email) AS leader_max
+    FROM (SELECT * FROM "uppboð" WHERE car_id = ${carId} ORDER BY ${bidRanking} LIMIT 1) l`);
+}

@@ -1,41 +1,145 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { conflict, notFound } from '../errors.js';
-import { bidColumns, bidRow } from '../db/cars.js';
+import { conflict, notFound, validationFailed } from '../errors.js';
+import { bidColumns, bidRanking, bidRow, carStatus, findLeader, type BidRow } from '../db/cars.js';
+import { checkBid, minNextBid, reserveMet, resolveBid, softCloseEnd } from '../domain/auction.js';
 import { normaliseEmail } from '../domain/normalise.js';
+import { enqueueEmail } from '../auctions/outbox.js';
 import type { Handler } from '../api/types.js';
 
+const lockedCar = z.object({
+  status: carStatus,
+  auction_ends_at: z.string().nullable(),
+  bid_increment: z.number().int(),
+  reserve_price: z.number().int().nullable(),
+  car_make: z.string(),
+  car_model: z.string(),
+  car_plate: z.string(),
+  year: z.number().int(),
+  now: z.string(),
+  ended: z.boolean(),
+});
+
+/**
+ * A bid, with the auction rules of src/domain/auction.ts: at least
+ * `min_next_bid`, optional proxy maximum, soft close, outbid e-mail. Everything
+ * happens under the car's row lock, in one transaction: two simultaneous bids
+ * on a car are decided one after the other, each seeing the other's result.
+ */
 const createBid: Handler<'createBid'> = async ({ body, deps, log }) => {
   const dealerEmail = normaliseEmail(body.dealer_email);
-  const bid = await deps.db.transaction(async (tx) => {
-    // The row lock serialises bids on one car: the second of two simultaneous
-    // bids sees the first one's amount before it decides.
-    const car = await tx.maybeOne(sql.type(z.object({ status: z.string() }))`
-      SELECT status FROM "Bílar" WHERE id = ${body.car_id} FOR UPDATE`);
-    if (!car) throw notFound('Car');
+  const dealerName = body.dealer_name.trim();
+  const maxAmount = body.max_amount ?? null;
+  if (maxAmount !== null && maxAmount < body.bid_amount) {
+    throw validationFailed([{ path: 'body.max_amount', message: 'body.max_amount must be at least body.bid_amount' }]);
+  }
+  const softCloseMinutes = deps.config.AUCTION_SOFT_CLOSE_MINUTES;
+
+  const outcome = await deps.db.transaction(async (tx) => {
+    const locked = await tx.maybeOne(sql.type(z.object({ id: z.string() }))`
+      SELECT id FROM "Bílar" WHERE id = ${body.car_id} FOR UPDATE`);
+    if (!locked) throw notFound('Car');
+    // The time the lock was won is the time of the bid (clock_timestamp, not the transaction's start).
+    const car = await tx.one(sql.type(lockedCar)`
+      SELECT c.status, c.auction_ends_at, c.bid_increment, c.reserve_price, c.car_make, c.car_model, c.car_plate, c.year,
+             t.now, coalesce(c.auction_ends_at <= t.now, false) AS ended
+      FROM "Bílar" c, (SELECT clock_timestamp() AS now) t
+      WHERE c.id = ${body.car_id}`);
+    if (car.status === 'closed' || (car.status === 'active' && car.ended)) {
+      throw conflict('auction_closed', 'The auction on this car has ended');
+    }
     if (car.status !== 'active') throw conflict('car_not_active', `Bids are only taken on active cars; this car is ${car.status}`);
-    const highest = await tx.oneFirst(sql.type(z.object({ highest: z.number().int().nullable() }))`
-      SELECT max(bid_amount) AS highest FROM "uppboð" WHERE car_id = ${body.car_id}`);
-    if (highest !== null && body.bid_amount <= highest) {
-      throw conflict('bid_too_low', `The bid must be above the current highest bid of ${highest} kr.`, {
-        min_next_bid: highest + 1,
+
+    const leader = await findLeader(tx, body.car_id);
+    const standing = leader ? { leader: leader.dealer_email, price: leader.price, leaderMax: leader.leader_max } : null;
+    const check = checkBid(standing, body.bid_amount, car.bid_increment);
+    if (!check.ok) {
+      throw conflict('bid_too_low', `The bid must be at least ${check.minNextBid} kr.`, { min_next_bid: check.minNextBid });
+    }
+    const resolution = resolveBid(
+      standing,
+      { bidder: dealerEmail, amount: body.bid_amount, max: maxAmount },
+      { increment: car.bid_increment, reservePrice: car.reserve_price },
+    );
+
+    let own: BidRow | undefined;
+    for (const placed of resolution.bids) {
+      const mine = placed.bidder === dealerEmail;
+      const row = await tx.one(sql.type(bidRow)`
+        INSERT INTO "uppboð" (car_id, dealer_name, dealer_email, bid_amount, max_amount, proxy, created_at, updated_at)
+        VALUES (${body.car_id}, ${mine ? dealerName : leader!.dealer_name}, ${placed.bidder}, ${placed.amount},
+                ${placed.max}, ${placed.proxy}, clock_timestamp(), clock_timestamp())
+        RETURNING ${bidColumns}`);
+      if (mine) own = row;
+    }
+
+    // Soft close: a bid in the last minutes gives everyone those minutes again.
+    const endsAt = car.auction_ends_at ? new Date(car.auction_ends_at) : null;
+    const extended = softCloseEnd(endsAt, new Date(car.now), softCloseMinutes);
+    const auctionEndsAt = extended ? extended.toISOString() : car.auction_ends_at;
+    if (extended) {
+      await tx.query(sql.unsafe`
+        UPDATE "Bílar" SET auction_ends_at = ${auctionEndsAt}::timestamptz, updated_at = now() WHERE id = ${body.car_id}`);
+    }
+    const nextMin = minNextBid(resolution.price, car.bid_increment);
+
+    if (resolution.outbid && leader) {
+      await enqueueEmail(tx, {
+        kind: 'outbid',
+        dedupeKey: `outbid:${own!.id}`,
+        carId: body.car_id,
+        toEmail: leader.dealer_email,
+        toName: leader.dealer_name,
+        params: {
+          car_id: body.car_id,
+          dealer_name: leader.dealer_name,
+          car_make: car.car_make,
+          car_model: car.car_model,
+          car_plate: car.car_plate,
+          year: car.year,
+          highest_bid: resolution.price,
+          min_next_bid: nextMin,
+          auction_ends_at: auctionEndsAt,
+        },
       });
     }
-    return tx.one(sql.type(bidRow)`
-      INSERT INTO "uppboð" (car_id, dealer_name, dealer_email, bid_amount, created_at, updated_at)
-      -- clock_timestamp(), not now(): the time the lock was won, so created_at follows bid order
-      VALUES (${body.car_id}, ${body.dealer_name.trim()}, ${dealerEmail}, ${body.bid_amount}, clock_timestamp(), clock_timestamp())
-      RETURNING ${bidColumns}`);
+    return {
+      bid: own!,
+      leading: resolution.leader === dealerEmail,
+      highest_bid: resolution.price,
+      min_next_bid: nextMin,
+      reserve_met: reserveMet(resolution.price, car.reserve_price),
+      auction_ends_at: auctionEndsAt,
+      max_amount: resolution.leader === dealerEmail ? resolution.leaderMax : maxAmount,
+      extended: extended !== null,
+    };
   });
-  log.info('bid accepted', { bid_id: bid.id, car_id: bid.car_id, amount: bid.bid_amount });
-  return { status: 201, body: { success: true, message: 'Bid placed successfully', bid_id: bid.id, bid } };
+  log.info('bid accepted', {
+    bid_id: outcome.bid.id,
+    car_id: outcome.bid.car_id,
+    amount: outcome.bid.bid_amount,
+    leading: outcome.leading,
+    soft_close: outcome.extended,
+  });
+  const { extended: _extended, ...result } = outcome;
+  return {
+    status: 201,
+    body: {
+      success: true,
+      message: outcome.leading
+        ? 'Bid placed successfully'
+        : 'Bid placed, but another dealer’s maximum bid is higher: you have been outbid',
+      bid_id: outcome.bid.id,
+      ...result,
+    },
+  };
 };
 
 const listCarBids: Handler<'listCarBids'> = async ({ params, deps }) => {
   const bids = await deps.db.any(sql.type(bidRow)`
     SELECT ${bidColumns} FROM "uppboð"
     WHERE car_id = ${params.car_id}
-    ORDER BY bid_amount DESC, created_at ASC`);
+    ORDER BY ${bidRanking}`);
   // Only an empty answer needs telling apart: a car without bids, or no such car.
   if (bids.length === 0 && !(await deps.db.exists(sql.unsafe`SELECT 1 FROM "Bílar" WHERE id = ${params.car_id}`))) {
     throw notFound('Car');
@@ -50,18 +154,18 @@ const dealerBidRow = bidRow.extend({
     car_model: z.string(),
     car_plate: z.string(),
     year: z.number().int(),
-    status: z.enum(['active', 'pending', 'sold']),
+    status: carStatus,
   }),
 });
 
 const listDealerBids: Handler<'listDealerBids'> = async ({ params, deps }) => {
   const bids = await deps.db.any(sql.type(dealerBidRow)`
-    SELECT b.id, b.car_id, b.dealer_name, b.dealer_email, b.bid_amount, b.created_at, b.updated_at,
+    SELECT b.id, b.car_id, b.dealer_name, b.dealer_email, b.bid_amount, b.proxy, b.created_at, b.updated_at,
            json_build_object('id', c.id, 'car_make', c.car_make, 'car_model', c.car_model,
                              'car_plate', c.car_plate, 'year', c.year, 'status', c.status) AS car
     FROM "uppboð" b JOIN "Bílar" c ON c.id = b.car_id
     WHERE b.dealer_email = ${normaliseEmail(params.dealer_email)}
-    ORDER BY b.created_at DESC, b.id DESC`);
+    ORDER BY b.created_at DESC, b.seq DESC`);
   return { status: 200, body: { success: true, bids: [...bids], count: bids.length } };
 };
 

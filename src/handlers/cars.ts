@@ -1,8 +1,9 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { conflict, notFound, validationFailed, type FieldError } from '../errors.js';
-import { carRow, selectCars } from '../db/cars.js';
+import { bidColumns, bidRanking, bidRow, carRow, carStatus, selectCars, type CarStatus } from '../db/cars.js';
 import { maxVehicleYear, normaliseEmail, normalisePlate, toE164, toInteger } from '../domain/normalise.js';
+import { closeAuctions } from '../auctions/closing.js';
 import type { Handler, HandlerContext } from '../api/types.js';
 
 type RegisterBody = HandlerContext<'registerCar'>['body'];
@@ -17,7 +18,20 @@ type NewCar = {
   car_plate: string;
   year: number;
   mileage: number;
+  reserve_price: number | null;
 };
+
+/** Whole ISK, at least 1; forms may send digit strings. */
+const MAX_ISK = 2_000_000_000;
+function readReservePrice(value: number | string | null | undefined, path: string, errors: FieldError[]): number | null {
+  if (value === undefined || value === null || value === '') return null;
+  const amount = toInteger(value);
+  if (!Number.isSafeInteger(amount) || amount < 1 || amount > MAX_ISK) {
+    errors.push({ path, message: `${path} must be a whole number of ISK between 1 and ${MAX_ISK}` });
+    return null;
+  }
+  return amount;
+}
 
 /** The frontend sends camelCase, older clients snake_case; both mean the same car. */
 function readRegistration(body: RegisterBody): NewCar {
@@ -33,6 +47,7 @@ function readRegistration(body: RegisterBody): NewCar {
         car_plate: body.carPlate,
         year: body.year,
         mileage: body.mileage,
+        reserve_price: body.reservePrice,
       }
     : body;
   const phone = toE164(raw.phone);
@@ -43,6 +58,7 @@ function readRegistration(body: RegisterBody): NewCar {
   if (year > maxVehicleYear()) {
     errors.push({ path: field('year', 'year'), message: `${field('year', 'year')} must be at most ${maxVehicleYear()}` });
   }
+  const reservePrice = readReservePrice(raw.reserve_price, field('reserve_price', 'reservePrice'), errors);
   if (errors.length) throw validationFailed(errors);
   return {
     seller_name: raw.seller_name.trim(),
@@ -54,22 +70,33 @@ function readRegistration(body: RegisterBody): NewCar {
     car_plate: normalisePlate(raw.car_plate),
     year,
     mileage: toInteger(raw.mileage),
+    reserve_price: reservePrice,
   };
 }
 
+/** The columns that open an auction: its closing time and the increment it runs with. */
+const openAuction = (config: { AUCTION_DURATION_HOURS: number; BID_INCREMENT_ISK: number }) => ({
+  endsAt: sql.fragment`now() + make_interval(hours => ${config.AUCTION_DURATION_HOURS})`,
+  increment: config.BID_INCREMENT_ISK,
+});
+
 const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
   const car = readRegistration(body);
+  const auction = openAuction(deps.config);
   // ON CONFLICT instead of catching the unique violation: no aborted statement, no race.
+  // A registered car starts active: its auction opens now.
   const created = await deps.db.maybeOne(sql.type(carRow)`
     WITH inserted AS (
-      INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status)
+      INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status,
+                           auction_ends_at, bid_increment, reserve_price)
       VALUES (${car.seller_name}, ${car.email}, ${car.phone}, ${car.postal_code}, ${car.car_make}, ${car.car_model},
-              ${car.car_plate}, ${car.year}, ${car.mileage}, 'active')
+              ${car.car_plate}, ${car.year}, ${car.mileage}, 'active', ${auction.endsAt}, ${auction.increment}, ${car.reserve_price})
       ON CONFLICT (car_plate) DO NOTHING
       RETURNING *
     )
     SELECT c.id, c.seller_name, c.email, c.postal_code, c.car_make, c.car_model, c.car_plate, c.year, c.mileage,
-           c.status, NULL::int AS highest_bid, 0 AS bid_count, c.created_at, c.updated_at
+           c.status, NULL::int AS highest_bid, 0 AS bid_count, c.auction_ends_at, c.bid_increment AS min_next_bid,
+           c.reserve_price IS NULL AS reserve_met, c.created_at, c.updated_at
     FROM inserted c`);
   if (!created) throw conflict('plate_already_registered', `A car with plate ${car.car_plate} is already registered`);
   log.info('car registered', { car_id: created.id });
@@ -123,18 +150,96 @@ const getCar: Handler<'getCar'> = async ({ params, deps }) => {
   return { status: 200, body: { success: true, car } };
 };
 
-const updateCarStatus: Handler<'updateCarStatus'> = async ({ params, query, body, deps }) => {
+/**
+ * Which status changes are allowed: `sold` is final; only a running auction can
+ * be `closed` (by hand, early; the closing job does it when the time is up).
+ * Setting the status a car already has changes nothing (a running auction keeps its end).
+ */
+function assertTransition(from: CarStatus, to: CarStatus): void {
+  if (from === to) return;
+  if (from === 'sold') throw conflict('invalid_status_transition', `A sold car cannot become ${to}`);
+  if (to === 'closed' && from !== 'active') {
+    throw conflict('invalid_status_transition', `Only a running auction can be closed; this car is ${from}`);
+  }
+}
+
+/**
+ * Changes a car's status (and, optionally, its reserve price), in one transaction
+ * under the car's row lock. A car that becomes `active` (from `pending`, or a
+ * `closed` car re-listed) gets a new auction: a closing time of now +
+ * AUCTION_DURATION_HOURS and the current increment; bids already placed stand.
+ */
+const updateCarStatus: Handler<'updateCarStatus'> = async ({ params, query, body, deps, log }) => {
   const status = body?.status ?? query.status;
   if (!status) throw validationFailed([{ path: 'body.status', message: 'body.status is required' }]);
-  // `sold` is final: the guard sits in the UPDATE so a concurrent sale cannot be undone.
-  const updated = await deps.db.maybeOne(sql.type(z.object({ id: z.string() }))`
-    UPDATE "Bílar" SET status = ${status}, updated_at = now()
-    WHERE id = ${params.car_id} AND (status <> 'sold' OR ${status} = 'sold')
-    RETURNING id`);
-  const car = await deps.db.maybeOne(sql.type(carRow)`${selectCars} WHERE c.id = ${params.car_id}`);
-  if (!car) throw notFound('Car');
-  if (!updated) throw conflict('invalid_status_transition', `A sold car cannot become ${status}`);
+  const errors: FieldError[] = [];
+  const reserve =
+    body && body.reserve_price !== undefined ? readReservePrice(body.reserve_price, 'body.reserve_price', errors) : undefined;
+  if (errors.length) throw validationFailed(errors);
+  const carId = params.car_id;
+
+  await deps.db.transaction(async (tx) => {
+    const current = await tx.maybeOneFirst(sql.type(z.object({ status: carStatus }))`
+      SELECT status FROM "Bílar" WHERE id = ${carId} FOR UPDATE`);
+    if (!current) throw notFound('Car');
+    assertTransition(current, status);
+    if (reserve !== undefined) {
+      await tx.query(sql.unsafe`UPDATE "Bílar" SET reserve_price = ${reserve}, updated_at = now() WHERE id = ${carId}`);
+    }
+    if (current === status) return;
+    if (status === 'closed') {
+      await closeAuctions(tx, [carId], false);
+      return;
+    }
+    const auction = openAuction(deps.config);
+    const changes = {
+      active: sql.fragment`auction_ends_at = ${auction.endsAt}, bid_increment = ${auction.increment},
+                           closed_at = NULL, winning_bid_id = NULL`,
+      pending: sql.fragment`auction_ends_at = NULL, closed_at = NULL, winning_bid_id = NULL`,
+      // Sold outside accept-bid: the best bid (if any) is recorded as the winner, a running auction ends now.
+      sold: sql.fragment`winning_bid_id = coalesce(winning_bid_id,
+                           (SELECT b.id FROM "uppboð" b WHERE b.car_id = ${carId} ORDER BY ${bidRanking} LIMIT 1)),
+                         closed_at = coalesce(closed_at, now()),
+                         auction_ends_at = CASE WHEN status = 'active' THEN least(coalesce(auction_ends_at, now()), now())
+                                                ELSE auction_ends_at END`,
+    }[status];
+    await tx.query(sql.unsafe`UPDATE "Bílar" SET status = ${status}, ${changes}, updated_at = now() WHERE id = ${carId}`);
+  });
+  const car = await deps.db.one(sql.type(carRow)`${selectCars} WHERE c.id = ${carId}`);
+  log.info('car status changed', { car_id: carId, status, reserve_changed: reserve !== undefined });
   return { status: 200, body: { success: true, message: `Car status updated to ${status}`, car } };
 };
 
-export const carHandlers = { registerCar, listCars, getCar, updateCarStatus };
+/**
+ * The seller takes the highest bid: the car becomes `sold` to it. A running
+ * auction ends early; a `closed` one is settled. The reserve does not apply:
+ * accepting below it is the seller's choice.
+ */
+const acceptBid: Handler<'acceptBid'> = async ({ params, deps, log }) => {
+  const carId = params.car_id;
+  const bid = await deps.db.transaction(async (tx) => {
+    const current = await tx.maybeOneFirst(sql.type(z.object({ status: carStatus }))`
+      SELECT status FROM "Bílar" WHERE id = ${carId} FOR UPDATE`);
+    if (!current) throw notFound('Car');
+    if (current === 'sold') throw conflict('invalid_status_transition', 'This car is already sold');
+    if (current === 'pending') throw conflict('car_not_active', 'This car has not been auctioned yet (it is pending)');
+    const best = await tx.maybeOne(sql.type(bidRow)`
+      SELECT ${bidColumns} FROM "uppboð" WHERE car_id = ${carId} ORDER BY ${bidRanking} LIMIT 1`);
+    if (!best) throw conflict('no_bids', 'This car has no bid to accept');
+    await tx.query(sql.unsafe`
+      UPDATE "Bílar"
+      SET status = 'sold', winning_bid_id = ${best.id}, closed_at = coalesce(closed_at, now()),
+          auction_ends_at = CASE WHEN status = 'active' THEN least(coalesce(auction_ends_at, now()), now()) ELSE auction_ends_at END,
+          updated_at = now()
+      WHERE id = ${carId}`);
+    return best;
+  });
+  const car = await deps.db.one(sql.type(carRow)`${selectCars} WHERE c.id = ${carId}`);
+  log.info('bid accepted by the seller', { car_id: carId, bid_id: bid.id, amount: bid.bid_amount });
+  return {
+    status: 200,
+    body: { success: true, message: `Car sold for ${bid.bid_amount} kr. to ${bid.dealer_name}`, car, bid },
+  };
+};
+
+export const carHandlers = { registerCar, listCars, getCar, updateCarStatus, acceptBid };

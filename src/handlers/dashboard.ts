@@ -1,6 +1,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { normaliseEmail } from '../domain/normalise.js';
+import { bidRanking } from '../db/cars.js';
 import type { Handler } from '../api/types.js';
 
 const statsRow = z.object({
@@ -20,10 +21,13 @@ const getDashboardStats: Handler<'getDashboardStats'> = async ({ params, deps })
       (SELECT count(*) FROM "Bílar" WHERE status = 'pending')::int AS coming_cars,
       (SELECT count(*) FROM "uppboð" WHERE dealer_email = ${email})::int AS my_bids,
       (SELECT count(*) FROM favorites WHERE dealer_email = ${email})::int AS favorites,
-      (SELECT count(DISTINCT b.car_id)
+      -- this dealer's bid is the winning one recorded at the sale (or, for a sale recorded
+      -- without one, the best-ranked bid: equal amounts go to the earlier bid)
+      (SELECT count(*)
          FROM "uppboð" b JOIN "Bílar" c ON c.id = b.car_id AND c.status = 'sold'
         WHERE b.dealer_email = ${email}
-          AND b.bid_amount = (SELECT max(bid_amount) FROM "uppboð" WHERE car_id = b.car_id))::int AS my_purchases`);
+          AND b.id = coalesce(c.winning_bid_id,
+                (SELECT w.id FROM "uppboð" w WHERE w.car_id = c.id ORDER BY ${bidRanking} LIMIT 1)))::int AS my_purchases`);
   return { status: 200, body: { success: true, stats } };
 };
 

@@ -26,8 +26,14 @@ export interface BrevoClient {
   readonly listId: number;
   /** BREVO_WELCOME_TEMPLATE_ID, if configured. */
   readonly welcomeTemplateId: number | undefined;
-  sendTemplateEmail(input: { to: EmailRecipient; templateId: number; params?: Record<string, unknown> }): Promise<SendResult>;
-  sendEmail(input: { to: EmailRecipient; subject: string; htmlContent: string }): Promise<SendResult>;
+  /** `idempotencyKey` (a UUID): Brevo sends one e-mail per key, however often the request is repeated (TTL ~15 min). */
+  sendTemplateEmail(input: {
+    to: EmailRecipient;
+    templateId: number;
+    params?: Record<string, unknown>;
+    idempotencyKey?: string;
+  }): Promise<SendResult>;
+  sendEmail(input: { to: EmailRecipient; subject: string; htmlContent: string; idempotencyKey?: string }): Promise<SendResult>;
   upsertContact(input: { email: string; firstName: string; lastName?: string; sms?: string }): Promise<UpsertResult>;
   getAccount(): Promise<BrevoAccount>;
   getLists(): Promise<BrevoList[]>;
@@ -109,6 +115,7 @@ export function createBrevo(config: Config, logger: Logger): BrevoClient {
   }
 
   const recipient = (to: EmailRecipient) => (to.name ? { email: to.email, name: to.name } : { email: to.email });
+  const idempotency = (key?: string) => (key ? { headers: { idempotencyKey: key } } : {});
 
   return {
     mode,
@@ -116,18 +123,18 @@ export function createBrevo(config: Config, logger: Logger): BrevoClient {
     welcomeTemplateId: config.BREVO_WELCOME_TEMPLATE_ID,
     status: () => ({ mode, configured, sandbox: mode === 'sandbox', listId }),
 
-    async sendTemplateEmail({ to, templateId, params }) {
+    async sendTemplateEmail({ to, templateId, params, idempotencyKey }) {
       guard();
       if (mode === 'sandbox') return sandboxSend('template email', to, { templateId });
       // The template's own sender applies (Brevo templates carry one).
-      return send({ to: [recipient(to)], templateId, ...(params ? { params } : {}) }, 'template email');
+      return send({ to: [recipient(to)], templateId, ...(params ? { params } : {}), ...idempotency(idempotencyKey) }, 'template email');
     },
 
-    async sendEmail({ to, subject, htmlContent }) {
+    async sendEmail({ to, subject, htmlContent, idempotencyKey }) {
       guard();
       if (mode === 'sandbox') return sandboxSend('email', to, { subject });
       if (!sender) throw notConfigured('Brevo sender address (BREVO_SENDER_EMAIL)');
-      return send({ sender, to: [recipient(to)], subject, htmlContent }, 'email');
+      return send({ sender, to: [recipient(to)], subject, htmlContent, ...idempotency(idempotencyKey) }, 'email');
     },
 
     async upsertContact({ email, firstName, lastName, sms }) {

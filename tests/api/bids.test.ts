@@ -9,21 +9,27 @@ beforeAll(async () => {
 afterAll(async () => app?.close());
 
 describe('POST /api/bids/create', () => {
-  it('accepts a first bid and then only higher ones', async () => {
+  it('accepts a first bid of at least one increment, then only bids at least one increment higher', async () => {
     const car = await registerCar(app);
+    const tooSmall = await placeBid(app, car.id, 11_999);
+    expect(tooSmall.status).toBe(409);
+    expect(tooSmall.body).toMatchObject({ error: 'bid_too_low', min_next_bid: 12_000 });
     const first = await placeBid(app, car.id, 2_000_000);
     expect(first.status).toBe(201);
-    expect(first.body.bid).toMatchObject({ car_id: car.id, bid_amount: 2_000_000, dealer_email: 'sala@bilaland.is' });
+    expect(first.body.bid).toMatchObject({ car_id: car.id, bid_amount: 2_000_000, dealer_email: 'sala@bilaland.is', proxy: false });
     expect(first.body.bid_id).toBe(first.body.bid.id);
+    expect(first.body).toMatchObject({ leading: true, highest_bid: 2_000_000, min_next_bid: 2_012_000, reserve_met: true });
 
     const same = await placeBid(app, car.id, 2_000_000, 'sala@hekla.is');
     expect(same.status).toBe(409);
-    expect(same.body).toMatchObject({ error: 'bid_too_low', min_next_bid: 2_000_001 });
+    expect(same.body).toMatchObject({ error: 'bid_too_low', min_next_bid: 2_012_000 });
+    const belowStep = await placeBid(app, car.id, 2_011_999, 'sala@hekla.is');
+    expect(belowStep.status).toBe(409);
     const lower = await placeBid(app, car.id, 1_000, 'sala@hekla.is');
     expect(lower.status).toBe(409);
-    expect((await placeBid(app, car.id, 2_000_001, 'sala@hekla.is')).status).toBe(201);
+    expect((await placeBid(app, car.id, 2_012_000, 'sala@hekla.is')).status).toBe(201);
     const { rows } = await app.sql.query('SELECT bid_amount FROM "uppboð" WHERE car_id = $1 ORDER BY bid_amount', [car.id]);
-    expect(rows.map((r) => r.bid_amount)).toEqual([2_000_000, 2_000_001]);
+    expect(rows.map((r) => r.bid_amount)).toEqual([2_000_000, 2_012_000]);
   });
 
   it('refuses bids on cars that are not active, and on missing cars', async () => {
@@ -54,7 +60,8 @@ describe('POST /api/bids/create', () => {
 
   it('keeps bids consistent when 50 dealers bid on one car at the same instant', async () => {
     const car = await registerCar(app);
-    const amounts = Array.from({ length: 50 }, (_, i) => 1_000_000 + ((i * 7919) % 50) * 10_000);
+    // distinct amounts one increment (12,000) apart, so the largest is always accepted
+    const amounts = Array.from({ length: 50 }, (_, i) => 1_000_000 + ((i * 7919) % 50) * 12_000);
     const results = await Promise.all(amounts.map((amount, i) => placeBid(app, car.id, amount, `dealer${i}@example.is`)));
     expect(results.filter((r) => r.status >= 500)).toHaveLength(0);
     expect(results.every((r) => r.status === 201 || (r.status === 409 && r.body.error === 'bid_too_low'))).toBe(true);
@@ -65,9 +72,12 @@ describe('POST /api/bids/create', () => {
     const inOrder = rows.map((r) => r.bid_amount);
     expect(inOrder).toHaveLength(accepted.length);
     for (let i = 1; i < inOrder.length; i += 1) expect(inOrder[i]).toBeGreaterThan(inOrder[i - 1]);
+    // every accepted bid is at least one increment above the one before it
+    for (let i = 1; i < inOrder.length; i += 1) expect(inOrder[i] - inOrder[i - 1]).toBeGreaterThanOrEqual(12_000);
     const final = await app.request('GET', `/api/cars/${car.id}`);
     expect(final.body.car.highest_bid).toBe(Math.max(...accepted));
     expect(final.body.car.highest_bid).toBe(Math.max(...amounts));
+    expect(final.body.car.min_next_bid).toBe(Math.max(...amounts) + 12_000);
   });
 });
 
@@ -77,6 +87,7 @@ describe('GET /api/bids/car/{car_id}', () => {
     await placeBid(app, car.id, 100_000, 'a@example.is');
     await placeBid(app, car.id, 300_000, 'b@example.is');
     const res = await app.request('GET', `/api/bids/car/${car.id}`);
+    expect(res.body.bids.every((b: { proxy: boolean }) => b.proxy === false)).toBe(true);
     expect(res.status).toBe(200);
     expect(res.body.bids.map((b: { bid_amount: number }) => b.bid_amount)).toEqual([300_000, 100_000]);
     expect(res.body.count).toBe(2);

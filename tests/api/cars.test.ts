@@ -21,7 +21,12 @@ describe('POST /api/cars/register', () => {
       status: 'active',
       highest_bid: null,
       bid_count: 0,
+      min_next_bid: 12_000,
+      reserve_met: true,
     });
+    // an active car's auction runs for AUCTION_DURATION_HOURS (48) from registration
+    const ends = Date.parse(res.body.car.auction_ends_at) - Date.parse(res.body.car.created_at);
+    expect(Math.abs(ends - 48 * 3600_000)).toBeLessThan(1000);
     expect(res.body.car_id).toBe(res.body.car.id);
     const { rows } = await app.sql.query('SELECT phone, car_plate, email FROM "Bílar" WHERE id = $1', [res.body.car_id]);
     expect(rows[0]).toEqual({ phone: '+3547777777', car_plate: 'AB123', email: 'jon@example.is' });
@@ -99,7 +104,7 @@ describe('GET /api/cars', () => {
     await placeBid(app, car.id, 1_500_000);
     await placeBid(app, car.id, 1_600_000, 'sala@hekla.is');
     const res = await app.request('GET', `/api/cars/${car.id}`);
-    expect(res.body.car).toMatchObject({ highest_bid: 1_600_000, bid_count: 2 });
+    expect(res.body.car).toMatchObject({ highest_bid: 1_600_000, bid_count: 2, min_next_bid: 1_612_000, reserve_met: true });
   });
 
   it('rejects a bad limit, status or cursor with 422', async () => {
@@ -123,9 +128,12 @@ describe('PUT /api/cars/{car_id}/status', () => {
   it('moves between active and pending, makes sold final', async () => {
     const car = await registerCar(app);
     await setStatus(app, car.id, 'pending');
+    const paused = await app.request('GET', `/api/cars/${car.id}`);
+    expect(paused.body.car).toMatchObject({ status: 'pending', auction_ends_at: null, min_next_bid: null });
     const viaQuery = await app.request('PUT', `/api/cars/${car.id}/status?status=active`);
     expect(viaQuery.status).toBe(200);
     expect(viaQuery.body.car.status).toBe('active');
+    expect(Date.parse(viaQuery.body.car.auction_ends_at)).toBeGreaterThan(Date.now() + 47 * 3600_000);
     await setStatus(app, car.id, 'sold');
     const back = await app.request('PUT', `/api/cars/${car.id}/status`, { body: { status: 'active' } });
     expect(back.status).toBe(409);

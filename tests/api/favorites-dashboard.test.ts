@@ -48,11 +48,12 @@ describe('GET /api/dashboard/stats/{dealer_email}', () => {
       const me = 'me@dealer.is';
       const [a, b, c, d] = [await registerCar(local), await registerCar(local), await registerCar(local), await registerCar(local)];
       await setStatus(local, d.id, 'pending');
-      await placeBid(local, a.id, 100, me);
-      await placeBid(local, a.id, 200, 'other@dealer.is');
-      await placeBid(local, b.id, 300, me);
-      await placeBid(local, c.id, 400, 'other@dealer.is');
-      await placeBid(local, c.id, 500, me);
+      // amounts a bid increment (12,000 kr.) apart
+      await placeBid(local, a.id, 100_000, me);
+      await placeBid(local, a.id, 200_000, 'other@dealer.is');
+      await placeBid(local, b.id, 300_000, me);
+      await placeBid(local, c.id, 400_000, 'other@dealer.is');
+      await placeBid(local, c.id, 500_000, me);
       await setStatus(local, b.id, 'sold'); // I hold the highest bid: a purchase
       await setStatus(local, a.id, 'sold'); // outbid: not mine
       await local.request('POST', '/api/favorites/add', { body: { car_id: c.id, dealer_email: me } });

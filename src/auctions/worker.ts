@@ -1,0 +1,129 @@
+import PgBoss from 'pg-boss';
+import type { Config } from '../config.js';
+import type { Db } from '../db/pool.js';
+import type { BrevoClient } from '../integrations/index.js';
+import type { Logger } from '../logger.js';
+import { closeDueAuctions, scheduleUnscheduledAuctions, secondsUntilNextClose } from './closing.js';
+import { flushOutbox } from './outbox.js';
+
+/**
+ * The background side of auctions, on pg-boss (a job queue in PostgreSQL, schema
+ * `pgboss` in the same database): closing ended auctions and sending the e-mail
+ * outbox. Any number of instances may run it.
+ *
+ * - Every instance offers a job to each queue once per interval; a throttle key
+ *   (`singletonSeconds`) keeps it to one job per interval across all instances,
+ *   and the `singleton` queue policy lets only one run at a time.
+ * - After a closing run, an auction that ends before the next interval gets a
+ *   job of its own, due at its closing time, so auctions close on time.
+ * - Jobs live in the database: an instance that stops leaves nothing behind
+ *   that the others cannot pick up.
+ * The work itself is idempotent (see closing.ts and outbox.ts), so a job that
+ * runs twice after a crash does no harm.
+ */
+
+export const CLOSE_QUEUE = 'auction-close';
+export const OUTBOX_QUEUE = 'email-outbox';
+
+export type AuctionWorkerDeps = {
+  config: Config;
+  db: Db;
+  /** pg-boss keeps its own small pool on the same database. */
+  databaseUrl: string;
+  logger: Logger;
+  brevo: BrevoClient;
+};
+
+export type AuctionWorker = {
+  /** Runs one closing pass now (as the job does). */
+  closeNow(): Promise<number>;
+  /** Runs one outbox pass now (as the job does). */
+  flushNow(): Promise<void>;
+  /** Stops offering jobs, lets a running one finish, closes pg-boss's pool. */
+  stop(): Promise<void>;
+};
+
+export async function startAuctionWorker({ config, db, databaseUrl, logger, brevo }: AuctionWorkerDeps): Promise<AuctionWorker> {
+  const log = logger.child({ component: 'auction-worker' });
+  const boss = new PgBoss({
+    connectionString: databaseUrl,
+    application_name: 'kaggi-jobs',
+    max: 4,
+    schedule: false, // no cron: jobs are offered by the instances themselves
+    archiveCompletedAfterSeconds: 3600,
+    deleteAfterHours: 24,
+  });
+  boss.on('error', (error) => log.warn('job queue error', { error: error.message }));
+  await boss.start();
+  const queue = { policy: 'singleton' as const, retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 };
+  await boss.createQueue(CLOSE_QUEUE, { name: CLOSE_QUEUE, ...queue });
+  await boss.createQueue(OUTBOX_QUEUE, { name: OUTBOX_QUEUE, ...queue });
+
+  const closeEvery = config.AUCTION_CLOSE_INTERVAL_SECONDS;
+  const outboxEvery = config.OUTBOX_POLL_INTERVAL_SECONDS;
+  const polling = (seconds: number) => Math.max(0.5, Math.min(2, seconds / 2));
+
+  const closeNow = async (): Promise<number> => {
+    const scheduled = await scheduleUnscheduledAuctions(db, config.AUCTION_DURATION_HOURS);
+    if (scheduled) log.info('auctions given a closing time', { count: scheduled });
+    const closed = await closeDueAuctions(db);
+    for (const car of closed) {
+      log.info('auction closed', { car_id: car.id, winning_bid_id: car.winning_bid_id, highest_bid: car.highest_bid });
+    }
+    // An auction ending before the next regular run gets a job due at its closing time.
+    const next = await secondsUntilNextClose(db);
+    if (next !== null && next < closeEvery) {
+      await boss.send(CLOSE_QUEUE, {}, { singletonKey: 'close', startAfter: Math.max(0, Math.ceil(next)) });
+    }
+    // The sellers' e-mails were just queued: send them without waiting for the next pass.
+    if (closed.length) await offer(OUTBOX_QUEUE, 'outbox', 1);
+    return closed.length;
+  };
+
+  let warnedDisabled = false;
+  const flushNow = async (): Promise<void> => {
+    if (brevo.mode === 'disabled') {
+      if (!warnedDisabled) log.warn('Brevo is not configured: auction e-mails stay in the outbox until it is');
+      warnedDisabled = true;
+      return;
+    }
+    const result = await flushOutbox({ db, brevo, config, logger: log });
+    if (result.sent + result.sandbox + result.retrying + result.failed + result.held > 0) log.info('outbox pass', result);
+  };
+
+  await boss.work(CLOSE_QUEUE, { pollingIntervalSeconds: polling(closeEvery) }, async () => {
+    await closeNow();
+  });
+  await boss.work(OUTBOX_QUEUE, { pollingIntervalSeconds: polling(outboxEvery) }, async () => {
+    await flushNow();
+  });
+
+  /** One job per queue per `seconds` slot, however many instances offer it. */
+  async function offer(name: string, key: string, seconds: number): Promise<void> {
+    try {
+      await boss.send(name, {}, { singletonKey: key, singletonSeconds: seconds });
+    } catch (error) {
+      log.warn('could not offer a job', { queue: name, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  const offerClose = () => void offer(CLOSE_QUEUE, 'close', closeEvery);
+  const offerOutbox = () => void offer(OUTBOX_QUEUE, 'outbox', outboxEvery);
+  offerClose();
+  offerOutbox();
+  const timers = [setInterval(offerClose, closeEvery * 1000), setInterval(offerOutbox, outboxEvery * 1000)];
+  for (const t of timers) t.unref();
+  log.info('auction worker started', { close_every_s: closeEvery, outbox_every_s: outboxEvery, brevo: brevo.mode });
+
+  let stopped = false;
+  return {
+    closeNow,
+    flushNow,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const t of timers) clearInterval(t);
+      await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+      log.info('auction worker stopped');
+    },
+  };
+}
