@@ -1,20 +1,19 @@
 import { once } from 'node:events';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
-import { createDb } from './db/pool.js';
+import { createDb, type Db } from './db/pool.js';
 import { seedDemoData } from './db/seed.js';
 import { startAuctionWorker, type AuctionWorker } from './auctions/worker.js';
 import { createServices } from './integrations/index.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 
-/** config → database (embedded or DATABASE_URL) → migrate → listen → graceful stop */
-async function main(): Promise<void> {
-  let config;
+function readConfig(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -22,19 +21,51 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config);
+}
 
-  let embedded: EmbeddedDatabase | undefined;
+/** What is running so far; a stop signal during start-up stops just that. */
+type Running = { embedded?: EmbeddedDatabase; db?: Db; server?: Server; auctions?: AuctionWorker };
+
+function installGracefulStop(logger: Logger, running: Running): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    const { server, auctions, db, embedded } = running;
+    // Stop accepting, let in-flight requests and a running job finish, then release the database.
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    server?.closeIdleConnections();
+    const forced = setTimeout(() => server?.closeAllConnections(), 10_000);
+    await Promise.all([closed, auctions?.stop()]);
+    clearTimeout(forced);
+    await db?.end();
+    await embedded?.stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** config → database (embedded or DATABASE_URL) → migrate → listen → graceful stop */
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config);
+  const running: Running = {};
+  installGracefulStop(logger, running);
+
   let url = config.DATABASE_URL;
   if (!url) {
-    embedded = await startEmbeddedPostgres({ dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT, logger });
-    url = embedded.url;
+    running.embedded = await startEmbeddedPostgres({ dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT, logger });
+    url = running.embedded.url;
     logger.info('using embedded PostgreSQL', { dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT });
   }
   await migrate(url, logger);
   const db = await createDb(url, config);
+  running.db = db;
   // Demo rows only ever go into the embedded database, and only when it has no cars.
-  if (embedded) await seedDemoData(url, logger);
+  if (running.embedded) await seedDemoData(url, logger);
 
   if (config.AUTH_MODE === 'off' && config.NODE_ENV === 'production') {
     logger.warn('AUTH_MODE=off in production: anyone can read and act for any dealer by e-mail. Set AUTH_MODE=jwt.');
@@ -42,35 +73,14 @@ async function main(): Promise<void> {
   const services = createServices(config, logger);
   const app = await createApp({ config, db, logger, services, startedAt: new Date(), databaseUrl: url });
   const server = app.listen(config.PORT, config.HOST);
+  running.server = server;
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   logger.info('Kaggi API listening', { port, environment: config.NODE_ENV, docs: `http://localhost:${port}/docs` });
   // Closing ended auctions and sending auction e-mails (pg-boss, in the same database).
-  const auctions: AuctionWorker | undefined = config.AUCTION_WORKER_ENABLED
-    ? await startAuctionWorker({ config, db, databaseUrl: url, logger, brevo: services.brevo })
-    : undefined;
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    // Stop accepting, let in-flight requests and a running job finish, then release the database.
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const forced = setTimeout(() => server.closeAllConnections(), 10_000);
-    const workerStopped = auctions
-      ?.stop()
-      .catch((error: unknown) => logger.warn('auction worker did not stop cleanly', { error: error instanceof Error ? error.message : String(error) }));
-    await Promise.all([closed, workerStopped]);
-    clearTimeout(forced);
-    await db.end();
-    await embedded?.stop();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  if (config.AUCTION_WORKER_ENABLED) {
+    running.auctions = await startAuctionWorker({ config, db, databaseUrl: url, logger, brevo: services.brevo });
+  }
 }
 
 main().catch((error: unknown) => {
