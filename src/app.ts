@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import cors from 'cors';
-import { requireJsonBodies } from './api/content-type.js';
+import { hasJsonBody, requireJsonBodies } from './api/content-type.js';
 import { errorMiddleware } from './api/error-middleware.js';
 import { operationGuards } from './api/guards.js';
 import { createLimiterFactory, globalLimit } from './api/rate-limits.js';
@@ -17,7 +17,7 @@ export async function createApp(deps: Deps): Promise<Express> {
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY_HOPS);
   app.set('query parser', 'simple');
-  const limiter = createLimiterFactory(config, deps.databaseUrl);
+  const limiter = createLimiterFactory(config, deps.db);
 
   app.use(requestContext(deps.logger));
   app.use(helmet());
@@ -30,7 +30,7 @@ export async function createApp(deps: Deps): Promise<Express> {
   // A broad per-IP ceiling on the API; /health and the docs stay outside it.
   if (config.RATE_LIMIT_ENABLED) app.use('/api', globalLimit(config, limiter));
   app.use(requireJsonBodies);
-  app.use(express.json({ limit: config.BODY_LIMIT }));
+  app.use(express.json({ limit: config.BODY_LIMIT, type: hasJsonBody }));
   app.use(await createApiRouter(deps, handlers, operationGuards(config, deps.logger, limiter)));
   app.use(errorMiddleware(deps.logger));
   return app;

@@ -71,16 +71,17 @@ async function main(): Promise<void> {
     logger.warn('AUTH_MODE=off in production: anyone can read and act for any dealer by e-mail. Set AUTH_MODE=jwt.');
   }
   const services = createServices(config, logger);
-  const app = await createApp({ config, db, logger, services, startedAt: new Date(), databaseUrl: url });
+  const app = await createApp({ config, db, logger, services, startedAt: new Date() });
+  // Closing ended auctions and sending auction e-mails (pg-boss, in the same database).
+  // Started before listening: "listening" means everything is up.
+  if (config.AUCTION_WORKER_ENABLED) {
+    running.auctions = await startAuctionWorker({ config, db, databaseUrl: url, logger, brevo: services.brevo });
+  }
   const server = app.listen(config.PORT, config.HOST);
   running.server = server;
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   logger.info('Kaggi API listening', { port, environment: config.NODE_ENV, docs: `http://localhost:${port}/docs` });
-  // Closing ended auctions and sending auction e-mails (pg-boss, in the same database).
-  if (config.AUCTION_WORKER_ENABLED) {
-    running.auctions = await startAuctionWorker({ config, db, databaseUrl: url, logger, brevo: services.brevo });
-  }
 }
 
 main().catch((error: unknown) => {

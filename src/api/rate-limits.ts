@@ -1,9 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type Options, type Store } from 'express-rate-limit';
-import { PostgresStore } from '@acpr/rate-limit-postgresql';
 import { ApiError } from '../errors.js';
 import type { Config } from '../config.js';
 import { toE164 } from '../domain/normalise.js';
+import type { Db } from '../db/pool.js';
+import { PostgresRateLimitStore } from './postgres-rate-limit-store.js';
 
 /** Limits answer in the one error shape, with Retry-After in seconds. */
 export function rateLimitHandler(req: Request, res: Response, next: NextFunction, options: Options): void {
@@ -28,13 +29,11 @@ const phoneKey = (req: Request): string | undefined => {
 
 /**
  * Counters live in process memory by default; with RATE_LIMIT_STORE=postgres
- * in PostgreSQL (one table per limiter name), so several instances share them.
+ * in PostgreSQL, so several instances share them.
  */
-export function createLimiterFactory(config: Config, databaseUrl: string) {
+export function createLimiterFactory(config: Config, db: Db) {
   const store = (name: string): Store | undefined =>
-    config.RATE_LIMIT_STORE === 'postgres'
-      ? (new PostgresStore({ connectionString: databaseUrl, max: 2 }, `kaggi_${name}`) as Store)
-      : undefined;
+    config.RATE_LIMIT_STORE === 'postgres' ? new PostgresRateLimitStore(db, "") : undefined;
   return (name: string, windowMs: number, limit: number, key?: (req: Request) => string | undefined) =>
     rateLimit({
       windowMs,

@@ -4,7 +4,7 @@ import { ApiError, validationFailed } from '../errors.js';
 import { createAjv } from './ajv.js';
 import { loadSpec } from './spec.js';
 import type { Deps, HandlerContext, HandlerMap, OperationId, Reply } from './types.js';
-import { fieldErrors } from './validation-errors.js';
+import { fieldErrors, unacceptableValues } from './validation-errors.js';
 import { idempotent } from './idempotency.js';
 
 /** Writes a client may safely retry with an Idempotency-Key header. */
@@ -63,6 +63,12 @@ export async function createApiRouter(deps: Deps, handlers: HandlerMap, guards: 
       res.locals.operationId = operationId;
       res.locals.pathParams = c.request.params;
       for (const guard of guards[operationId] ?? []) await runMiddleware(guard, req, res);
+      const unacceptable = [
+        ...unacceptableValues(c.request.params, 'path'),
+        ...unacceptableValues(c.request.query, 'query'),
+        ...unacceptableValues(c.request.requestBody, 'body'),
+      ];
+      if (unacceptable.length > 0) throw validationFailed(unacceptable);
       const ctx = {
         body: c.request.requestBody,
         params: c.request.params ?? {},
@@ -101,6 +107,19 @@ export async function createApiRouter(deps: Deps, handlers: HandlerMap, guards: 
   });
   await api.init();
 
+  // Unknown query parameters are ignored, like unknown body fields: `/health?t=1`
+  // or `/docs?utm_source=x` must not be a 422 (which most operations do not declare).
+  const queryNames = new Map<string, string[]>(
+    api.getOperations().map((op) => [
+      op.operationId ?? '',
+      (op.parameters ?? []).filter((p) => 'in' in p && p.in === 'query').map((p) => (p as { name: string }).name),
+    ]),
+  );
+  const declaredQuery = (method: string, path: string, query: Record<string, unknown>): Record<string, unknown> => {
+    const names = queryNames.get(api.matchOperation({ method, path, headers: {} })?.operationId ?? '') ?? [];
+    return Object.fromEntries(names.filter((n) => Object.hasOwn(query, n)).map((n) => [n, query[n]]));
+  };
+
   return (req: Request, res: Response, next: NextFunction) => {
     let path: string;
     try {
@@ -109,9 +128,10 @@ export async function createApiRouter(deps: Deps, handlers: HandlerMap, guards: 
       next(error);
       return;
     }
+    const query = declaredQuery(req.method, path, (req.query ?? {}) as Record<string, unknown>);
     api
       .handleRequest(
-        { method: req.method, path, query: req.query as Record<string, string>, body: req.body, headers: req.headers as Record<string, string> },
+        { method: req.method, path, query: query as Record<string, string>, body: req.body, headers: req.headers as Record<string, string> },
         req,
         res,
       )

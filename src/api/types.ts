@@ -14,8 +14,6 @@ export type Deps = {
   logger: Logger;
   services: Services;
   startedAt: Date;
-  /** For the few parts that need their own connections (rate-limit store). */
-  databaseUrl: string;
 };
 
 type Content<T> = T extends { content: infer C } ? C[keyof C] : never;

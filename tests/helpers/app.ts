@@ -95,7 +95,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     : undefined;
   const logger = createLogger(config, transport);
   const db = await createDb(database.url, config);
-  const app = await createApp({ config, db, logger, services: createServices(config, logger), startedAt: new Date(), databaseUrl: database.url });
+  const app = await createApp({ config, db, logger, services: createServices(config, logger), startedAt: new Date() });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
