@@ -25,8 +25,13 @@ export function requestContext(logger: Logger) {
     res.setHeader('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
+      const level = res.statusCode >= 500 ? 'error' : 'http';
+      // winston formats (timestamp, masking, JSON) every entry before its transport
+      // drops the ones below the level: at the default `info` the access line would
+      // be built and thrown away on every request.
+      if (!logger.isLevelEnabled(level)) return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      logger.log(res.statusCode >= 500 ? 'error' : 'http', 'request', {
+      logger.log(level, 'request', {
         request_id: requestId,
         method: req.method,
         // decoded first, so `jon%40example.is` is recognised (and masked) as an e-mail

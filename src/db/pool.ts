@@ -95,5 +95,10 @@ export function createDb(url: string, config: Pick<Config, 'DB_POOL_MAX' | 'DB_C
     // Serialization failures inside a transaction are retried by Slonik.
     transactionRetryLimit: 5,
     captureStackTrace: false,
+    // Slonik's default resets every connection with DISCARD ALL when it goes
+    // back to the pool: a second round trip on every query. Nothing here
+    // leaves session state behind (no SET, no temp tables, no session
+    // advisory locks, no LISTEN, unnamed statements only), so skip it.
+    resetConnection: async () => {},
   });
 }

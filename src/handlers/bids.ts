@@ -161,9 +161,12 @@ const dealerBidRow = bidRow.extend({
 const listDealerBids: Handler<'listDealerBids'> = async ({ params, deps }) => {
   const bids = await deps.db.any(sql.type(dealerBidRow)`
     SELECT b.id, b.car_id, b.dealer_name, b.dealer_email, b.bid_amount, b.proxy, b.created_at, b.updated_at,
-           json_build_object('id', c.id, 'car_make', c.car_make, 'car_model', c.car_model,
-                             'car_plate', c.car_plate, 'year', c.year, 'status', c.status) AS car
-    FROM "uppboð" b JOIN "Bílar" c ON c.id = b.car_id
+           -- a primary-key lookup per bid, not a join: for a join the planner hashes
+           -- the whole car table to match one dealer's few hundred bids
+           (SELECT json_build_object('id', c.id, 'car_make', c.car_make, 'car_model', c.car_model,
+                                     'car_plate', c.car_plate, 'year', c.year, 'status', c.status)
+              FROM "Bílar" c WHERE c.id = b.car_id) AS car
+    FROM "uppboð" b
     WHERE b.dealer_email = ${normaliseEmail(params.dealer_email)}
     ORDER BY b.created_at DESC, b.seq DESC`);
   return { status: 200, body: { success: true, bids: [...bids], count: bids.length } };

@@ -1,0 +1,88 @@
+/**
+ * The SQL of the hot read paths, as the handlers send it (src/db/cars.ts,
+ * src/handlers/{cars,bids,favorites,dashboard}.ts, as of commit 4728960), in
+ * plain `pg` form.
+ * The bare baseline serves exactly this, and bench/explain.ts explains it.
+ * The bench checks that the project still sends this text: the round-trip
+ * check captures the statements the server really sends and compares them
+ * (whitespace-normalised) with these; a mismatch is printed, so a change in
+ * src/ that is not mirrored here cannot go unnoticed.
+ */
+
+export const selectCars = `
+  SELECT c.id, c.seller_name, c.email, c.postal_code, c.car_make, c.car_model, c.car_plate,
+         c.year, c.mileage, c.status, b.highest_bid, b.bid_count, c.auction_ends_at,
+         CASE WHEN c.status = 'active' AND (c.auction_ends_at IS NULL OR c.auction_ends_at > now())
+              THEN coalesce(b.highest_bid, 0) + c.bid_increment END AS min_next_bid,
+         (c.reserve_price IS NULL OR coalesce(b.highest_bid, 0) >= c.reserve_price) AS reserve_met,
+         c.created_at, c.updated_at
+  FROM "Bílar" c
+  LEFT JOIN LATERAL (
+    SELECT max(bid_amount)::int AS highest_bid, count(*)::int AS bid_count
+    FROM "uppboð" WHERE car_id = c.id
+  ) b ON true`;
+
+const bidColumns = 'id, car_id, dealer_name, dealer_email, bid_amount, proxy, created_at, updated_at';
+const bidRanking = 'bid_amount DESC, created_at ASC, seq ASC';
+
+export const sql = {
+  /** listCars without status or cursor: $1 = limit + 1 */
+  listCars: `${selectCars} ORDER BY c.created_at DESC, c.id DESC LIMIT $1`,
+  /** getCar: $1 = car id */
+  getCar: `${selectCars} WHERE c.id = $1`,
+  /** listCarBids: $1 = car id */
+  listCarBids: `SELECT ${bidColumns} FROM "uppboð" WHERE car_id = $1 ORDER BY ${bidRanking}`,
+  /** listCarBids, only when the car has no bids: does the car exist? */
+  carExists: `SELECT exists(SELECT 1 FROM "Bílar" WHERE id = $1)`,
+  /** listDealerBids: $1 = normalised e-mail */
+  listDealerBids: `
+    SELECT b.id, b.car_id, b.dealer_name, b.dealer_email, b.bid_amount, b.proxy, b.created_at, b.updated_at,
+           (SELECT json_build_object('id', c.id, 'car_make', c.car_make, 'car_model', c.car_model,
+                                     'car_plate', c.car_plate, 'year', c.year, 'status', c.status)
+              FROM "Bílar" c WHERE c.id = b.car_id) AS car
+    FROM "uppboð" b
+    WHERE b.dealer_email = $1
+    ORDER BY b.created_at DESC, b.seq DESC`,
+  /** listFavorites: $1 = normalised e-mail */
+  listFavorites: `${selectCars}
+    JOIN favorites f ON f.car_id = c.id
+    WHERE f.dealer_email = $1
+    ORDER BY f.created_at DESC, f.id DESC`,
+  /** getDashboardStats: $1 = $2 = $3 = normalised e-mail (Slonik binds each use) */
+  dashboardStats: `
+    SELECT
+      (SELECT count(*) FROM "Bílar" WHERE status = 'active')::int AS active_auctions,
+      (SELECT count(*) FROM "Bílar" WHERE status = 'pending')::int AS coming_cars,
+      (SELECT count(*) FROM "uppboð" WHERE dealer_email = $1)::int AS my_bids,
+      (SELECT count(*) FROM favorites WHERE dealer_email = $2)::int AS favorites,
+      (SELECT count(*)
+         FROM "uppboð" b JOIN "Bílar" c ON c.id = b.car_id AND c.status = 'sold'
+        WHERE b.dealer_email = $3
+          AND b.id = coalesce(c.winning_bid_id,
+                (SELECT w.id FROM "uppboð" w WHERE w.car_id = c.id ORDER BY ${bidRanking} LIMIT 1)))::int AS my_purchases`,
+  /**
+   * A bid, simplified: lock the car, read the highest bid, insert. The project's
+   * createBid also applies the auction rules (closing time, increment, proxy
+   * bids, soft close, outbid e-mail), which the baseline does not: the POST
+   * figures of the baseline are for orientation only.
+   */
+  bidLockCar: `SELECT status, bid_increment FROM "Bílar" WHERE id = $1 FOR UPDATE`,
+  bidHighest: `SELECT max(bid_amount) AS highest FROM "uppboð" WHERE car_id = $1`,
+  bidInsert: `
+      INSERT INTO "uppboð" (car_id, dealer_name, dealer_email, bid_amount, created_at, updated_at)
+      VALUES ($1, $2, $3, $4, clock_timestamp(), clock_timestamp())
+      RETURNING ${bidColumns}`,
+} as const;
+
+export type QueryName = keyof typeof sql;
+
+/** Whitespace and `--` comments do not make two statements different. */
+export function normaliseSql(text: string): string {
+  return text
+    .replace(/--[^\n]*/g, ' ')
+    .replace(/\s+/g, ' ')
+    .replace(/\(\s+/g, '(')
+    .replace(/\s+\)/g, ')')
+    .trim()
+    .toLowerCase();
+}
