@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
+import { toApiError } from './api/error-middleware.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
@@ -48,12 +49,31 @@ function installGracefulStop(logger: Logger, running: Running): void {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
+/**
+ * pg-boss marks jobs done or failed without awaiting it, so during a database
+ * outage those calls reject with nobody listening. Such a rejection is the
+ * outage (already answered as 503 and retried when the database is back), not
+ * a reason to kill a server that must resume by itself. Anything else still
+ * stops the process, as Node would.
+ */
+function survivingDatabaseOutages(logger: Logger): void {
+  process.on('unhandledRejection', (reason) => {
+    if (toApiError(reason).code === 'database_unavailable') {
+      logger.warn('database unavailable in a background task', { error: reason instanceof Error ? reason.message : String(reason) });
+      return;
+    }
+    logger.error('unhandled rejection', { error: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) });
+    process.exit(1);
+  });
+}
+
 /** config → database (embedded or DATABASE_URL) → migrate → listen → graceful stop */
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config);
   const running: Running = {};
   installGracefulStop(logger, running);
+  survivingDatabaseOutages(logger);
 
   let url = config.DATABASE_URL;
   if (!url) {
