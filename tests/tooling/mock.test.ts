@@ -125,9 +125,14 @@ beforeAll(async () => {
     if (Date.now() > deadline) throw new Error(`npm run mock not ready on ${base} after ${READY_TIMEOUT_MS} ms:\n${output}`);
     try {
       const res = await fetch(`${base}/health`);
-      await res.arrayBuffer();
-      if (res.status === 200) break;
-    } catch {
+      const text = await res.text();
+      if (res.status === 200) {
+        // even the readiness probe's answer must be what the spec says /health answers
+        await assertMatchesSpec('GET', '/health', res.status, res.headers.get('content-type'), JSON.parse(text));
+        break;
+      }
+    } catch (error) {
+      if (error instanceof Error && /openapi\.yaml|not declared|Error schema/.test(error.message)) throw error;
       // not listening yet
     }
     await sleep(100);
