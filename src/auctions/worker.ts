@@ -5,6 +5,7 @@ import type { BrevoClient } from '../integrations/index.js';
 import type { Logger } from '../logger.js';
 import { closeDueAuctions, scheduleUnscheduledAuctions, secondsUntilNextClose } from './closing.js';
 import { flushOutbox } from './outbox.js';
+import { CLOSE_QUEUE, OUTBOX_QUEUE } from './queues.js';
 
 /**
  * The background side of auctions, on pg-boss (a job queue in PostgreSQL, schema
@@ -22,8 +23,6 @@ import { flushOutbox } from './outbox.js';
  * runs twice after a crash does no harm.
  */
 
-export const CLOSE_QUEUE = 'auction-close';
-export const OUTBOX_QUEUE = 'email-outbox';
 
 export type AuctionWorkerDeps = {
   config: Config;
@@ -50,14 +49,14 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     application_name: 'kaggi-jobs',
     max: 4,
     schedule: false, // no cron: jobs are offered by the instances themselves
+    // The schema and the queues are made by migrate() under the migration lock
+    // (see queues.ts); here pg-boss only checks they are there.
+    migrate: false,
     archiveCompletedAfterSeconds: 3600,
     deleteAfterHours: 24,
   });
   boss.on('error', (error) => log.warn('job queue error', { error: error.message }));
   await boss.start();
-  const queue = { policy: 'singleton' as const, retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 };
-  await boss.createQueue(CLOSE_QUEUE, { name: CLOSE_QUEUE, ...queue });
-  await boss.createQueue(OUTBOX_QUEUE, { name: OUTBOX_QUEUE, ...queue });
 
   const closeEvery = config.AUCTION_CLOSE_INTERVAL_SECONDS;
   const outboxEvery = config.OUTBOX_POLL_INTERVAL_SECONDS;

@@ -4,6 +4,7 @@ import { readdirSync } from 'node:fs';
 import pg from 'pg';
 import Postgrator from 'postgrator';
 import type { Logger } from '../logger.js';
+import { installJobQueues } from '../auctions/queues.js';
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sql/migrations');
 export const SCHEMA_TABLE = 'schemaversion';
@@ -20,8 +21,10 @@ export const LATEST_MIGRATION = Math.max(
 );
 
 /**
- * Brings the schema to the latest version. An advisory lock lets several
- * instances start at once: one migrates, the others wait and find nothing to do.
+ * Brings the schema to the latest version: the SQL migrations, then the job
+ * queue's schema and queues (pg-boss). Everything that creates or changes
+ * schema happens here, under one advisory lock, so several instances may
+ * start at once: one migrates, the others wait and find nothing to do.
  */
 export async function migrate(url: string, logger: Logger): Promise<number> {
   const client = new pg.Client({ connectionString: url });
@@ -36,6 +39,8 @@ export async function migrate(url: string, logger: Logger): Promise<number> {
     });
     const applied = await postgrator.migrate();
     for (const m of applied) logger.info('migration applied', { version: m.version, name: m.name });
+    // pg-boss passes multi-statement scripts without values: they must go as a simple query.
+    await installJobQueues((text, values) => (values === undefined ? client.query(text) : client.query(text, values)));
     return Number(await postgrator.getDatabaseVersion());
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);

@@ -47,7 +47,11 @@ export async function startServerProcess(name: string, databaseUrl: string, env:
   );
   const url = `http://127.0.0.1:${port}`;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s:\n${logs.join('\n')}`)), 60_000);
+    const timer = setTimeout(() => {
+      // A server that never came up must not outlive the test run.
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start within 60 s:\n${logs.join('\n')}`));
+    }, 60_000);
     let buffered = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
@@ -92,4 +96,19 @@ export async function startServerProcess(name: string, databaseUrl: string, env:
       }
     },
   };
+}
+
+/**
+ * Several servers started at the same moment, as a deployment starts them. If
+ * any fails to start, the others are killed before the error is thrown: a
+ * failed start-up never leaves a server running after the test run.
+ */
+export async function startServerProcesses(
+  specs: { name: string; databaseUrl: string; env?: Record<string, string> }[],
+): Promise<ServerProcess[]> {
+  const starts = await Promise.allSettled(specs.map((s) => startServerProcess(s.name, s.databaseUrl, s.env)));
+  const failed = starts.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed.length === 0) return starts.map((s) => (s as PromiseFulfilledResult<ServerProcess>).value);
+  await Promise.all(starts.map((s) => (s.status === 'fulfilled' ? s.value.kill() : undefined)));
+  throw new Error(failed.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join('\n\n'));
 }

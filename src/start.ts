@@ -1,0 +1,65 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import type { EmbeddedDatabase } from './db/embedded.js';
+import { migrate } from './db/migrate.js';
+import { createDb, type Db } from './db/pool.js';
+import { seedDemoData } from './db/seed.js';
+import { startAuctionWorker, type AuctionWorker } from './auctions/worker.js';
+import { createServices } from './integrations/index.js';
+import type { Logger } from './logger.js';
+
+/** What is running so far; a stop during start-up stops just that. */
+export type Running = { embedded?: EmbeddedDatabase; db?: Db; server?: Server; auctions?: AuctionWorker };
+
+/**
+ * One instance: database (embedded or DATABASE_URL) → migrate (schema and job
+ * queues, under the migration lock) → pool → worker → listen. Each piece is
+ * recorded in `running` as soon as it exists, so `stopInstance` can release
+ * whatever a failed or interrupted start left behind.
+ */
+export async function startInstance(config: Config, logger: Logger, running: Running): Promise<{ port: number }> {
+  let url = config.DATABASE_URL;
+  if (!url) {
+    // Loaded only when used: a deployed instance never pays for it.
+    const { startEmbeddedPostgres } = await import('./db/embedded.js');
+    running.embedded = await startEmbeddedPostgres({ dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT, logger });
+    url = running.embedded.url;
+    logger.info('using embedded PostgreSQL', { dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT });
+  }
+  await migrate(url, logger);
+  running.db = await createDb(url, config);
+  // Demo rows only ever go into the embedded database, and only when it has no cars.
+  if (running.embedded) await seedDemoData(url, logger);
+
+  if (config.AUTH_MODE === 'off' && config.NODE_ENV === 'production') {
+    logger.warn('AUTH_MODE=off in production: anyone can read and act for any dealer by e-mail. Set AUTH_MODE=jwt.');
+  }
+  const services = createServices(config, logger);
+  const app = await createApp({ config, db: running.db, logger, services, startedAt: new Date() });
+  // Closing ended auctions and sending auction e-mails (pg-boss, in the same database).
+  // Started before listening: "listening" means everything is up.
+  if (config.AUCTION_WORKER_ENABLED) {
+    running.auctions = await startAuctionWorker({ config, db: running.db, databaseUrl: url, logger, brevo: services.brevo });
+  }
+  const server = app.listen(config.PORT, config.HOST);
+  running.server = server;
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  logger.info('Kaggi API listening', { port, environment: config.NODE_ENV, docs: `http://localhost:${port}/docs` });
+  return { port };
+}
+
+/** Stop accepting, let in-flight requests and a running job finish, then release the database. */
+export async function stopInstance(running: Running): Promise<void> {
+  const { server, auctions, db, embedded } = running;
+  const closed = server?.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+  server?.closeIdleConnections();
+  const forced = setTimeout(() => server?.closeAllConnections(), 10_000);
+  await Promise.all([closed, auctions?.stop()]);
+  clearTimeout(forced);
+  await db?.end();
+  await embedded?.stop();
+}
