@@ -1,11 +1,10 @@
-import twilio from 'twilio';
-import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { ConfigError, type Config } from '../config.js';
 import { ApiError, notConfigured, upstreamUnavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { retryAfterSeconds } from './http.js';
 import { maskPhone } from '../domain/privacy.js';
 import { resolveMode, type IntegrationMode } from './mode.js';
+import type { TwilioSdk } from './twilio-sdk.js';
 
 /**
  * SMS through Twilio: either the Verify API (Twilio makes, sends and checks the code) or
@@ -47,65 +46,13 @@ const AUTH_CODES = new Set([20003, 20005]);
 const E164 = /^\+[1-9]\d{6,14}$/;
 
 /** An HTTP 429 seen by the http client, which keeps the Retry-After header the SDK would drop. */
-class TwilioRateLimited extends Error {
+export class TwilioRateLimited extends Error {
   constructor(
     readonly code: number | undefined,
     readonly retryAfter: string | undefined,
   ) {
     super('Twilio answered 429');
     this.name = 'TwilioRateLimited';
-  }
-}
-
-type RequestOptions<T> = RequestClient.RequestOptions<T>;
-type RequestClientCtor = new (opts?: RequestClient.RequestClientOptions) => RequestClient;
-
-/**
- * twilio's RequestClient, with (1) an overall deadline per request and (2) when `base` is
- * given, the origin of every request URI replaced by `base` (its path, if any, is prefixed).
- */
-export class RebasingRequestClient extends (twilio.RequestClient as RequestClientCtor) {
-  private readonly base?: URL;
-  private readonly deadlineMs: number;
-
-  constructor(opts: { base?: string; timeoutMs: number }) {
-    super({ timeout: opts.timeoutMs, keepAlive: true });
-    this.base = opts.base ? new URL(opts.base) : undefined;
-    this.deadlineMs = opts.timeoutMs;
-    // axios' own timeout is an idle-socket timeout; the signal bounds the whole exchange.
-    this.axios.interceptors.request.use((cfg) => {
-      cfg.signal = AbortSignal.timeout(this.deadlineMs);
-      return cfg;
-    });
-  }
-
-  rewrite(uri: string): string {
-    if (!this.base) return uri;
-    const original = new URL(uri);
-    const prefix = this.base.pathname.replace(/\/+$/, '');
-    return `${this.base.origin}${prefix}${original.pathname}${original.search}`;
-  }
-
-  override async request<TData>(opts: RequestOptions<TData>) {
-    const res = await super.request({ ...opts, uri: this.rewrite(opts.uri), timeout: this.deadlineMs });
-    if (res.statusCode === 429) {
-      let body: unknown = res.body;
-      if (typeof body === 'string') {
-        try {
-          body = JSON.parse(body);
-        } catch {
-          body = null;
-        }
-      }
-      const code = (body as { code?: unknown } | null)?.code;
-      const headers = (res.headers ?? {}) as Record<string, unknown>;
-      const retryAfter = headers['retry-after'];
-      throw new TwilioRateLimited(
-        typeof code === 'number' ? code : undefined,
-        typeof retryAfter === 'string' ? retryAfter : undefined,
-      );
-    }
-    return res;
   }
 }
 
@@ -178,21 +125,19 @@ export function createTwilio(config: Config, logger: Logger): TwilioClient {
   }
   logger.info('twilio mode', { mode, provider, apiBase: config.TWILIO_API_BASE ? 'custom' : 'twilio' });
 
-  const client = configured
-    ? twilio(sid, token, {
-        httpClient: new RebasingRequestClient({ base: config.TWILIO_API_BASE, timeoutMs: config.TWILIO_TIMEOUT_MS }),
-        // The SDK's own debug logging (TWILIO_LOG_LEVEL=debug) writes requests to stdout: keep it off.
-        logLevel: 'warn',
-        autoRetry: false,
-      })
-    : undefined;
+  // The SDK is large (about 20 MB resident): loaded on the first call, and only when configured.
+  let sdk: Promise<TwilioSdk> | undefined;
+  const client = (): Promise<TwilioSdk> =>
+    (sdk ??= import('./twilio-sdk.js').then(({ createTwilioSdk }) =>
+      createTwilioSdk(sid!, token!, { base: config.TWILIO_API_BASE, timeoutMs: config.TWILIO_TIMEOUT_MS }),
+    ));
 
-  function verifyService() {
+  async function verifyService() {
     if (mode === 'disabled') throw notConfigured('SMS service (Twilio)');
-    if (provider !== 'twilio_verify' || !client) {
+    if (provider !== 'twilio_verify' || !configured) {
       throw new Error(`Twilio Verify is not in use (provider ${provider}); make an own code and call sendSms`);
     }
-    return client.verify.v2.services(verifySid!);
+    return (await client()).verify.v2.services(verifySid!);
   }
 
   return {
@@ -203,7 +148,7 @@ export function createTwilio(config: Config, logger: Logger): TwilioClient {
     status: () => ({ configured, provider, code_length: SMS_CODE_LENGTH }),
 
     async startVerification(toE164) {
-      const service = verifyService();
+      const service = await verifyService();
       assertE164(toE164);
       try {
         const v = await service.verifications.create({ to: toE164, channel: 'sms' });
@@ -215,7 +160,7 @@ export function createTwilio(config: Config, logger: Logger): TwilioClient {
     },
 
     async checkVerification(toE164, code) {
-      const service = verifyService();
+      const service = await verifyService();
       assertE164(toE164);
       try {
         const check = await service.verificationChecks.create({ to: toE164, code });
@@ -237,9 +182,9 @@ export function createTwilio(config: Config, logger: Logger): TwilioClient {
         logger.info('twilio sandbox: SMS not sent', { to: maskPhone(toE164), body, sid });
         return { sid, sandbox: true };
       }
-      if (!from || !client) throw notConfigured('SMS sender number (TWILIO_PHONE_NUMBER)');
+      if (!from || !configured) throw notConfigured('SMS sender number (TWILIO_PHONE_NUMBER)');
       try {
-        const msg = await client.messages.create({ to: toE164, from, body });
+        const msg = await (await client()).messages.create({ to: toE164, from, body });
         logger.info('twilio sms sent', { to: maskPhone(toE164), sid: msg.sid });
         return { sid: msg.sid, sandbox: false };
       } catch (err) {

@@ -1,7 +1,8 @@
 import { maskPhone } from '../../src/domain/privacy.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config.js';
-import { createTwilio, RebasingRequestClient } from '../../src/integrations/twilio.js';
+import { createTwilio } from '../../src/integrations/twilio.js';
+import { RebasingRequestClient } from '../../src/integrations/twilio-sdk.js';
 import type { Fake } from '../fakes/fake-server.js';
 import {
   startFakeTwilio,
