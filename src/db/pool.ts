@@ -10,6 +10,7 @@ import {
   SchemaValidationError,
 } from 'slonik';
 import type { Config } from '../config.js';
+import { createLiveness, type Liveness } from './liveness.js';
 
 /**
  * Slonik checks the zod schema of `sql.type(...)` queries only through an
@@ -40,21 +41,35 @@ export type Db = DatabasePool;
 const WATCHDOG_GRACE_MS = 1000;
 
 /**
- * statement_timeout is enforced by the server. A server that stops answering
- * while the TCP connection stays open (frozen, or the network cut) would
- * leave the query, its request and the pooled connection waiting forever,
- * and every later request queued behind them. The watchdog fails such a
- * query as a ConnectionError (→ 503 database_unavailable) and destroys the
- * connection, so the pool opens a fresh one when the database is back.
+ * A database that stops answering while the TCP connection stays open
+ * (frozen, or the network cut) would leave the query, its request and the
+ * pooled connection waiting forever, and every later request queued behind
+ * them. Two guards fail such a query as a ConnectionError (→ 503
+ * database_unavailable) and destroy its connection:
+ *
+ * - liveness: a query still waiting after `probeAfterMs` asks whether the
+ *   database answers a fresh connection (src/db/liveness.ts); if not, it fails
+ *   at once, so every request learns of a frozen database within about the
+ *   connect timeout. If the database answers, the query is merely slow and
+ *   keeps its full statement timeout (asking again while it waits).
+ * - watchdog: the statement timeout plus a grace, in case nothing else fires.
+ *
+ * Right after a failed probe, new connections and queries fail at once.
  */
-function withQueryWatchdog(factory: DriverFactory, timeoutMs: number): DriverFactory {
+function withFrozenDatabaseGuards(factory: DriverFactory, liveness: Liveness, timeouts: { probeAfterMs: number; watchdogMs: number }): DriverFactory {
   return async (input) => {
     const driver = await factory(input);
     return {
       ...driver,
       createClient: async () => {
+        if (liveness.down) throw new ConnectionError('The database is not answering');
         const client = await driver.createClient();
         let gaveUp = false;
+        const giveUp = (message: string) => {
+          gaveUp = true;
+          void client.destroy().catch(() => undefined);
+          return new ConnectionError(message);
+        };
         return {
           ...client,
           query: (text, values) =>
@@ -65,12 +80,33 @@ function withQueryWatchdog(factory: DriverFactory, timeoutMs: number): DriverFac
                 reject(new ConnectionError('The database stopped answering on this connection'));
                 return;
               }
-              const timer = setTimeout(() => {
-                gaveUp = true;
-                reject(new ConnectionError(`The database did not answer within ${timeoutMs} ms`));
-                void client.destroy().catch(() => undefined);
-              }, timeoutMs);
-              client.query(text, values).then(resolve, reject).finally(() => clearTimeout(timer));
+              if (liveness.down) {
+                reject(giveUp('The database stopped answering'));
+                return;
+              }
+              let settled = false;
+              const watchdog = setTimeout(() => {
+                if (!settled) reject(giveUp(`The database did not answer within ${timeouts.watchdogMs} ms`));
+              }, timeouts.watchdogMs);
+              let check: NodeJS.Timeout;
+              const askLiveness = () => {
+                check = setTimeout(() => {
+                  void liveness.probe().then((alive) => {
+                    if (settled || gaveUp) return;
+                    if (alive) askLiveness();
+                    else reject(giveUp('The database stopped answering'));
+                  });
+                }, timeouts.probeAfterMs);
+              };
+              askLiveness();
+              client
+                .query(text, values)
+                .then(resolve, reject)
+                .finally(() => {
+                  settled = true;
+                  clearTimeout(watchdog);
+                  clearTimeout(check);
+                });
             }),
         };
       },
@@ -79,10 +115,18 @@ function withQueryWatchdog(factory: DriverFactory, timeoutMs: number): DriverFac
 }
 
 export function createDb(url: string, config: Pick<Config, 'DB_POOL_MAX' | 'DB_CONNECT_TIMEOUT_MS' | 'DB_STATEMENT_TIMEOUT_MS'>): Promise<Db> {
+  const liveness = createLiveness(url, config.DB_CONNECT_TIMEOUT_MS);
   return createPool(url, {
-    driverFactory: withQueryWatchdog(createPgDriverFactory(), config.DB_STATEMENT_TIMEOUT_MS + WATCHDOG_GRACE_MS),
-    // A connection the watchdog gave up on is closed after this long, not the default 5 s.
-    gracefulTerminationTimeout: WATCHDOG_GRACE_MS,
+    driverFactory: withFrozenDatabaseGuards(createPgDriverFactory(), liveness, {
+      // Soon enough that waiting + one probe stays within the connect timeout + 1 s.
+      probeAfterMs: Math.min(500, config.DB_CONNECT_TIMEOUT_MS / 2),
+      watchdogMs: config.DB_STATEMENT_TIMEOUT_MS + WATCHDOG_GRACE_MS,
+    }),
+    // How long destroying a connection waits for its running query. Only a connection
+    // given up on above is destroyed while a query runs (a graceful stop lets requests
+    // finish first), and its query will never answer: free its slot for the requests
+    // queued behind it at once, not after the default 5 s.
+    gracefulTerminationTimeout: 100,
     interceptors: [resultParser],
     typeParsers,
     maximumPoolSize: config.DB_POOL_MAX,

@@ -1,0 +1,67 @@
+import pg from 'pg';
+
+/**
+ * Is the database still answering? Asked when a query has waited a while.
+ *
+ * A database that stops answering without closing its connections (frozen,
+ * a network partition) leaves queries waiting until the statement timeout,
+ * and a slow query looks the same from inside its connection. A fresh
+ * connection tells them apart: a live server answers `SELECT 1` within the
+ * connect timeout however busy it is; a frozen one does not. One probe at a
+ * time per pool, shared by every query that asks.
+ *
+ * For `downForMs` after a failed probe the database counts as down (`down`):
+ * queries and new connections fail at once instead of each waiting out a
+ * timeout of its own (requests queued for a connection above all). After
+ * that, connections are tried again as usual; no timer keeps probing.
+ */
+export type Liveness = {
+  /** true when the database answered a fresh connection within the connect timeout. */
+  probe(): Promise<boolean>;
+  readonly down: boolean;
+};
+
+async function answers(url: string, timeoutMs: number): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  client.on('error', () => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([
+      client
+        .connect()
+        .then(() => client.query('SELECT 1'))
+        .then(() => true),
+      deadline,
+    ]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+    void client.end().catch(() => undefined);
+  }
+}
+
+export function createLiveness(url: string, connectTimeoutMs: number, downForMs = 1000): Liveness {
+  let inFlight: Promise<boolean> | undefined;
+  let failedAt = -Infinity;
+
+  const probe = (): Promise<boolean> =>
+    (inFlight ??= answers(url, connectTimeoutMs)
+      .then((alive) => {
+        if (!alive) failedAt = performance.now();
+        return alive;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      }));
+
+  return {
+    probe,
+    get down() {
+      return performance.now() - failedAt < downForMs;
+    },
+  };
+}
