@@ -20,7 +20,28 @@ const maskPersonalData = winston.format((info) => {
   return info;
 });
 
-/** JSON lines on stdout; `silent` is for tests that capture nothing. */
+/**
+ * For a developer at a terminal: one readable line per entry, the access line
+ * as `12:03:04 GET /api/cars 200 3.1 ms listCars`. JSON lines everywhere else.
+ */
+export const readableLine = winston.format.printf((info) => {
+  const { level, message, timestamp, service: _service, ...rest } = info as Record<string, unknown>;
+  const time = String(timestamp).slice(11, 23);
+  if (message === 'request') {
+    const { method, path, status, duration_ms, operation } = rest;
+    return `${time} ${level === 'info' ? '' : `${String(level).toUpperCase()} `}${method} ${path} ${status} ${duration_ms} ms${operation ? ` ${operation}` : ''}`;
+  }
+  const fields = Object.entries(rest)
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' ');
+  return `${time} ${level} ${message}${fields ? ` ${fields}` : ''}`;
+});
+
+export function useReadableLogs(config: Pick<Config, 'NODE_ENV'>): boolean {
+  return Boolean(process.stdout.isTTY) && config.NODE_ENV !== 'production';
+}
+
+/** JSON lines on stdout (readable lines at a development terminal); `silent` is for tests that capture nothing. */
 export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'NODE_ENV'>, transport?: winston.transport): Logger {
   return winston.createLogger({
     level: config.LOG_LEVEL === 'silent' ? 'error' : config.LOG_LEVEL,
@@ -30,7 +51,7 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'NODE_ENV'>, tra
       winston.format.errors({ stack: true }),
       maskPersonalData(),
       winston.format.timestamp(),
-      winston.format.json(),
+      !transport && useReadableLogs(config) ? readableLine : winston.format.json(),
     ),
     transports: [transport ?? new winston.transports.Console()],
   });

@@ -25,10 +25,10 @@ export function requestContext(logger: Logger) {
     res.setHeader('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      const level = res.statusCode >= 500 ? 'error' : 'http';
-      // winston formats (timestamp, masking, JSON) every entry before its transport
-      // drops the ones below the level: at the default `info` the access line would
-      // be built and thrown away on every request.
+      // One access line per request at `info`, the default (LOG_LEVEL=warn silences it).
+      // winston formats every entry before its transport drops the ones below the
+      // level, so the line is not even built when its level is off.
+      const level = res.statusCode >= 500 ? 'error' : 'info';
       if (!logger.isLevelEnabled(level)) return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       logger.log(level, 'request', {
