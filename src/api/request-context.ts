@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import type { Logger } from '../logger.js';
+import { accessLogOf, type Logger } from '../logger.js';
 import { maskText } from '../domain/privacy.js';
 
 const safeDecode = (path: string) => {
@@ -18,6 +18,7 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * echoes it, and writes one log line when the response is done.
  */
 export function requestContext(logger: Logger) {
+  const access = accessLogOf(logger);
   return (req: Request, res: Response, next: NextFunction): void => {
     const incoming = req.get('x-request-id');
     const requestId = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -31,7 +32,7 @@ export function requestContext(logger: Logger) {
       const level = res.statusCode >= 500 ? 'error' : 'info';
       if (!logger.isLevelEnabled(level)) return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      logger.log(level, 'request', {
+      access(level, {
         request_id: requestId,
         method: req.method,
         // decoded first, so `jon%40example.is` is recognised (and masked) as an e-mail

@@ -117,6 +117,24 @@ describe('two instances, one database', () => {
     }
   });
 
+  it('wrote one JSON access line per request on each instance (the default level, info)', () => {
+    for (const instance of [a, b]) {
+      const access = instance.logs
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((entry) => entry.message === 'request');
+      const bids = access.filter((entry) => entry.operation === 'createBid');
+      expect(bids.length, instance.name).toBe(20);
+      for (const entry of bids) {
+        expect(entry).toMatchObject({ level: 'info', method: 'POST', path: '/api/bids/create', service: 'kaggi-backend' });
+        expect([201, 409]).toContain(entry.status);
+        expect(typeof entry.duration_ms).toBe('number');
+        expect(String(entry.request_id)).toMatch(/^[0-9a-f-]{36}$/);
+        expect(Number.isNaN(Date.parse(String(entry.timestamp)))).toBe(false);
+      }
+    }
+  });
+
   it('stops both gracefully on SIGTERM: exit code 0', async () => {
     const exits = await Promise.all([a.stop(), b.stop()]);
     for (const [i, exit] of exits.entries()) {
