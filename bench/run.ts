@@ -8,7 +8,8 @@
  * round-trip and data-growth checks; a table on stdout and bench/results.json.
  * Exits non-zero only when the run itself failed, never for a missed target.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -66,7 +67,7 @@ if (args.help) {
   --no-scaling        skip the data-growth check (car list at --scaling-small and --scaling-large cars)
   --project-dir DIR   the project tree to start (default: this checkout)
   --server-node-options=FLAGS  extra node flags for the project server, e.g. --server-node-options=--max-semi-space-size=4
-  --only a,b          only these scenarios: cars_list car_get car_bids dealer_bids favorites dashboard bid_create
+  --only a,b          only these scenarios: cars_list car_get car_bids dealer_bids favorites dashboard bid_create access_log
   --out FILE          results file (default bench/results.json)
   BENCH_DATABASE_URL  PostgreSQL to create the bench database on (default ${DEFAULT_ADMIN_URL})`);
   process.exit(0);
@@ -96,7 +97,25 @@ for (const [k, v] of Object.entries(opts)) {
 
 const TARGET_RATIO = 0.7;
 const TARGET_SCALING = 1.5;
-const TARGET_RSS_MB = 250;
+/** Footprint targets (issue 11): a 256 MB container must hold the server with room to spare. */
+const TARGET_RSS_AFTER_START_MB = 100;
+const TARGET_RSS_PEAK_MB = 150;
+const TARGET_START_MS = 1500;
+const BASELINE_ARGS = ['--import', 'tsx', 'bench/baseline.ts'];
+
+/**
+ * The project server is started exactly as `npm start` starts it: the node
+ * arguments of package.json's start script (compiled JavaScript, after
+ * building when stale). An older tree whose start script is not plain node
+ * runs its src/server.ts through tsx.
+ */
+function projectArgs(dir: string): string[] {
+  const start = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
+  if (!/^node\s/.test(start)) return ['--import', 'tsx', 'src/server.ts'];
+  const build = path.join(dir, 'scripts/build.mjs');
+  if (existsSync(build)) execFileSync(process.execPath, [build, '--if-stale'], { cwd: dir, stdio: 'inherit' });
+  return start.trim().split(/\s+/).slice(1);
+}
 const ONE_ROUND_TRIP = new Set(['car_get', 'dealer_bids', 'favorites', 'dashboard']);
 
 type Scenario = {
@@ -261,12 +280,12 @@ async function roundTripCheck(db: BenchDatabase, scenarios: Scenario[], bidCar: 
       await startChild({
         name: 'project-roundtrips',
         cwd: opts.projectDir,
-        script: 'src/server.ts',
+        args: projectArgs(opts.projectDir),
         env: { ...serverEnv(proxies[0].url(db.url)), AUCTION_WORKER_ENABLED: 'false' },
         logDir,
       }),
     );
-    targets.push(await startChild({ name: 'baseline-roundtrips', cwd: ROOT, script: 'bench/baseline.ts', env: baselineEnv(proxies[1].url(db.url)), logDir }));
+    targets.push(await startChild({ name: 'baseline-roundtrips', cwd: ROOT, args: BASELINE_ARGS, env: baselineEnv(proxies[1].url(db.url)), logDir }));
     for (const scenario of [...scenarios, bidScenario]) {
       const row: Record<string, unknown> = { scenario: scenario.name, label: scenario.label };
       const seen: Record<string, string[]> = {};
@@ -427,11 +446,21 @@ async function main(): Promise<void> {
     }
     results.round_trips = roundTrips;
 
-    const project = await startChild({ name: 'project', cwd: opts.projectDir, script: 'src/server.ts', env: serverEnv(db.url), logDir });
+    // Start-up time on a migrated database: three starts, the median counts.
+    const starts: number[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const once = await startChild({ name: `project-start-${i}`, cwd: opts.projectDir, args: projectArgs(opts.projectDir), env: serverEnv(db.url), logDir });
+      starts.push(once.readyMs);
+      await once.stop();
+    }
+    const startMs = [...starts].sort((a, b) => a - b)[1];
+    log(`project start to listening: ${starts.join(', ')} ms (median ${startMs})`);
+
+    const project = await startChild({ name: 'project', cwd: opts.projectDir, args: projectArgs(opts.projectDir), env: serverEnv(db.url), logDir });
     children.push(project);
-    const baseline = await startChild({ name: 'baseline', cwd: ROOT, script: 'bench/baseline.ts', env: baselineEnv(db.url), logDir });
+    const baseline = await startChild({ name: 'baseline', cwd: ROOT, args: BASELINE_ARGS, env: baselineEnv(db.url), logDir });
     children.push(baseline);
-    const rssIdle = { project_mb: mb(project.hwm()), baseline_mb: mb(baseline.hwm()) };
+    const rssIdle = { project_mb: mb(project.rssAfterStart), baseline_mb: mb(baseline.rssAfterStart) };
     log(`project pid ${project.pid} on ${project.url} (${rssIdle.project_mb} MB after start), baseline pid ${baseline.pid} on ${baseline.url} (${rssIdle.baseline_mb} MB)`);
 
     // JIT and connection pools warm on every read path before anything is measured,
@@ -511,6 +540,34 @@ async function main(): Promise<void> {
       }
     }
 
+    // The access log's cost: the same point read on the server as configured (LOG_LEVEL=info, one line per
+    // request) and on a second instance with LOG_LEVEL=warn, interleaved like the other pairs.
+    let accessLog: Record<string, unknown> | null = null;
+    if (!opts.only || opts.only.has('access_log')) {
+      const quiet = await startChild({
+        name: 'project-log-warn',
+        cwd: opts.projectDir,
+        args: projectArgs(opts.projectDir),
+        env: { ...serverEnv(db.url), LOG_LEVEL: 'warn', AUCTION_WORKER_ENABLED: 'false' },
+        logDir,
+      });
+      children.push(quiet);
+      const s = readScenarios(await sampleCarIds(db.pool, 1000), dealers)[1];
+      log(`access log cost: ${s.label} with LOG_LEVEL=info (access log on) and LOG_LEVEL=warn (off)`);
+      await fire({ url: quiet.url, connections: opts.connections, duration: Math.max(1, opts.warmup / 2), requests: s.requests() });
+      const m = await measurePair(project, quiet, s.requests);
+      accessLog = {
+        scenario: s.label,
+        info_rps: m.project.rps,
+        warn_rps: m.baseline.rps,
+        info_cpu_ms_per_request: m.project.cpu_ms_per_request,
+        warn_cpu_ms_per_request: m.baseline.cpu_ms_per_request,
+        cpu_ms_per_line: Math.round((m.project.cpu_ms_per_request - m.baseline.cpu_ms_per_request) * 1000) / 1000,
+        rps_ratio: ratio(m.project.rps, m.baseline.rps),
+      };
+      log(`  ${JSON.stringify(accessLog)}`);
+    }
+
     const rss = {
       project_after_start_mb: rssIdle.project_mb,
       project_peak_under_load_mb: mb(project.peakRss()),
@@ -562,11 +619,15 @@ async function main(): Promise<void> {
       bid_contention: contention,
       scaling,
       rss,
+      start_ms: { runs: starts, median: startMs },
+      access_log: accessLog,
       targets: {
         reads_at_least_0_7x_baseline: reads.length ? reads.every((r) => r.pass) : null,
         cars_p50_large_within_1_5x_small: scaling ? scaling.pass : null,
         one_round_trip: rtRows.every((r) => r.target_one_round_trip),
-        peak_rss_below_250_mb: rss.project_peak_under_load_mb < TARGET_RSS_MB,
+        rss_after_start_below_100_mb: rss.project_after_start_mb < TARGET_RSS_AFTER_START_MB,
+        peak_rss_below_150_mb: rss.project_peak_under_load_mb < TARGET_RSS_PEAK_MB,
+        start_below_1500_ms: startMs < TARGET_START_MS,
         bids_none_lost_none_out_of_order_no_5xx: pc ? pc.ok : null,
       },
       logs: logDir,
@@ -605,10 +666,19 @@ async function main(): Promise<void> {
           `${pc.accepted_missing_from_db} lost; ${pc.out_of_order_pairs} out of order → ${pc.ok ? 'ok' : 'FAILED'}`,
       );
     }
+    const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
     console.log(
-      `server RSS: ${rss.project_after_start_mb} MB after start, peak under load ${rss.project_peak_under_load_mb} MB (VmHWM ${rss.project_vmhwm_mb} MB; ` +
-        `target < ${TARGET_RSS_MB} MB: ${rss.project_peak_under_load_mb < TARGET_RSS_MB ? 'ok' : 'MISSED'}); baseline ${rss.baseline_peak_under_load_mb} MB`,
+      `footprint: RSS after start ${rss.project_after_start_mb} MB (target < ${TARGET_RSS_AFTER_START_MB}: ${verdict(rss.project_after_start_mb < TARGET_RSS_AFTER_START_MB)}); ` +
+        `peak under load ${rss.project_peak_under_load_mb} MB (target < ${TARGET_RSS_PEAK_MB}: ${verdict(rss.project_peak_under_load_mb < TARGET_RSS_PEAK_MB)}); ` +
+        `start to listening ${startMs} ms on a migrated database (target < ${TARGET_START_MS}: ${verdict(startMs < TARGET_START_MS)}); ` +
+        `baseline ${rss.baseline_after_start_mb} MB after start, ${rss.baseline_peak_under_load_mb} MB peak`,
     );
+    if (accessLog) {
+      console.log(
+        `access log: ${accessLog.scenario} ${accessLog.info_rps} req/s with it, ${accessLog.warn_rps} without (${accessLog.rps_ratio}×); ` +
+          `${accessLog.cpu_ms_per_line} ms CPU per line`,
+      );
+    }
     console.log(`targets: ${JSON.stringify(results.targets)}`);
   } finally {
     for (const c of children.reverse()) await c.stop().catch(() => undefined);

@@ -32,6 +32,10 @@ export type Child = {
   /** CPU time used so far (user + system, all threads), ms */
   cpuMs: () => number;
   stop: () => Promise<number | null>;
+  /** from spawn to the first /health 200, ms */
+  readyMs: number;
+  /** VmRSS once the process has settled after start, bytes */
+  rssAfterStart: number;
 };
 
 function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -67,14 +71,15 @@ function tail(file: string, lines = 30): string {
 }
 
 /**
- * Starts `node --import tsx <script>` in `cwd` (one process, no tsx wrapper,
- * so the pid is the server's own and its RSS is what we sample), stdout and
- * stderr into a log file, and waits until GET /health answers 200.
+ * Starts `node <args>` in `cwd` (one process, no npm or tsx wrapper, so the
+ * pid is the server's own and its RSS is what we sample), stdout and stderr
+ * into a log file, and waits until GET /health answers 200 (polled every
+ * 10 ms: the time to ready is one of the figures).
  */
 export async function startChild(options: {
   name: string;
   cwd: string;
-  script: string;
+  args: string[];
   env: Record<string, string>;
   logDir: string;
   timeoutMs?: number;
@@ -83,7 +88,8 @@ export async function startChild(options: {
   const logFile = path.join(options.logDir, `${options.name}.log`);
   const fd = openSync(logFile, 'w');
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1' };
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', options.script], {
+  const spawnedAt = performance.now();
+  const child: ChildProcess = spawn(process.execPath, options.args, {
     cwd: options.cwd,
     env,
     stdio: ['ignore', fd, fd],
@@ -113,9 +119,13 @@ export async function startChild(options: {
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 10));
   }
+  const readyMs = Math.round(performance.now() - spawnedAt);
   const pid = child.pid!;
+  // What it holds once start-up garbage has been collected and nothing is asked of it.
+  await new Promise((r) => setTimeout(r, 1000));
+  const rssAfterStart = procStatus(pid, 'VmRSS');
   let peak = 0;
   let window = 0;
   return {
@@ -124,6 +134,8 @@ export async function startChild(options: {
     port,
     url,
     logFile,
+    readyMs,
+    rssAfterStart,
     peakRss: () => peak,
     resetPeak: () => {
       peak = 0;
