@@ -26,7 +26,7 @@ export type EstimateBench = {
 };
 
 /** Adds sold cars until there are `target` (makes × models × 20 years × 0–300,000 km, prices falling with age and mileage). */
-async function seedSales(pool: pg.Pool, target: number): Promise<number> {
+export async function seedSales(pool: pg.Pool, target: number): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Bílar" WHERE status = 'sold'`);
   const add = Math.max(0, target - rows[0].n);
   if (add === 0) return 0;
