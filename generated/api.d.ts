@@ -430,6 +430,11 @@ export interface paths {
          *     the `next_cursor` of one page as `cursor` to get the next; `next_cursor` is null on
          *     the last page. `limit` defaults to 100, at most 500. An invalid status, limit or
          *     cursor is a 422.
+         *
+         *     With `AUTH_MODE=jwt` the seller's `seller_name`, `email` and `postal_code` are given
+         *     only to an approved dealer's or an admin's credentials; for anyone else (no token, an
+         *     invalid one, a pending or suspended dealer) they are `null`. Credentials are optional
+         *     here: invalid ones count as none.
          */
         get: operations["listCars"];
         put?: never;
@@ -450,7 +455,11 @@ export interface paths {
         /**
          * Get a car
          * @description Returns one car with its highest bid and bid count. The seller's phone is never
-         *     included. A `car_id` that is not a UUID → 422; no such car → 404.
+         *     included; with `AUTH_MODE=jwt` the seller's name, e-mail and postal code only for an
+         *     approved dealer or an admin (`null` for anyone else; credentials are optional and
+         *     invalid ones count as none). `has_inspection` says whether
+         *     `GET /api/cars/{car_id}/inspection` has a report. A `car_id` that is not a UUID → 422;
+         *     no such car → 404.
          */
         get: operations["getCar"];
         put?: never;
@@ -559,8 +568,10 @@ export interface paths {
          *     Placing bids is atomic: bids on one car are decided one after the other, each seeing
          *     the result of the one before.
          *
-         *     With `AUTH_MODE=jwt` a dealer bearer token is required (401) and `dealer_email` must
-         *     be the token's e-mail (403).
+         *     With `AUTH_MODE=jwt` a dealer bearer token is required (401), `dealer_email` must
+         *     be the token's e-mail (403 `forbidden`) and the dealer must be approved (403
+         *     `dealer_not_approved` / `dealer_suspended`). A suspended dealer's standing bids stay,
+         *     but their proxy maximum no longer bids for them.
          */
         post: operations["createBid"];
         delete?: never;
@@ -583,6 +594,11 @@ export interface paths {
          *     Amounts the system bid for a dealer from their maximum have `proxy: true`; maxima
          *     themselves are never shown. Non-UUID `car_id` → 422; no such car → 404. A car
          *     without bids gives an empty list.
+         *
+         *     Every caller sees the amounts and times. With `AUTH_MODE=jwt` `dealer_name` and
+         *     `dealer_email` are given only for the caller's own bids (for every bid to an admin)
+         *     and are `null` otherwise, so competing dealers never learn who bids against them.
+         *     With `AUTH_MODE=off` every bid shows its dealer.
          */
         get: operations["listCarBids"];
         put?: never;
@@ -605,7 +621,8 @@ export interface paths {
          * @description Returns the bids placed by the dealer, newest first, each with a summary of its
          *     car (never null: a bid's car always exists). The e-mail is compared lower-cased.
          *     A malformed e-mail → 422. With `AUTH_MODE=jwt` a dealer bearer token is required
-         *     (401) and may only read its own bids (403).
+         *     (401) and may only read its own bids (403), as an approved dealer (403
+         *     `dealer_not_approved` / `dealer_suspended`).
          */
         get: operations["listDealerBids"];
         put?: never;
@@ -629,8 +646,9 @@ export interface paths {
          * Add a favourite
          * @description Marks a car as a favourite of the dealer. Answers 201 when the favourite is new and
          *     200 with the existing favourite when it was already there (idempotent). No such car
-         *     → 404. With `AUTH_MODE=jwt` a dealer bearer token is required (401) and
-         *     `dealer_email` must be the token's e-mail (403).
+         *     → 404. With `AUTH_MODE=jwt` a dealer bearer token is required (401),
+         *     `dealer_email` must be the token's e-mail (403) and the dealer must be approved (403
+         *     `dealer_not_approved` / `dealer_suspended`).
          */
         post: operations["addFavorite"];
         delete?: never;
@@ -653,8 +671,9 @@ export interface paths {
          * Remove a favourite
          * @description Removes a car from the dealer's favourites. The car and dealer come in a JSON body
          *     (the same shape as for adding). Not a favourite → 404. With `AUTH_MODE=jwt` a
-         *     dealer bearer token is required (401) and `dealer_email` must be the token's
-         *     e-mail (403).
+         *     dealer bearer token is required (401), `dealer_email` must be the token's
+         *     e-mail (403) and the dealer must be approved (403 `dealer_not_approved` /
+         *     `dealer_suspended`).
          */
         delete: operations["removeFavorite"];
         options?: never;
@@ -674,7 +693,8 @@ export interface paths {
          * @description Returns the dealer's favourite cars as **car objects** (clients compare `fav.id`
          *     with `car.id`), most recently added first. A malformed e-mail → 422. With
          *     `AUTH_MODE=jwt` a dealer bearer token is required (401) and may only read its own
-         *     favourites (403).
+         *     favourites (403), as an approved dealer (403 `dealer_not_approved` /
+         *     `dealer_suspended`).
          */
         get: operations["listFavorites"];
         put?: never;
@@ -704,7 +724,8 @@ export interface paths {
          *     - `my_purchases`: `sold` cars on which this dealer holds the highest bid.
          *
          *     A malformed e-mail → 422. With `AUTH_MODE=jwt` a dealer bearer token is required
-         *     (401) and may only read its own figures (403).
+         *     (401) and may only read its own figures (403), as an approved dealer (403
+         *     `dealer_not_approved` / `dealer_suspended`).
          */
         get: operations["getDashboardStats"];
         put?: never;
@@ -762,6 +783,148 @@ export interface paths {
          *     stored in either case).
          */
         post: operations["registerDealer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cars/{car_id}/inspection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a car's inspection report
+         * @description The condition report of the car (NAF or Viking Kontroll), as recorded by an admin with
+         *     `PUT /api/admin/cars/{car_id}/inspection`; public like the car itself (a report holds
+         *     no personal data). A car has at most one report: a new one replaces it (and gets a new
+         *     `id`). The car exists but has no report → 404 `inspection_not_found`; no such car →
+         *     404 `not_found`; a `car_id` that is not a UUID → 422.
+         */
+        get: operations["getCarInspection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/cars/{car_id}/inspection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Record a car's inspection report
+         * @description Records the condition report of a car; a new report **replaces** the previous one (it
+         *     gets a new `id` and `recorded_at`). `grades` are 1–5 each, all optional; `damages`
+         *     list what the inspector found; `photos` are `https` URLs.
+         *
+         *     With `open_auction: true` the bidding round opens at once: a `pending` or `closed`
+         *     car becomes `active`, closing `AUCTION_DURATION_HOURS` from now (as for any opened
+         *     auction; bids already placed stand); an `active` car keeps its running round; a `sold`
+         *     car → 409 `invalid_status_transition` and nothing is written. No such car → 404.
+         *
+         *     Needs `X-Admin-Key`, or with `AUTH_MODE=jwt` a bearer token with the admin role: no
+         *     credentials → 401; a token without the role or a wrong key → 403; `ADMIN_API_KEY`
+         *     not set and no admin token → 403 `admin_disabled`.
+         */
+        put: operations["putCarInspection"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/dealers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List dealers
+         * @description Registered dealers, newest first, with their approval `status`; `?status=pending` is
+         *     the approval queue. Keyset pagination as for the car list: pass `next_cursor` as
+         *     `cursor` for the next page (null on the last); `limit` defaults to 100, at most 500.
+         *     An invalid status, limit or cursor → 422.
+         *
+         *     Needs `X-Admin-Key`, or with `AUTH_MODE=jwt` a bearer token with the admin role: no
+         *     credentials → 401; a token without the role or a wrong key → 403.
+         */
+        get: operations["listAdminDealers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/dealers/{dealer_id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Approve or suspend a dealer
+         * @description Sets a dealer's approval status: `approved` (may bid, keep favourites and see the
+         *     dashboard, and sees the sellers' data), `suspended` (may do none of it; standing bids
+         *     stay, but a proxy maximum no longer bids for the dealer) or back to `pending`. The
+         *     optional `reason` is stored with the change (and told to a suspended dealer). The
+         *     dealer gets an e-mail when approved or suspended (sent through the outbox, with
+         *     retries; none without an e-mail address). Setting the status the dealer already has
+         *     changes nothing and sends nothing. Unknown dealer → 404; a `dealer_id` that is not a
+         *     UUID or an unknown status → 422.
+         *
+         *     Needs `X-Admin-Key`, or with `AUTH_MODE=jwt` a bearer token with the admin role: no
+         *     credentials → 401; a token without the role or a wrong key → 403.
+         */
+        put: operations["updateDealerStatus"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/price-estimate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Estimate a car's price from comparable sales
+         * @description What a car could fetch in a bidding round, from real sales: the `sold` cars with a
+         *     winning bid of the same make and model (case-insensitive, surrounding spaces ignored),
+         *     year within ±2 and mileage within ±40,000 km of the given car. Fewer than 5 such sales
+         *     → the window is widened once, to ±4 years and ±80,000 km (`widened: true`); still
+         *     fewer than 5 → `estimate: null` with `reason: insufficient_data` (a 200: too little
+         *     history is an answer, not an error).
+         *
+         *     `low`, `median` and `high` are the 25th, 50th and 75th percentiles (continuous, i.e.
+         *     interpolated) of the winning prices, each rounded to the nearest 1,000 kr.;
+         *     `sample_size` is the number of sales used. Public; at most
+         *     `RATE_LIMIT_ESTIMATE_PER_HOUR` (60) requests per hour per IP (429 beyond). A missing
+         *     or invalid parameter → 422.
+         */
+        get: operations["getPriceEstimate"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -948,16 +1111,23 @@ export interface components {
          * @enum {string}
          */
         CarStatus: "active" | "pending" | "closed" | "sold";
-        /** @description A car for sale. The seller's phone is never in a listing. */
+        /**
+         * @description A car for sale. The seller's phone is never in a listing. With `AUTH_MODE=jwt` the
+         *     seller's `seller_name`, `email` and `postal_code` are given only to an approved dealer
+         *     or an admin, and are `null` for everyone else.
+         */
         Car: {
             /** Format: uuid */
             id: string;
-            seller_name: string;
+            /** @description The seller's name; null for a caller who may not see the seller's data (AUTH_MODE=jwt). */
+            seller_name: string | null;
             /**
              * Format: email
-             * @description The seller's e-mail; null for a car that came in through dealer registration.
+             * @description The seller's e-mail; null for a car that came in through dealer registration, and
+             *     for a caller who may not see the seller's data (AUTH_MODE=jwt).
              */
             email: string | null;
+            /** @description The seller's postal code; null when unknown or hidden from the caller (AUTH_MODE=jwt). */
             postal_code: string | null;
             car_make: string;
             car_model: string;
@@ -985,6 +1155,8 @@ export interface components {
              *     is no reserve. The reserve itself is never shown.
              */
             reserve_met: boolean;
+            /** @description Whether the car has an inspection report (`GET /api/cars/{car_id}/inspection`). */
+            has_inspection: boolean;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1104,8 +1276,104 @@ export interface components {
             city: string;
             /** Format: email */
             email: string | null;
+            status: components["schemas"]["DealerStatus"];
+            /**
+             * Format: date-time
+             * @description When the status was last changed (the registration time while still `pending`).
+             */
+            status_changed_at: string;
+            /** @description The admin's reason given with the last status change. */
+            status_reason: string | null;
             /** Format: date-time */
             created_at: string;
+        };
+        /**
+         * @description A dealer's approval: `pending` (registered, not yet vetted), `approved` (may bid) or
+         *     `suspended`. With AUTH_MODE=jwt only an approved dealer may use the dealer operations.
+         * @enum {string}
+         */
+        DealerStatus: "pending" | "approved" | "suspended";
+        /**
+         * @description A bid as anyone may see it on a car's list: amount and time always; `dealer_name` and
+         *     `dealer_email` only for the caller's own bids, for an admin, or with AUTH_MODE=off,
+         *     otherwise null.
+         */
+        CarBid: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            car_id: string;
+            dealer_name: string | null;
+            dealer_email: string | null;
+            /** @description Whole ISK. */
+            bid_amount: number;
+            /** @description True when the system chose this amount for the dealer from their maximum (a proxy bid). */
+            proxy: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description Grades per area, 1 (poor) to 5 (as new); each optional. */
+        InspectionGrades: {
+            body?: components["schemas"]["Grade"];
+            interior?: components["schemas"]["Grade"];
+            engine?: components["schemas"]["Grade"];
+            transmission?: components["schemas"]["Grade"];
+            brakes?: components["schemas"]["Grade"];
+            tyres?: components["schemas"]["Grade"];
+            electrics?: components["schemas"]["Grade"];
+        };
+        /** @description 1 (poor) to 5 (as new). */
+        Grade: number;
+        /** @description One damage the inspector found. */
+        InspectionDamage: {
+            /** @example Rear bumper */
+            area: string;
+            description: string;
+            /** @enum {string} */
+            severity: "minor" | "moderate" | "major";
+        };
+        /** @description A car's condition report (NAF or Viking Kontroll). */
+        Inspection: {
+            /**
+             * Format: uuid
+             * @description The report's id; a replacing report gets a new one.
+             */
+            id: string;
+            /** Format: uuid */
+            car_id: string;
+            /** @description Who inspected the car (e.g. `NAF Reykjavík`, `Viking Kontroll`). */
+            inspector: string;
+            /** Format: date-time */
+            inspected_at: string;
+            /** @description The odometer reading at the inspection. */
+            odometer_km: number;
+            overall_grade: components["schemas"]["Grade"];
+            grades: components["schemas"]["InspectionGrades"];
+            damages: components["schemas"]["InspectionDamage"][];
+            remarks: string | null;
+            photos: string[];
+            /**
+             * Format: date-time
+             * @description When this report was recorded.
+             */
+            recorded_at: string;
+        };
+        /** @description Percentiles of the winning prices of comparable sales, in whole ISK rounded to 1,000 kr. */
+        PriceEstimate: {
+            /** @description 25th percentile. */
+            low: number;
+            /** @description 50th percentile. */
+            median: number;
+            /** @description 75th percentile. */
+            high: number;
+            /** @description How many sales the percentiles come from. */
+            sample_size: number;
+            /** @constant */
+            currency: "ISK";
+            /** @description True when the window was widened to ±4 years and ±80,000 km for want of sales. */
+            widened: boolean;
         };
         /** @description At least one of the three fields is required. Unknown fields are ignored. */
         CreateStatusCheckRequest: {
@@ -1191,6 +1459,30 @@ export interface components {
             mileage: components["schemas"]["MileageInput"];
             reserve_price?: components["schemas"]["ReservePriceInput"];
             carPlate?: never;
+        };
+        /** @description The new approval status, with an optional reason. Unknown fields are ignored. */
+        UpdateDealerStatusRequest: {
+            status: components["schemas"]["DealerStatus"];
+            /** @description Why (stored with the change; told to a suspended dealer in the e-mail). */
+            reason?: string | null;
+        };
+        /** @description An inspection report. Unknown fields are ignored. */
+        InspectionRequest: {
+            inspector: string;
+            /** Format: date-time */
+            inspected_at: string;
+            odometer_km: number;
+            overall_grade: components["schemas"]["Grade"];
+            grades?: components["schemas"]["InspectionGrades"];
+            damages?: components["schemas"]["InspectionDamage"][];
+            remarks?: string | null;
+            /** @description Photo URLs, `https` only. */
+            photos?: string[];
+            /**
+             * @description Open the car's bidding round now (`pending` or `closed` → `active`; a `sold` car → 409).
+             * @default false
+             */
+            open_auction: boolean;
         };
         /** @description The new status. May be omitted when the `status` query parameter is given. Unknown fields are ignored. */
         UpdateCarStatusRequest: {
@@ -1468,7 +1760,7 @@ export interface components {
             /** @constant */
             success: true;
             /** @description Highest first. */
-            bids: components["schemas"]["Bid"][];
+            bids: components["schemas"]["CarBid"][];
             count: number;
         };
         DealerBidList: {
@@ -1516,6 +1808,43 @@ export interface components {
                 car_id?: string;
             };
         };
+        DealerList: {
+            /** @constant */
+            success: true;
+            dealers: components["schemas"]["Dealer"][];
+            /** @description Number of dealers in this page. */
+            count: number;
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        DealerStatusUpdated: {
+            /** @constant */
+            success: true;
+            message: string;
+            dealer: components["schemas"]["Dealer"];
+        };
+        InspectionResponse: {
+            /** @constant */
+            success: true;
+            inspection: components["schemas"]["Inspection"];
+        };
+        InspectionRecorded: {
+            /** @constant */
+            success: true;
+            inspection: components["schemas"]["Inspection"];
+            car: components["schemas"]["Car"];
+        };
+        /** @description An estimate, or a null `estimate` with the `reason` when there are too few comparable sales. */
+        PriceEstimateResponse: {
+            /** @constant */
+            success: true;
+            estimate: components["schemas"]["PriceEstimate"] | null;
+            /**
+             * @description Present only when `estimate` is null.
+             * @constant
+             */
+            reason?: "insufficient_data";
+        };
     };
     responses: {
         /** @description The request has a body that is not JSON. */
@@ -1556,6 +1885,63 @@ export interface components {
         };
         /** @description The credentials are valid but do not allow this (only with AUTH_MODE=jwt). */
         Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description The token may not do this (only with AUTH_MODE=jwt): it acts for another dealer
+         *     (`forbidden`), its e-mail is no dealer's or the dealer awaits approval
+         *     (`dealer_not_approved`), or the dealer is suspended (`dealer_suspended`).
+         */
+        DealerForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description No credentials: the `X-Admin-Key` header is missing (`admin_key_required`), or with
+         *     AUTH_MODE=jwt neither that header nor a bearer token was sent, or the token is
+         *     invalid (`unauthorized`).
+         */
+        BackOfficeUnauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description The admin key is wrong (`invalid_admin_key`), admin operations are off on this server
+         *     (`admin_disabled`: `ADMIN_API_KEY` not set), or the token has no admin role
+         *     (`forbidden`, AUTH_MODE=jwt).
+         */
+        BackOfficeForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The car has no inspection report yet (`inspection_not_found`), or there is no such car (`not_found`). */
+        InspectionNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description There is no dealer with this id. */
+        DealerNotFound: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1759,6 +2145,16 @@ export interface components {
          * @example eyJjIjoiMjAyNS0xMS0yMFQwOToxNTowMC4wMDBaIiwiaSI6IjZmMWUyZDNjIn0
          */
         Cursor: string;
+        /**
+         * @description The dealer's id (a UUID). Anything else is a 422.
+         * @example 5d6e7f8a-9b0c-4d1e-8f2a-3b4c5d6e7f8a
+         */
+        DealerId: components["schemas"]["Uuid"];
+        /**
+         * @description Only dealers with this approval status.
+         * @example pending
+         */
+        DealerStatusFilter: components["schemas"]["DealerStatus"];
         /**
          * @description The new status, for clients that do not send a body. The body's `status` wins when both are given.
          * @example sold
@@ -2518,7 +2914,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["DealerForbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["BidConflict"];
             413: components["responses"]["PayloadTooLarge"];
@@ -2587,7 +2983,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedPath"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["DealerForbidden"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2627,7 +3023,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["DealerForbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2661,7 +3057,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["DealerForbidden"];
             /** @description The car is not a favourite of this dealer. */
             404: {
                 headers: {
@@ -2705,7 +3101,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedPath"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["DealerForbidden"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2738,7 +3134,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedPath"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["DealerForbidden"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2795,6 +3191,206 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedDealer"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCarInspection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The car's id (a UUID). Anything else is a 422.
+                 * @example 6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b
+                 */
+                car_id: components["parameters"]["CarId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The car's inspection report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InspectionResponse"];
+                };
+            };
+            400: components["responses"]["MalformedPath"];
+            404: components["responses"]["InspectionNotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    putCarInspection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The car's id (a UUID). Anything else is a 422.
+                 * @example 6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b
+                 */
+                car_id: components["parameters"]["CarId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InspectionRequest"];
+            };
+        };
+        responses: {
+            /** @description The report was recorded (and the round opened, when asked). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InspectionRecorded"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["BackOfficeUnauthorized"];
+            403: components["responses"]["BackOfficeForbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["InvalidStatusTransition"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAdminDealers: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only dealers with this approval status.
+                 * @example pending
+                 */
+                status?: components["parameters"]["DealerStatusFilter"];
+                /**
+                 * @description Page size.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["CarListLimit"];
+                /**
+                 * @description The `next_cursor` of the previous page (opaque). Omit for the first page.
+                 * @example eyJjIjoiMjAyNS0xMS0yMFQwOToxNTowMC4wMDBaIiwiaSI6IjZmMWUyZDNjIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of dealers, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DealerList"];
+                };
+            };
+            401: components["responses"]["BackOfficeUnauthorized"];
+            403: components["responses"]["BackOfficeForbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateDealerStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The dealer's id (a UUID). Anything else is a 422.
+                 * @example 5d6e7f8a-9b0c-4d1e-8f2a-3b4c5d6e7f8a
+                 */
+                dealer_id: components["parameters"]["DealerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateDealerStatusRequest"];
+            };
+        };
+        responses: {
+            /** @description The dealer, with the status now in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DealerStatusUpdated"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["BackOfficeUnauthorized"];
+            403: components["responses"]["BackOfficeForbidden"];
+            404: components["responses"]["DealerNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getPriceEstimate: {
+        parameters: {
+            query: {
+                /**
+                 * @description The make, e.g. `Toyota` (compared case-insensitively, trimmed).
+                 * @example Toyota
+                 */
+                make: string;
+                /**
+                 * @description The model, e.g. `Yaris` (compared case-insensitively, trimmed).
+                 * @example Yaris
+                 */
+                model: string;
+                /**
+                 * @description The car's year.
+                 * @example 2018
+                 */
+                year: number;
+                /**
+                 * @description The car's mileage in km.
+                 * @example 84000
+                 */
+                mileage: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The estimate, or `null` with the reason when there are too few comparable sales. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PriceEstimateResponse"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -31,7 +31,7 @@ export async function createApp(deps: Deps): Promise<Express> {
   if (config.RATE_LIMIT_ENABLED) app.use('/api', globalLimit(config, limiter));
   app.use(requireJsonBodies);
   app.use(express.json({ limit: config.BODY_LIMIT, type: hasJsonBody }));
-  app.use(await createApiRouter(deps, handlers, operationGuards(config, deps.logger, limiter)));
+  app.use(await createApiRouter(deps, handlers, operationGuards(config, deps.logger, limiter, deps.db)));
   app.use(errorMiddleware(deps.logger));
   return app;
 }

@@ -15,6 +15,7 @@ export const selectCars = `
          CASE WHEN c.status = 'active' AND (c.auction_ends_at IS NULL OR c.auction_ends_at > now())
               THEN coalesce(b.highest_bid, 0) + c.bid_increment END AS min_next_bid,
          (c.reserve_price IS NULL OR coalesce(b.highest_bid, 0) >= c.reserve_price) AS reserve_met,
+         EXISTS (SELECT 1 FROM car_inspections i WHERE i.car_id = c.id) AS has_inspection,
          c.created_at, c.updated_at
   FROM "Bílar" c
   LEFT JOIN LATERAL (

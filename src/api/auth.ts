@@ -4,7 +4,11 @@ import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } 
 import { ApiError } from '../errors.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { sql } from 'slonik';
+import { z } from 'zod';
 import { normaliseEmail } from '../domain/normalise.js';
+import type { Db } from '../db/pool.js';
+import { setPrincipal, type DealerStatus, type Principal } from './principal.js';
 
 type Guard = (req: Request, res: Response, next: NextFunction) => void;
 
@@ -59,33 +63,68 @@ function tokenVerifier(config: Config): (token: string) => Promise<Claims> {
 const isAdminToken = (claims: Claims, role: string) =>
   claims.app_metadata?.role === role || claims.app_metadata?.roles?.includes(role) === true || claims.role === role;
 
+const dealerStatusRow = z.object({ status: z.enum(['pending', 'approved', 'suspended']) });
+
+/** The approval state of the dealer with this e-mail; `unregistered` when there is none. */
+async function dealerStatus(db: Db, email: string): Promise<DealerStatus | 'unregistered'> {
+  const status = await db.maybeOneFirst(sql.type(dealerStatusRow)`SELECT status FROM dealers WHERE email = ${normaliseEmail(email)}`);
+  return status ?? 'unregistered';
+}
+
+export type AuthGuards = {
+  /** Operator operations: the X-Admin-Key header only. */
+  adminKey: Guard;
+  /** Dealer-scoped operations: with AUTH_MODE=jwt a token of an approved dealer, for the dealer the request is about. */
+  dealer: Guard;
+  /** Operations that were open before accounts existed: with AUTH_MODE=jwt the admin key or an admin token. */
+  adminOrAdminToken: Guard;
+  /** Back-office operations: the admin key, or (AUTH_MODE=jwt) an admin token; never open. */
+  admin: Guard;
+  /** Public operations whose answer depends on the caller: credentials are optional, invalid ones count as none. */
+  identify: Guard;
+};
+
 /**
- * Dealer-scoped operations in AUTH_MODE=jwt: a valid token whose e-mail is
- * the dealer the request is about (path or body), else 401/403. With
- * AUTH_MODE=off they pass, as the current frontend needs.
+ * Turns a request into a principal (src/api/principal.ts) and enforces what each
+ * kind of operation requires. With AUTH_MODE=off dealer and public operations
+ * pass as the current frontend needs, and the caller is `open`.
  */
-export function createAuthGuards(config: Config, logger: Logger): { dealer: Guard; adminOrAdminToken: Guard } {
+export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGuards {
+  const adminKey = requireAdminKey(config);
+  const asAdmin: Guard = (req, res, next) =>
+    adminKey(req, res, (error?: unknown) => {
+      if (!error) setPrincipal(req, { kind: 'admin' });
+      next(error);
+    });
   if (config.AUTH_MODE === 'off') {
-    const open: Guard = (_req, _res, next) => next();
-    return { dealer: open, adminOrAdminToken: open };
+    const open: Guard = (req, _res, next) => {
+      setPrincipal(req, { kind: 'open' });
+      next();
+    };
+    return { adminKey: asAdmin, dealer: open, adminOrAdminToken: open, admin: asAdmin, identify: open };
   }
   const verify = tokenVerifier(config);
-  const adminKey = requireAdminKey(config);
 
+  const bearerOf = (req: Request) => /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
   const claimsOf = async (req: Request): Promise<Claims> => {
-    const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-    if (!match) throw new ApiError(401, 'unauthorized', 'A bearer token is required (Authorization: Bearer <token>)');
+    const token = bearerOf(req);
+    if (!token) throw new ApiError(401, 'unauthorized', 'A bearer token is required (Authorization: Bearer <token>)');
     try {
-      return await verify(match[1]);
+      return await verify(token);
     } catch (error) {
       logger.info('token rejected', { reason: error instanceof Error ? error.name : 'unknown' });
       throw new ApiError(401, 'unauthorized', 'The bearer token is invalid or has expired');
     }
   };
+  const principalOfClaims = async (claims: Claims): Promise<Principal> => {
+    if (isAdminToken(claims, config.AUTH_ADMIN_ROLE)) return { kind: 'admin' };
+    if (!claims.email) return { kind: 'anonymous' };
+    return { kind: 'dealer', email: normaliseEmail(claims.email), status: await dealerStatus(db, claims.email) };
+  };
 
   const dealer: Guard = (req, res, next) => {
     claimsOf(req)
-      .then((claims) => {
+      .then(async (claims) => {
         const params = (res.locals.pathParams ?? {}) as { dealer_email?: string };
         const body = (req.body ?? {}) as { dealer_email?: unknown };
         const subject = params.dealer_email ?? (typeof body.dealer_email === 'string' ? body.dealer_email : undefined);
@@ -93,6 +132,12 @@ export function createAuthGuards(config: Config, logger: Logger): { dealer: Guar
         if (subject !== undefined && normaliseEmail(subject) !== normaliseEmail(claims.email)) {
           throw new ApiError(403, 'forbidden', 'The token belongs to another dealer');
         }
+        const status = await dealerStatus(db, claims.email);
+        if (status === 'suspended') throw new ApiError(403, 'dealer_suspended', 'This dealer account is suspended');
+        if (status !== 'approved') {
+          throw new ApiError(403, 'dealer_not_approved', 'This e-mail does not belong to an approved dealer (registration pending or missing)');
+        }
+        setPrincipal(req, { kind: 'dealer', email: normaliseEmail(claims.email), status });
         next();
       })
       .catch(next);
@@ -100,16 +145,40 @@ export function createAuthGuards(config: Config, logger: Logger): { dealer: Guar
 
   const adminOrAdminToken: Guard = (req, res, next) => {
     if (req.get('x-admin-key')) {
-      adminKey(req, res, next);
+      asAdmin(req, res, next);
       return;
     }
     claimsOf(req)
       .then((claims) => {
-        if (!isAdminToken(claims, config.AUTH_ADMIN_ROLE)) throw new ApiError(403, 'forbidden', 'Only an admin may change a car’s status');
+        if (!isAdminToken(claims, config.AUTH_ADMIN_ROLE)) throw new ApiError(403, 'forbidden', 'Only an admin may do this');
+        setPrincipal(req, { kind: 'admin' });
         next();
       })
       .catch(next);
   };
 
-  return { dealer, adminOrAdminToken };
+  const identify: Guard = (req, res, next) => {
+    if (req.get('x-admin-key')) {
+      // a wrong key on a public read is no key: the read answers as for anyone
+      adminKey(req, res, (error?: unknown) => {
+        setPrincipal(req, error ? { kind: 'anonymous' } : { kind: 'admin' });
+        next();
+      });
+      return;
+    }
+    if (!bearerOf(req)) {
+      setPrincipal(req, { kind: 'anonymous' });
+      next();
+      return;
+    }
+    claimsOf(req)
+      .then(principalOfClaims, () => ({ kind: 'anonymous' }) as const)
+      .then((principal) => {
+        setPrincipal(req, principal);
+        next();
+      })
+      .catch(next);
+  };
+
+  return { adminKey: asAdmin, dealer, adminOrAdminToken, admin: adminOrAdminToken, identify };
 }

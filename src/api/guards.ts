@@ -1,7 +1,8 @@
 import type { RequestHandler } from 'express';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { createAuthGuards, requireAdminKey } from './auth.js';
+import type { Db } from '../db/pool.js';
+import { createAuthGuards } from './auth.js';
 import { operationLimits, type LimiterFactory } from './rate-limits.js';
 import type { OperationGuards } from './router.js';
 
@@ -9,9 +10,9 @@ import type { OperationGuards } from './router.js';
  * What runs after routing and before validation, per operation, in order:
  * rate limits first (so failed logins count too), then who may call it.
  */
-export function operationGuards(config: Config, logger: Logger, limiter: LimiterFactory): OperationGuards {
-  const admin = [requireAdminKey(config)];
-  const { dealer, adminOrAdminToken } = createAuthGuards(config, logger);
+export function operationGuards(config: Config, logger: Logger, limiter: LimiterFactory, db: Db): OperationGuards {
+  const { adminKey, dealer, adminOrAdminToken, admin: backOffice, identify } = createAuthGuards(config, logger, db);
+  const admin = [adminKey];
   const access: OperationGuards = {
     debugBrevo: admin,
     testBrevoList: admin,
@@ -25,6 +26,12 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
     removeFavorite: [dealer],
     listFavorites: [dealer],
     getDashboardStats: [dealer],
+    listCars: [identify],
+    getCar: [identify],
+    listCarBids: [identify],
+    listAdminDealers: [backOffice],
+    updateDealerStatus: [backOffice],
+    putCarInspection: [backOffice],
   };
   const limits: OperationGuards = config.RATE_LIMIT_ENABLED ? operationLimits(config, limiter) : {};
   const guards: OperationGuards = {};

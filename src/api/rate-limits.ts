@@ -58,6 +58,7 @@ export function operationLimits(config: Config, limiter: LimiterFactory) {
       limiter('sms_ip', HOUR, config.RATE_LIMIT_SMS_PER_IP_PER_HOUR),
       limiter('sms_phone', HOUR, config.RATE_LIMIT_SMS_PER_PHONE_PER_HOUR, phoneKey),
     ],
+    getPriceEstimate: [limiter('estimate', HOUR, config.RATE_LIMIT_ESTIMATE_PER_HOUR)],
     verifyCode: [limiter('verify_phone', MINUTES_15, config.RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN, phoneKey)],
   };
 }

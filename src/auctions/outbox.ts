@@ -17,13 +17,14 @@ import type { Logger } from '../logger.js';
  * crash between Brevo's answer and the commit does not send it again.
  */
 
-export type EmailKind = 'outbid' | 'auction_closed';
+export type EmailKind = 'outbid' | 'auction_closed' | 'dealer_approved' | 'dealer_suspended';
 
 export type OutboxEmail = {
   kind: EmailKind;
   /** One e-mail per event: a second row with the same key is dropped. */
   dedupeKey: string;
-  carId: string;
+  /** The car the e-mail is about; null for e-mails about a dealer's account. */
+  carId: string | null;
   toEmail: string;
   toName: string | null;
   params: Record<string, string | number | boolean | null>;
@@ -47,7 +48,7 @@ export function retryDelaySeconds(attempt: number, baseSeconds: number, maxSecon
 
 const outboxRow = z.object({
   id: z.string().uuid(),
-  kind: z.enum(['outbid', 'auction_closed']),
+  kind: z.enum(['outbid', 'auction_closed', 'dealer_approved', 'dealer_suspended']),
   to_email: z.string(),
   to_name: z.string().nullable(),
   params: z.record(z.unknown()),
@@ -187,6 +188,26 @@ export function render(kind: EmailKind, p: Record<string, unknown>): { subject: 
         `<p>Annar söluaðili hefur boðið betur í <strong>${escapeHtml(car)}</strong>, árgerð ${escapeHtml(p.year)}.</p>` +
         `<p>Hæsta boð er nú ${escapeHtml(formatIsk(p.highest_bid))}; næsta leyfilega boð er ${escapeHtml(formatIsk(p.min_next_bid))}.</p>` +
         `<p>Uppboðinu lýkur ${escapeHtml(formatTime(p.auction_ends_at))}.</p>` +
+        `<p>Kveðja,<br>Kaggi</p>`,
+    };
+  }
+  if (kind === 'dealer_approved') {
+    return {
+      subject: 'Aðgangur samþykktur: Kaggi',
+      html:
+        `<p>Sæl/l ${escapeHtml(p.dealer_name)},</p>` +
+        `<p>Aðgangur ${escapeHtml(p.dealer_name)} að Kaggi hefur verið samþykktur. Nú getur þú boðið í bíla.</p>` +
+        `<p>Kveðja,<br>Kaggi</p>`,
+    };
+  }
+  if (kind === 'dealer_suspended') {
+    return {
+      subject: 'Aðgangi lokað tímabundið: Kaggi',
+      html:
+        `<p>Sæl/l ${escapeHtml(p.dealer_name)},</p>` +
+        `<p>Aðgangi ${escapeHtml(p.dealer_name)} að Kaggi hefur verið lokað tímabundið; þú getur ekki boðið í bíla á meðan.` +
+        (p.reason ? ` Ástæða: ${escapeHtml(p.reason)}` : '') +
+        `</p><p>Hafðu samband við okkur ef þú hefur spurningar.</p>` +
         `<p>Kveðja,<br>Kaggi</p>`,
     };
   }

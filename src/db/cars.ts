@@ -13,7 +13,7 @@ export type CarStatus = z.infer<typeof carStatus>;
  */
 export const carRow = z.object({
   id: z.string().uuid(),
-  seller_name: z.string(),
+  seller_name: z.string().nullable(),
   email: z.string().nullable(),
   postal_code: z.string().nullable(),
   car_make: z.string(),
@@ -27,6 +27,7 @@ export const carRow = z.object({
   auction_ends_at: z.string().nullable(),
   min_next_bid: z.number().int().nullable(),
   reserve_met: z.boolean(),
+  has_inspection: z.boolean(),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -36,19 +37,27 @@ export type CarRow = z.infer<typeof carRow>;
  * `SELECT <car object> FROM "Bílar" c` — callers add WHERE / ORDER BY.
  * `min_next_bid` uses the car's own increment (fixed when its auction opened)
  * and is null when the car takes no bids (not active, or its time is up).
+ *
+ * `seller`: whether the caller may see the seller's personal data (see
+ * `seesSellerData` in src/api/principal.ts). When not, the database never
+ * sends it: name, e-mail and postal code come back as NULL.
  */
-export const selectCars = sql.fragment`
-  SELECT c.id, c.seller_name, c.email, c.postal_code, c.car_make, c.car_model, c.car_plate,
+export const selectCars = (seller: { visible: boolean }) => sql.fragment`
+  SELECT c.id, ${seller.visible ? sellerColumns : hiddenSellerColumns}, c.car_make, c.car_model, c.car_plate,
          c.year, c.mileage, c.status, b.highest_bid, b.bid_count, c.auction_ends_at,
          CASE WHEN c.status = 'active' AND (c.auction_ends_at IS NULL OR c.auction_ends_at > now())
               THEN coalesce(b.highest_bid, 0) + c.bid_increment END AS min_next_bid,
          (c.reserve_price IS NULL OR coalesce(b.highest_bid, 0) >= c.reserve_price) AS reserve_met,
+         EXISTS (SELECT 1 FROM car_inspections i WHERE i.car_id = c.id) AS has_inspection,
          c.created_at, c.updated_at
   FROM "Bílar" c
   LEFT JOIN LATERAL (
     SELECT max(bid_amount)::int AS highest_bid, count(*)::int AS bid_count
     FROM "uppboð" WHERE car_id = c.id
   ) b ON true`;
+
+const sellerColumns = sql.fragment`c.seller_name, c.email, c.postal_code`;
+const hiddenSellerColumns = sql.fragment`NULL::text AS seller_name, NULL::text AS email, NULL::text AS postal_code`;
 
 export const bidRow = z.object({
   id: z.string().uuid(),
@@ -76,14 +85,19 @@ const leaderRow = z.object({
   dealer_name: z.string(),
   price: z.number().int(),
   leader_max: z.number().int(),
+  suspended: z.boolean(),
 });
 export type Leader = z.infer<typeof leaderRow>;
 
-/** Who leads a car: the best-ranked bid, and the largest maximum its dealer has given on the car. */
+/**
+ * Who leads a car: the best-ranked bid, the largest maximum its dealer has given
+ * on the car, and whether that dealer is suspended (then the maximum no longer bids).
+ */
 export function findLeader(tx: Pick<DatabaseTransactionConnection, 'maybeOne'>, carId: string): Promise<Leader | null> {
   return tx.maybeOne(sql.type(leaderRow)`
     SELECT l.id AS bid_id, l.dealer_email, l.dealer_name, l.bid_amount AS price,
            (SELECT max(greatest(m.bid_amount, coalesce(m.max_amount, 0)))::int
-              FROM "uppboð" m WHERE m.car_id = l.car_id AND m.dealer_email = l.dealer_email) AS leader_max
+              FROM "uppboð" m WHERE m.car_id = l.car_id AND m.dealer_email = l.dealer_email) AS leader_max,
+           EXISTS (SELECT 1 FROM dealers d WHERE d.email = l.dealer_email AND d.status = 'suspended') AS suspended
     FROM (SELECT * FROM "uppboð" WHERE car_id = ${carId} ORDER BY ${bidRanking} LIMIT 1) l`);
 }

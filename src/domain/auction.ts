@@ -27,6 +27,15 @@ export function softCloseEnd(endsAt: Date | null, now: Date, softCloseMinutes: n
   return new Date(now.getTime() + window);
 }
 
+/**
+ * The maximum that still bids for a leading dealer: their own, unless they may
+ * no longer bid (a suspended dealer), when their standing bid stays but their
+ * proxy stops at it.
+ */
+export function proxyCeiling(price: number, maximum: number, mayBid: boolean): number {
+  return mayBid ? Math.max(price, maximum) : price;
+}
+
 /** Who leads a car now: the dealer of the highest bid, the price (that bid) and that dealer's maximum. */
 export type Standing = { leader: string; price: number; leaderMax: number };
 

@@ -2,10 +2,11 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { conflict, notFound, validationFailed } from '../errors.js';
 import { bidColumns, bidRanking, bidRow, carStatus, findLeader, type BidRow } from '../db/cars.js';
-import { checkBid, minNextBid, reserveMet, resolveBid, softCloseEnd } from '../domain/auction.js';
+import { checkBid, minNextBid, proxyCeiling, reserveMet, resolveBid, softCloseEnd } from '../domain/auction.js';
 import { normaliseEmail } from '../domain/normalise.js';
 import { enqueueEmail } from '../auctions/outbox.js';
 import type { Handler } from '../api/types.js';
+import { principalOf, seesBidder } from '../api/principal.js';
 
 const lockedCar = z.object({
   status: carStatus,
@@ -51,7 +52,9 @@ const createBid: Handler<'createBid'> = async ({ body, deps, log }) => {
     if (car.status !== 'active') throw conflict('car_not_active', `Bids are only taken on active cars; this car is ${car.status}`);
 
     const leader = await findLeader(tx, body.car_id);
-    const standing = leader ? { leader: leader.dealer_email, price: leader.price, leaderMax: leader.leader_max } : null;
+    const standing = leader
+      ? { leader: leader.dealer_email, price: leader.price, leaderMax: proxyCeiling(leader.price, leader.leader_max, !leader.suspended) }
+      : null;
     const check = checkBid(standing, body.bid_amount, car.bid_increment);
     if (!check.ok) {
       throw conflict('bid_too_low', `The bid must be at least ${check.minNextBid} kr.`, { min_next_bid: check.minNextBid });
@@ -135,7 +138,12 @@ const createBid: Handler<'createBid'> = async ({ body, deps, log }) => {
   };
 };
 
-const listCarBids: Handler<'listCarBids'> = async ({ params, deps }) => {
+/**
+ * Every caller sees the amounts and times; who bid only for the caller's own
+ * bids (every bid for an admin, and for everyone with AUTH_MODE=off), so
+ * competing dealers never learn who bids against them.
+ */
+const listCarBids: Handler<'listCarBids'> = async ({ params, req, deps }) => {
   const bids = await deps.db.any(sql.type(bidRow)`
     SELECT ${bidColumns} FROM "uppboð"
     WHERE car_id = ${params.car_id}
@@ -144,7 +152,11 @@ const listCarBids: Handler<'listCarBids'> = async ({ params, deps }) => {
   if (bids.length === 0 && !(await deps.db.exists(sql.unsafe`SELECT 1 FROM "Bílar" WHERE id = ${params.car_id}`))) {
     throw notFound('Car');
   }
-  return { status: 200, body: { success: true, bids: [...bids], count: bids.length } };
+  const caller = principalOf(req);
+  const shown = bids.map((bid) =>
+    seesBidder(caller, bid.dealer_email) ? bid : { ...bid, dealer_name: null, dealer_email: null },
+  );
+  return { status: 200, body: { success: true, bids: shown, count: shown.length } };
 };
 
 const dealerBidRow = bidRow.extend({

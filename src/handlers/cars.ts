@@ -1,9 +1,10 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { conflict, notFound, validationFailed, type FieldError } from '../errors.js';
-import { bidColumns, bidRanking, bidRow, carRow, carStatus, selectCars, type CarStatus } from '../db/cars.js';
+import { bidColumns, bidRanking, bidRow, carRow, carStatus, selectCars } from '../db/cars.js';
 import { maxVehicleYear, normaliseEmail, normalisePlate, toE164, toInteger } from '../domain/normalise.js';
-import { closeAuctions } from '../auctions/closing.js';
+import { changeCarStatus, openAuction } from '../db/status-change.js';
+import { sellerVisibility } from '../api/principal.js';
 import type { Handler, HandlerContext } from '../api/types.js';
 
 type RegisterBody = HandlerContext<'registerCar'>['body'];
@@ -74,12 +75,6 @@ function readRegistration(body: RegisterBody): NewCar {
   };
 }
 
-/** The columns that open an auction: its closing time and the increment it runs with. */
-const openAuction = (config: { AUCTION_DURATION_HOURS: number; BID_INCREMENT_ISK: number }) => ({
-  endsAt: sql.fragment`now() + make_interval(hours => ${config.AUCTION_DURATION_HOURS})`,
-  increment: config.BID_INCREMENT_ISK,
-});
-
 const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
   const car = readRegistration(body);
   const auction = openAuction(deps.config);
@@ -96,7 +91,7 @@ const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
     )
     SELECT c.id, c.seller_name, c.email, c.postal_code, c.car_make, c.car_model, c.car_plate, c.year, c.mileage,
            c.status, NULL::int AS highest_bid, 0 AS bid_count, c.auction_ends_at, c.bid_increment AS min_next_bid,
-           c.reserve_price IS NULL AS reserve_met, c.created_at, c.updated_at
+           c.reserve_price IS NULL AS reserve_met, false AS has_inspection, c.created_at, c.updated_at
     FROM inserted c`);
   if (!created) throw conflict('plate_already_registered', `A car with plate ${car.car_plate} is already registered`);
   log.info('car registered', { car_id: created.id });
@@ -116,7 +111,7 @@ function decodeCursor(cursor: string): string {
   return id;
 }
 
-const listCars: Handler<'listCars'> = async ({ query, deps }) => {
+const listCars: Handler<'listCars'> = async ({ query, req, deps }) => {
   const limit = query.limit ?? 100;
   const after = query.cursor ? decodeCursor(query.cursor) : null;
   const conditions = [
@@ -128,7 +123,7 @@ const listCars: Handler<'listCars'> = async ({ query, deps }) => {
   const where = conditions.length ? sql.fragment`WHERE ${sql.join(conditions, sql.fragment` AND `)}` : sql.fragment``;
   // one extra row tells whether another page exists
   const rows = await deps.db.any(sql.type(carRow)`
-    ${selectCars} ${where}
+    ${selectCars(sellerVisibility(req))} ${where}
     ORDER BY c.created_at DESC, c.id DESC
     LIMIT ${limit + 1}`);
   const cars = rows.slice(0, limit);
@@ -144,24 +139,11 @@ const listCars: Handler<'listCars'> = async ({ query, deps }) => {
   };
 };
 
-const getCar: Handler<'getCar'> = async ({ params, deps }) => {
-  const car = await deps.db.maybeOne(sql.type(carRow)`${selectCars} WHERE c.id = ${params.car_id}`);
+const getCar: Handler<'getCar'> = async ({ params, req, deps }) => {
+  const car = await deps.db.maybeOne(sql.type(carRow)`${selectCars(sellerVisibility(req))} WHERE c.id = ${params.car_id}`);
   if (!car) throw notFound('Car');
   return { status: 200, body: { success: true, car } };
 };
-
-/**
- * Which status changes are allowed: `sold` is final; only a running auction can
- * be `closed` (by hand, early; the closing job does it when the time is up).
- * Setting the status a car already has changes nothing (a running auction keeps its end).
- */
-function assertTransition(from: CarStatus, to: CarStatus): void {
-  if (from === to) return;
-  if (from === 'sold') throw conflict('invalid_status_transition', `A sold car cannot become ${to}`);
-  if (to === 'closed' && from !== 'active') {
-    throw conflict('invalid_status_transition', `Only a running auction can be closed; this car is ${from}`);
-  }
-}
 
 /**
  * Changes a car's status (and, optionally, its reserve price), in one transaction
@@ -169,7 +151,7 @@ function assertTransition(from: CarStatus, to: CarStatus): void {
  * `closed` car re-listed) gets a new auction: a closing time of now +
  * AUCTION_DURATION_HOURS and the current increment; bids already placed stand.
  */
-const updateCarStatus: Handler<'updateCarStatus'> = async ({ params, query, body, deps, log }) => {
+const updateCarStatus: Handler<'updateCarStatus'> = async ({ params, query, body, req, deps, log }) => {
   const status = body?.status ?? query.status;
   if (!status) throw validationFailed([{ path: 'body.status', message: 'body.status is required' }]);
   const errors: FieldError[] = [];
@@ -178,34 +160,8 @@ const updateCarStatus: Handler<'updateCarStatus'> = async ({ params, query, body
   if (errors.length) throw validationFailed(errors);
   const carId = params.car_id;
 
-  await deps.db.transaction(async (tx) => {
-    const current = await tx.maybeOneFirst(sql.type(z.object({ status: carStatus }))`
-      SELECT status FROM "Bílar" WHERE id = ${carId} FOR UPDATE`);
-    if (!current) throw notFound('Car');
-    assertTransition(current, status);
-    if (reserve !== undefined) {
-      await tx.query(sql.unsafe`UPDATE "Bílar" SET reserve_price = ${reserve}, updated_at = now() WHERE id = ${carId}`);
-    }
-    if (current === status) return;
-    if (status === 'closed') {
-      await closeAuctions(tx, [carId], false);
-      return;
-    }
-    const auction = openAuction(deps.config);
-    const changes = {
-      active: sql.fragment`auction_ends_at = ${auction.endsAt}, bid_increment = ${auction.increment},
-                           closed_at = NULL, winning_bid_id = NULL`,
-      pending: sql.fragment`auction_ends_at = NULL, closed_at = NULL, winning_bid_id = NULL`,
-      // Sold outside accept-bid: the best bid (if any) is recorded as the winner, a running auction ends now.
-      sold: sql.fragment`winning_bid_id = coalesce(winning_bid_id,
-                           (SELECT b.id FROM "uppboð" b WHERE b.car_id = ${carId} ORDER BY ${bidRanking} LIMIT 1)),
-                         closed_at = coalesce(closed_at, now()),
-                         auction_ends_at = CASE WHEN status = 'active' THEN least(coalesce(auction_ends_at, now()), now())
-                                                ELSE auction_ends_at END`,
-    }[status];
-    await tx.query(sql.unsafe`UPDATE "Bílar" SET status = ${status}, ${changes}, updated_at = now() WHERE id = ${carId}`);
-  });
-  const car = await deps.db.one(sql.type(carRow)`${selectCars} WHERE c.id = ${carId}`);
+  await deps.db.transaction((tx) => changeCarStatus(tx, carId, status, { config: deps.config, reserve }));
+  const car = await deps.db.one(sql.type(carRow)`${selectCars(sellerVisibility(req))} WHERE c.id = ${carId}`);
   log.info('car status changed', { car_id: carId, status, reserve_changed: reserve !== undefined });
   return { status: 200, body: { success: true, message: `Car status updated to ${status}`, car } };
 };
@@ -215,7 +171,7 @@ const updateCarStatus: Handler<'updateCarStatus'> = async ({ params, query, body
  * auction ends early; a `closed` one is settled. The reserve does not apply:
  * accepting below it is the seller's choice.
  */
-const acceptBid: Handler<'acceptBid'> = async ({ params, deps, log }) => {
+const acceptBid: Handler<'acceptBid'> = async ({ params, req, deps, log }) => {
   const carId = params.car_id;
   const bid = await deps.db.transaction(async (tx) => {
     const current = await tx.maybeOneFirst(sql.type(z.object({ status: carStatus }))`
@@ -234,7 +190,7 @@ const acceptBid: Handler<'acceptBid'> = async ({ params, deps, log }) => {
       WHERE id = ${carId}`);
     return best;
   });
-  const car = await deps.db.one(sql.type(carRow)`${selectCars} WHERE c.id = ${carId}`);
+  const car = await deps.db.one(sql.type(carRow)`${selectCars(sellerVisibility(req))} WHERE c.id = ${carId}`);
   log.info('bid accepted by the seller', { car_id: carId, bid_id: bid.id, amount: bid.bid_amount });
   return {
     status: 200,

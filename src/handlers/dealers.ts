@@ -11,21 +11,7 @@ import {
   toInteger,
 } from '../domain/normalise.js';
 import type { Handler } from '../api/types.js';
-
-const dealerRow = z.object({
-  id: z.string().uuid(),
-  first_name: z.string(),
-  surname: z.string(),
-  organization_number: z.string(),
-  dealer_name: z.string(),
-  company_name: z.string().nullable(),
-  mobile_number: z.string(),
-  street_address: z.string(),
-  postal_code: z.string(),
-  city: z.string(),
-  email: z.string().nullable(),
-  created_at: z.string(),
-});
+import { dealerColumns, dealerRow } from '../db/dealers.js';
 
 const registerDealer: Handler<'registerDealer'> = async ({ body, deps, log }) => {
   const errors: FieldError[] = [];
@@ -61,7 +47,7 @@ const registerDealer: Handler<'registerDealer'> = async ({ body, deps, log }) =>
       VALUES (${firstName}, ${surname}, ${kennitala}, ${body.dealerName.trim()}, ${company.name}, ${mobile!},
               ${body.streetAddress.trim()}, ${body.postalCode}, ${body.city.trim()}, ${email})
       ON CONFLICT DO NOTHING
-      RETURNING *`);
+      RETURNING ${dealerColumns}`);
     if (!dealer) throw conflict('dealer_already_registered', 'A dealer with this organization number or e-mail is already registered');
     if (!body.vehicle) return { dealer };
     const v = body.vehicle;

@@ -4,6 +4,7 @@ import { notFound } from '../errors.js';
 import { carRow, selectCars } from '../db/cars.js';
 import { normaliseEmail } from '../domain/normalise.js';
 import type { Handler } from '../api/types.js';
+import { sellerVisibility } from '../api/principal.js';
 
 const favoriteRow = z.object({
   id: z.string().uuid(),
@@ -38,9 +39,9 @@ const removeFavorite: Handler<'removeFavorite'> = async ({ body, deps }) => {
   return { status: 200, body: { success: true, message: 'Car removed from favorites' } };
 };
 
-const listFavorites: Handler<'listFavorites'> = async ({ params, deps }) => {
+const listFavorites: Handler<'listFavorites'> = async ({ params, req, deps }) => {
   const favorites = await deps.db.any(sql.type(carRow)`
-    ${selectCars}
+    ${selectCars(sellerVisibility(req))}
     JOIN favorites f ON f.car_id = c.id
     WHERE f.dealer_email = ${normaliseEmail(params.dealer_email)}
     ORDER BY f.created_at DESC, f.id DESC`);

@@ -1,4 +1,5 @@
 import type { HandlerMap } from '../api/types.js';
+import { adminHandlers } from './admin.js';
 import { bidHandlers } from './bids.js';
 import { companyHandlers } from './companies.js';
 import { carHandlers } from './cars.js';
@@ -6,7 +7,9 @@ import { dashboardHandlers } from './dashboard.js';
 import { dealerHandlers } from './dealers.js';
 import { docsHandlers } from './docs.js';
 import { emailHandlers } from './email.js';
+import { estimateHandlers } from './estimates.js';
 import { favoriteHandlers } from './favorites.js';
+import { inspectionHandlers } from './inspections.js';
 import { smsHandlers } from './sms.js';
 import { statusHandlers } from './status.js';
 import { systemHandlers } from './system.js';
@@ -25,5 +28,8 @@ export const handlers = {
   ...favoriteHandlers,
   ...dashboardHandlers,
   ...dealerHandlers,
+  ...adminHandlers,
+  ...inspectionHandlers,
+  ...estimateHandlers,
   ...docsHandlers,
 } satisfies HandlerMap;

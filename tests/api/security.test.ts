@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { count, placeBid, registerCar } from '../helpers/fixtures.js';
+import { count, insertDealer, placeBid, registerCar } from '../helpers/fixtures.js';
 
 const SECRET = 'super-secret-jwt-token-with-at-least-32-characters-long';
 const dealer = 'sala@bilaland.is';
@@ -23,6 +23,7 @@ describe('AUTH_MODE=jwt with a Supabase HS256 secret', () => {
   let carId: string;
   beforeAll(async () => {
     app = await startTestApp({ AUTH_MODE: 'jwt', SUPABASE_JWT_SECRET: SECRET, ADMIN_API_KEY: 'admin-key' });
+    await insertDealer(app, dealer, 'approved');
     carId = (await registerCar(app)).id;
   });
   afterAll(async () => app?.close());
@@ -88,6 +89,7 @@ describe('AUTH_MODE=jwt with keys from a JWKS URL (RS256)', () => {
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
     app = await startTestApp({ AUTH_MODE: 'jwt', AUTH_JWKS_URL: url, AUTH_ISSUER: 'https://kaggi.supabase.co/auth/v1' });
+    await insertDealer(app, dealer, 'approved');
     sign = (claims) =>
       new SignJWT(claims)
         .setProtectedHeader({ alg: 'RS256', kid: 'k1' })

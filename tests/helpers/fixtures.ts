@@ -55,3 +55,15 @@ export async function count(app: TestApp, table: string): Promise<number> {
   const { rows } = await app.sql.query(`SELECT count(*)::int AS n FROM ${table}`);
   return rows[0].n;
 }
+
+let orgCounter = 0;
+/** A dealer row with the given approval status (straight into the database: registration needs the company registry). */
+export async function insertDealer(app: TestApp, email: string, status: 'pending' | 'approved' | 'suspended' = 'approved'): Promise<string> {
+  orgCounter += 1;
+  const { rows } = await app.sql.query(
+    `INSERT INTO dealers (first_name, surname, organization_number, dealer_name, mobile_number, street_address, postal_code, city, email, status)
+     VALUES ('Test', 'Dealer', $1, $2, '+3547777777', 'Bíldshöfði 10', '110', 'Reykjavík', $3, $4) RETURNING id`,
+    [String(process.pid % 1000).padStart(3, '0') + String(orgCounter).padStart(7, '0'), `Dealer ${email}`, email, status],
+  );
+  return rows[0].id;
+}

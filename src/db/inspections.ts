@@ -1,0 +1,33 @@
+import { sql } from 'slonik';
+import { z } from 'zod';
+
+const grade = z.number().int().min(1).max(5);
+
+/** A car's inspection report, as the API shows it. */
+export const inspectionRow = z.object({
+  id: z.string().uuid(),
+  car_id: z.string().uuid(),
+  inspector: z.string(),
+  inspected_at: z.string(),
+  odometer_km: z.number().int(),
+  overall_grade: grade,
+  grades: z
+    .object({
+      body: grade,
+      interior: grade,
+      engine: grade,
+      transmission: grade,
+      brakes: grade,
+      tyres: grade,
+      electrics: grade,
+    })
+    .partial(),
+  damages: z.array(z.object({ area: z.string(), description: z.string(), severity: z.enum(['minor', 'moderate', 'major']) })),
+  remarks: z.string().nullable(),
+  photos: z.array(z.string()),
+  recorded_at: z.string(),
+});
+export type InspectionRow = z.infer<typeof inspectionRow>;
+
+export const inspectionColumns = sql.fragment`id, car_id, inspector, inspected_at, odometer_km, overall_grade::int AS overall_grade,
+  grades, damages, remarks, photos, recorded_at`;

@@ -1,0 +1,114 @@
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { notFound, validationFailed } from '../errors.js';
+import { carRow, selectCars } from '../db/cars.js';
+import { dealerColumns, dealerRow } from '../db/dealers.js';
+import { inspectionColumns, inspectionRow } from '../db/inspections.js';
+import { changeCarStatus } from '../db/status-change.js';
+import { enqueueEmail } from '../auctions/outbox.js';
+import { sellerVisibility } from '../api/principal.js';
+import type { Handler } from '../api/types.js';
+
+/** Cursors are opaque to clients; inside they are the last dealer's id. */
+const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!z.string().uuid().safeParse(id).success) {
+    throw validationFailed([{ path: 'query.cursor', message: 'query.cursor is not a cursor this API issued' }]);
+  }
+  return id;
+}
+
+/** Dealers newest first, optionally one status (the approval queue: `?status=pending`), keyset-paginated. */
+const listAdminDealers: Handler<'listAdminDealers'> = async ({ query, deps }) => {
+  const limit = query.limit ?? 100;
+  const after = query.cursor ? decodeCursor(query.cursor) : null;
+  const conditions = [
+    query.status ? sql.fragment`status = ${query.status}` : null,
+    after ? sql.fragment`(created_at, id) < (SELECT created_at, id FROM dealers WHERE id = ${after})` : null,
+  ].filter((c) => c !== null);
+  const where = conditions.length ? sql.fragment`WHERE ${sql.join(conditions, sql.fragment` AND `)}` : sql.fragment``;
+  const rows = await deps.db.any(sql.type(dealerRow)`
+    SELECT ${dealerColumns} FROM dealers ${where}
+    ORDER BY created_at DESC, id DESC
+    LIMIT ${limit + 1}`);
+  const dealers = rows.slice(0, limit);
+  return {
+    status: 200,
+    body: {
+      success: true,
+      dealers: [...dealers],
+      count: dealers.length,
+      next_cursor: rows.length > limit ? encodeCursor(dealers[dealers.length - 1].id) : null,
+    },
+  };
+};
+
+/**
+ * Approves, suspends or resets a dealer. The dealer is told by e-mail (outbox,
+ * same transaction) when approved or suspended. Setting the status a dealer
+ * already has changes nothing and sends nothing.
+ */
+const updateDealerStatus: Handler<'updateDealerStatus'> = async ({ params, body, deps, log }) => {
+  const reason = body.reason?.trim() || null;
+  const result = await deps.db.transaction(async (tx) => {
+    const current = await tx.maybeOne(sql.type(dealerRow)`
+      SELECT ${dealerColumns} FROM dealers WHERE id = ${params.dealer_id} FOR UPDATE`);
+    if (!current) throw notFound('Dealer');
+    if (current.status === body.status) return { dealer: current, changed: false };
+    const dealer = await tx.one(sql.type(dealerRow)`
+      UPDATE dealers SET status = ${body.status}, status_changed_at = now(), status_reason = ${reason}
+      WHERE id = ${params.dealer_id}
+      RETURNING ${dealerColumns}`);
+    if (dealer.email && (dealer.status === 'approved' || dealer.status === 'suspended')) {
+      await enqueueEmail(tx, {
+        kind: dealer.status === 'approved' ? 'dealer_approved' : 'dealer_suspended',
+        dedupeKey: `dealer_status:${dealer.id}:${dealer.status}:${dealer.status_changed_at}`,
+        carId: null,
+        toEmail: dealer.email,
+        toName: dealer.dealer_name,
+        params: { dealer_name: dealer.dealer_name, status: dealer.status, reason },
+      });
+    }
+    return { dealer, changed: true };
+  });
+  log.info('dealer status', { dealer_id: result.dealer.id, status: result.dealer.status, changed: result.changed });
+  return {
+    status: 200,
+    body: {
+      success: true,
+      message: result.changed ? `Dealer is now ${result.dealer.status}` : `Dealer was already ${result.dealer.status}`,
+      dealer: result.dealer,
+    },
+  };
+};
+
+/**
+ * Records a car's inspection report, replacing any earlier one. With
+ * `open_auction` a `pending` or `closed` car opens its bidding round now (an
+ * `active` one keeps its round; a `sold` one → 409, and nothing is written).
+ */
+const putCarInspection: Handler<'putCarInspection'> = async ({ params, body, req, deps, log }) => {
+  const carId = params.car_id;
+  const inspection = await deps.db.transaction(async (tx) => {
+    // The car's row lock orders two reports for one car, and a report against a status change.
+    const exists = await tx.exists(sql.unsafe`SELECT 1 FROM "Bílar" WHERE id = ${carId} FOR UPDATE`);
+    if (!exists) throw notFound('Car');
+    if (body.open_auction) await changeCarStatus(tx, carId, 'active', { config: deps.config });
+    return tx.one(sql.type(inspectionRow)`
+      INSERT INTO car_inspections (car_id, inspector, inspected_at, odometer_km, overall_grade, grades, damages, remarks, photos)
+      VALUES (${carId}, ${body.inspector.trim()}, ${body.inspected_at}, ${body.odometer_km}, ${body.overall_grade},
+              ${sql.jsonb(body.grades ?? {})}, ${sql.jsonb(body.damages ?? [])}, ${body.remarks?.trim() || null},
+              ${sql.jsonb(body.photos ?? [])})
+      ON CONFLICT (car_id) DO UPDATE
+      SET id = gen_random_uuid(), inspector = EXCLUDED.inspector, inspected_at = EXCLUDED.inspected_at,
+          odometer_km = EXCLUDED.odometer_km, overall_grade = EXCLUDED.overall_grade, grades = EXCLUDED.grades,
+          damages = EXCLUDED.damages, remarks = EXCLUDED.remarks, photos = EXCLUDED.photos, recorded_at = now()
+      RETURNING ${inspectionColumns}`);
+  });
+  const car = await deps.db.one(sql.type(carRow)`${selectCars(sellerVisibility(req))} WHERE c.id = ${carId}`);
+  log.info('inspection recorded', { car_id: carId, inspection_id: inspection.id, open_auction: Boolean(body.open_auction), status: car.status });
+  return { status: 200, body: { success: true, inspection, car } };
+};
+
+export const adminHandlers = { listAdminDealers, updateDealerStatus, putCarInspection };
