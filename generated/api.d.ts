@@ -471,7 +471,8 @@ export interface paths {
         get?: never;
         /**
          * Change a car's status
-         * @description Sets the status of a car to `active`, `pending`, `closed` or `sold`. The new status
+         * @description Sets the status of a car to `active`, `pending`, `closed` or `sold` (`declined`,
+         *     `withdrawn` are the seller's and `expired` the sweep's: 409 here). The new status
          *     comes in the JSON body (`{"status": "sold"}`) or, for older clients, as the `status`
          *     query parameter; the body wins when both are given. Neither given, or any other value
          *     → 422. No such car → 404. The body may also set or clear (`null`) the car's
@@ -482,8 +483,10 @@ export interface paths {
          *     placed stand. `closed` ends a running auction now (only from `active`) and records the
          *     winning bid, as the closing job does when the time is up. `sold` records the highest
          *     bid as the winning one (see also `POST /api/cars/{car_id}/accept-bid`) and is final:
-         *     changing a sold car, or closing a car that is not `active` → 409
-         *     `invalid_status_transition`. Setting the status a car already has changes nothing.
+         *     changing a sold, declined or withdrawn car, or closing a car that is not `active` →
+         *     409 `invalid_status_transition`; an `expired` car may only be re-listed (`active`).
+         *     Setting the status a car already has changes nothing. Every change is written to
+         *     the car's timeline (see `GET /api/seller/car`).
          *
          *     With `AUTH_MODE=off` anyone may call it; with `AUTH_MODE=jwt` only an admin
          *     (`X-Admin-Key`, or a bearer token with the admin role) may: no credentials → 401,
@@ -943,11 +946,15 @@ export interface components {
         /**
          * @description `active`: auction running, open for bids until `auction_ends_at`; `pending`:
          *     registered, not yet open (e.g. registered through dealer registration); `closed`:
-         *     the auction has ended and waits for the seller (accept the highest bid → `sold`,
-         *     or re-list → `active`); `sold`: final.
+         *     the auction has ended and waits for the seller's decision until `decision_due_at`
+         *     (accept the highest bid → `sold`, decline → `declined`, or an admin re-lists →
+         *     `active`); `sold`: final; `declined`: the seller turned the bids down (final);
+         *     `withdrawn`: the seller took the car off the market before or during the auction
+         *     (final); `expired`: the decision deadline passed without a decision (an admin may
+         *     re-list it). Every status but `active` means the auction has ended.
          * @enum {string}
          */
-        CarStatus: "active" | "pending" | "closed" | "sold";
+        CarStatus: "active" | "pending" | "closed" | "sold" | "declined" | "withdrawn" | "expired";
         /** @description A car for sale. The seller's phone is never in a listing. */
         Car: {
             /** Format: uuid */

@@ -1,9 +1,9 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { conflict, notFound, validationFailed, type FieldError } from '../errors.js';
-import { bidColumns, bidRanking, bidRow, carRow, carStatus, selectCars, type CarStatus } from '../db/cars.js';
+import { carRow, selectCars } from '../db/cars.js';
+import { changeStatus, lockCar, sellToBestBid } from '../db/car-status.js';
 import { maxVehicleYear, normaliseEmail, normalisePlate, toE164, toInteger } from '../domain/normalise.js';
-import { closeAuctions } from '../auctions/closing.js';
 import type { Handler, HandlerContext } from '../api/types.js';
 
 type RegisterBody = HandlerContext<'registerCar'>['body'];
@@ -151,23 +151,11 @@ const getCar: Handler<'getCar'> = async ({ params, deps }) => {
 };
 
 /**
- * Which status changes are allowed: `sold` is final; only a running auction can
- * be `closed` (by hand, early; the closing job does it when the time is up).
- * Setting the status a car already has changes nothing (a running auction keeps its end).
- */
-function assertTransition(from: CarStatus, to: CarStatus): void {
-  if (from === to) return;
-  if (from === 'sold') throw conflict('invalid_status_transition', `A sold car cannot become ${to}`);
-  if (to === 'closed' && from !== 'active') {
-    throw conflict('invalid_status_transition', `Only a running auction can be closed; this car is ${from}`);
-  }
-}
-
-/**
- * Changes a car's status (and, optionally, its reserve price), in one transaction
- * under the car's row lock. A car that becomes `active` (from `pending`, or a
- * `closed` car re-listed) gets a new auction: a closing time of now +
- * AUCTION_DURATION_HOURS and the current increment; bids already placed stand.
+ * Changes a car's status (and, optionally, its reserve price), in one transaction under the
+ * car's row lock, as the lifecycle allows an admin (src/domain/lifecycle.ts). A car that
+ * becomes `active` (from `pending`, or re-listed) gets a new auction: a closing time of now +
+ * AUCTION_DURATION_HOURS and the current increment; bids already placed stand. Setting the
+ * status a car already has changes nothing (a running auction keeps its end).
  */
 const updateCarStatus: Handler<'updateCarStatus'> = async ({ params, query, body, deps, log }) => {
   const status = body?.status ?? query.status;
@@ -179,31 +167,12 @@ const updateCarStatus: Handler<'updateCarStatus'> = async ({ params, query, body
   const carId = params.car_id;
 
   await deps.db.transaction(async (tx) => {
-    const current = await tx.maybeOneFirst(sql.type(z.object({ status: carStatus }))`
-      SELECT status FROM "Bílar" WHERE id = ${carId} FOR UPDATE`);
+    const current = await lockCar(tx, carId);
     if (!current) throw notFound('Car');
-    assertTransition(current, status);
+    if (current.status !== status) await changeStatus(tx, carId, status, { by: 'admin', settings: deps.config });
     if (reserve !== undefined) {
       await tx.query(sql.unsafe`UPDATE "Bílar" SET reserve_price = ${reserve}, updated_at = now() WHERE id = ${carId}`);
     }
-    if (current === status) return;
-    if (status === 'closed') {
-      await closeAuctions(tx, [carId], false);
-      return;
-    }
-    const auction = openAuction(deps.config);
-    const changes = {
-      active: sql.fragment`auction_ends_at = ${auction.endsAt}, bid_increment = ${auction.increment},
-                           closed_at = NULL, winning_bid_id = NULL`,
-      pending: sql.fragment`auction_ends_at = NULL, closed_at = NULL, winning_bid_id = NULL`,
-      // Sold outside accept-bid: the best bid (if any) is recorded as the winner, a running auction ends now.
-      sold: sql.fragment`winning_bid_id = coalesce(winning_bid_id,
-                           (SELECT b.id FROM "uppboð" b WHERE b.car_id = ${carId} ORDER BY ${bidRanking} LIMIT 1)),
-                         closed_at = coalesce(closed_at, now()),
-                         auction_ends_at = CASE WHEN status = 'active' THEN least(coalesce(auction_ends_at, now()), now())
-                                                ELSE auction_ends_at END`,
-    }[status];
-    await tx.query(sql.unsafe`UPDATE "Bílar" SET status = ${status}, ${changes}, updated_at = now() WHERE id = ${carId}`);
   });
   const car = await deps.db.one(sql.type(carRow)`${selectCars} WHERE c.id = ${carId}`);
   log.info('car status changed', { car_id: carId, status, reserve_changed: reserve !== undefined });
@@ -211,31 +180,21 @@ const updateCarStatus: Handler<'updateCarStatus'> = async ({ params, query, body
 };
 
 /**
- * The seller takes the highest bid: the car becomes `sold` to it. A running
- * auction ends early; a `closed` one is settled. The reserve does not apply:
- * accepting below it is the seller's choice.
+ * An admin takes the highest bid for the seller: the car becomes `sold` to it. A running
+ * auction ends early; a `closed` one is settled. The reserve does not apply: accepting
+ * below it is the seller's choice.
  */
 const acceptBid: Handler<'acceptBid'> = async ({ params, deps, log }) => {
   const carId = params.car_id;
   const bid = await deps.db.transaction(async (tx) => {
-    const current = await tx.maybeOneFirst(sql.type(z.object({ status: carStatus }))`
-      SELECT status FROM "Bílar" WHERE id = ${carId} FOR UPDATE`);
+    const current = await lockCar(tx, carId);
     if (!current) throw notFound('Car');
-    if (current === 'sold') throw conflict('invalid_status_transition', 'This car is already sold');
-    if (current === 'pending') throw conflict('car_not_active', 'This car has not been auctioned yet (it is pending)');
-    const best = await tx.maybeOne(sql.type(bidRow)`
-      SELECT ${bidColumns} FROM "uppboð" WHERE car_id = ${carId} ORDER BY ${bidRanking} LIMIT 1`);
-    if (!best) throw conflict('no_bids', 'This car has no bid to accept');
-    await tx.query(sql.unsafe`
-      UPDATE "Bílar"
-      SET status = 'sold', winning_bid_id = ${best.id}, closed_at = coalesce(closed_at, now()),
-          auction_ends_at = CASE WHEN status = 'active' THEN least(coalesce(auction_ends_at, now()), now()) ELSE auction_ends_at END,
-          updated_at = now()
-      WHERE id = ${carId}`);
-    return best;
+    if (current.status === 'sold') throw conflict('invalid_status_transition', 'This car is already sold');
+    if (current.status === 'pending') throw conflict('car_not_active', 'This car has not been auctioned yet (it is pending)');
+    return (await sellToBestBid(tx, carId, { by: 'admin', settings: deps.config })).bid;
   });
   const car = await deps.db.one(sql.type(carRow)`${selectCars} WHERE c.id = ${carId}`);
-  log.info('bid accepted by the seller', { car_id: carId, bid_id: bid.id, amount: bid.bid_amount });
+  log.info('bid accepted for the seller', { car_id: carId, bid_id: bid.id, amount: bid.bid_amount });
   return {
     status: 200,
     body: { success: true, message: `Car sold for ${bid.bid_amount} kr. to ${bid.dealer_name}`, car, bid },
