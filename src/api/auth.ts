@@ -75,12 +75,17 @@ export function createAuthGuards(config: Config, logger: Logger): { dealer: Guar
   const claimsOf = async (req: Request): Promise<Claims> => {
     const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
     if (!match) throw new ApiError(401, 'unauthorized', 'A bearer token is required (Authorization: Bearer <token>)');
+    let claims: Claims;
     try {
-      return await verify(match[1]);
+      claims = await verify(match[1]);
     } catch (error) {
       logger.info('token rejected', { reason: error instanceof Error ? error.name : 'unknown' });
       throw new ApiError(401, 'unauthorized', 'The bearer token is invalid or has expired');
     }
+    // A seller's session token (src/api/seller-auth.ts) is never a dealer's or an admin's,
+    // even if someone configured the same secret for both.
+    if (claims.role === 'seller') throw new ApiError(401, 'unauthorized', 'A seller token is not valid here');
+    return claims;
   };
 
   const dealer: Guard = (req, res, next) => {

@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { createAuthGuards, requireAdminKey } from './auth.js';
+import { createSellerGuards } from './seller-auth.js';
 import { operationLimits, type LimiterFactory } from './rate-limits.js';
 import type { OperationGuards } from './router.js';
 
@@ -12,6 +13,7 @@ import type { OperationGuards } from './router.js';
 export function operationGuards(config: Config, logger: Logger, limiter: LimiterFactory): OperationGuards {
   const admin = [requireAdminKey(config)];
   const { dealer, adminOrAdminToken } = createAuthGuards(config, logger);
+  const { seller, sellerSignIn } = createSellerGuards(config, logger);
   const access: OperationGuards = {
     debugBrevo: admin,
     testBrevoList: admin,
@@ -25,6 +27,12 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
     removeFavorite: [dealer],
     listFavorites: [dealer],
     getDashboardStats: [dealer],
+    sellerLogin: [sellerSignIn],
+    sellerVerify: [sellerSignIn],
+    getSellerCar: [seller],
+    sellerAccept: [seller],
+    sellerDecline: [seller],
+    sellerWithdraw: [seller],
   };
   const limits: OperationGuards = config.RATE_LIMIT_ENABLED ? operationLimits(config, limiter) : {};
   const guards: OperationGuards = {};

@@ -7,6 +7,7 @@ import { dealerHandlers } from './dealers.js';
 import { docsHandlers } from './docs.js';
 import { emailHandlers } from './email.js';
 import { favoriteHandlers } from './favorites.js';
+import { sellerHandlers } from './seller.js';
 import { smsHandlers } from './sms.js';
 import { statusHandlers } from './status.js';
 import { systemHandlers } from './system.js';
@@ -25,5 +26,6 @@ export const handlers = {
   ...favoriteHandlers,
   ...dashboardHandlers,
   ...dealerHandlers,
+  ...sellerHandlers,
   ...docsHandlers,
 } satisfies HandlerMap;
