@@ -45,6 +45,22 @@ END $$;
 CREATE TRIGGER car_events_first_status AFTER INSERT ON "Bílar"
   FOR EACH ROW EXECUTE FUNCTION car_events_first_status();
 
+-- The application changes a status only through changeStatus (src/db/car-status.ts), which
+-- writes the event itself, with who and why, and says so with a transaction-local setting.
+-- Anything else that changes a status (the importer's "export wins" upsert, a fix by hand in
+-- psql) still leaves its entry, so the timeline never misses a change, whoever makes it.
+CREATE FUNCTION car_events_direct_status() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('kaggi.lifecycle', true) IS DISTINCT FROM 'on' THEN
+    INSERT INTO car_events (car_id, kind, data)
+    VALUES (NEW.id, 'status', jsonb_build_object('status', NEW.status, 'from', OLD.status, 'by', 'direct',
+                                                 'auction_ends_at', NEW.auction_ends_at, 'decision_due_at', NEW.decision_due_at));
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER car_events_direct_status AFTER UPDATE OF status ON "Bílar"
+  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION car_events_direct_status();
+
 -- Cars already here get that first entry from their current status (their history before
 -- this migration is unknown): at registration for a car still open, else when it last changed.
 INSERT INTO car_events (car_id, kind, data, at)

@@ -122,7 +122,7 @@ function effectColumns(effects: readonly Effect[], carId: string, options: Chang
 
 /**
  * Changes a car's status as the lifecycle allows, in the caller's transaction (see the
- * file's comment). 404 when there is no such car; 409 (`conflictCode`) when `by` may not
+ * file's comment; `tx` must be a transaction: the row lock and the event depend on it). 404 when there is no such car; 409 (`conflictCode`) when `by` may not
  * make this change from the car's current status, or a sweep's time has not come — or,
  * with `ifAllowed`, null.
  */
@@ -149,6 +149,8 @@ export async function changeStatus(
     ...effectColumns(transition.effects, carId, options),
     ...(to === 'withdrawn' ? [sql.fragment`withdraw_reason = ${options.withdrawReason ?? null}`] : []),
   ];
+  // Tells migration 006's safety-net trigger that this change writes its own event.
+  await tx.query(sql.unsafe`SELECT set_config('kaggi.lifecycle', 'on', true)`);
   const changed = await tx.one(sql.type(changedRow)`
     WITH changed AS (
       UPDATE "Bílar" c SET ${sql.join(columns, sql.fragment`, `)}

@@ -1,3 +1,4 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import Postgrator from 'postgrator';
@@ -5,7 +6,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from '../helpers/app.js';
 import { runImport } from '../../src/import/importer.js';
 import { MIGRATIONS_DIR, SCHEMA_TABLE } from '../../src/db/migrate.js';
-import { EXPORT_DIR } from './helpers.js';
+import { CAR_A, EXPORT_DIR, copyOfExport } from './helpers.js';
 
 /**
  * Every car has a timeline from its first moment: imported cars get their first status
@@ -39,6 +40,32 @@ describe('the first timeline entry', () => {
     }
     await runImport({ dir: EXPORT_DIR, databaseUrl: db.url, batchSize: 3 });
     expect(await check()).toEqual(cars);
+  });
+
+  it('records a status the importer (or anyone outside changeStatus) overwrites, once', async () => {
+    const db = await createTestDatabase();
+    dbs.push(db);
+    await runImport({ dir: EXPORT_DIR, databaseUrl: db.url, batchSize: 4 });
+    const dir = copyOfExport();
+    try {
+      const file = path.join(dir, 'Bílar.json');
+      const { rows: before } = await db.sql.query(`SELECT status FROM "Bílar" WHERE id = $1`, [CAR_A]);
+      const text = readFileSync(file, 'utf8');
+      const line = text.split('\n').find((l) => l.includes(CAR_A))!;
+      const target = before[0].status === 'sold' ? 'pending' : 'sold';
+      writeFileSync(file, text.replace(line, line.replace(/"status":"[a-z]+"/, `"status":"${target}"`)));
+      await runImport({ dir, databaseUrl: db.url });
+      const { rows } = await db.sql.query(
+        `SELECT data->>'status' AS status, data->>'from' AS from, data->>'by' AS by FROM car_events WHERE car_id = $1 AND kind = 'status' ORDER BY id`,
+        [CAR_A],
+      );
+      expect(rows).toEqual([
+        { status: before[0].status, from: null, by: 'registration' },
+        { status: target, from: before[0].status, by: 'direct' },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is backfilled by migration 006 for the cars that were already there', async () => {
