@@ -10,6 +10,15 @@
  *   if (error) console.warn(error.error, error.message); // the one Error shape
  *   else console.log(data.bid.bid_amount);
  *
+ * The seller's page ("Mín síða") signs in with plate, e-mail and a one-time code and then
+ * sends the seller token the same way as a dealer's:
+ *
+ *   await kaggi.POST('/api/seller/login', { body: { car_plate: 'AB123', email } }); // always 202
+ *   const { data: session } = await kaggi.POST('/api/seller/verify', { body: { car_plate: 'AB123', email, code } });
+ *   const seller = createKaggiClient(baseUrl, { token: session!.token });
+ *   const { data: page } = await seller.GET('/api/seller/car'); // car, bids, timeline
+ *   await seller.POST('/api/seller/car/accept', { headers: { 'Idempotency-Key': crypto.randomUUID() } });
+ *
  * Runs anywhere `fetch` exists (browsers, Node ≥ 18, Next.js server and client).
  */
 import createClient, { type Client, type ClientOptions, type Middleware } from 'openapi-fetch';
@@ -23,9 +32,10 @@ export type KaggiClient = Client<paths>;
 
 export type KaggiClientOptions = Omit<ClientOptions, 'baseUrl'> & {
   /**
-   * A dealer's JSON Web Token, sent as `Authorization: Bearer …` (needed only when the
-   * server runs with AUTH_MODE=jwt). A function is called before every request, so a
-   * refreshed token is picked up; returning undefined sends no header.
+   * A bearer token, sent as `Authorization: Bearer …`: a dealer's JSON Web Token (needed
+   * only when the server runs with AUTH_MODE=jwt), or a seller's token from
+   * `POST /api/seller/verify` for the `/api/seller/car…` operations. A function is called
+   * before every request, so a refreshed token is picked up; returning undefined sends no header.
    */
   token?: string | (() => string | undefined | Promise<string | undefined>);
   /** Operator key for the admin operations (`X-Admin-Key`). Never ship it to a browser. */
@@ -111,3 +121,14 @@ export type DealerStatusUpdated = Schemas['DealerStatusUpdated'];
 export type InspectionResponse = Schemas['InspectionResponse'];
 export type InspectionRecorded = Schemas['InspectionRecorded'];
 export type PriceEstimateResponse = Schemas['PriceEstimateResponse'];
+
+export type SellerLoginRequest = Schemas['SellerLoginRequest'];
+export type SellerVerifyRequest = Schemas['SellerVerifyRequest'];
+export type SellerWithdrawRequest = Schemas['SellerWithdrawRequest'];
+export type SellerSession = Schemas['SellerSession'];
+export type SellerCar = Schemas['SellerCar'];
+export type SellerBid = Schemas['SellerBid'];
+export type TimelineEntry = Schemas['TimelineEntry'];
+export type SellerCarPage = Schemas['SellerCarPage'];
+export type SellerDecision = Schemas['SellerDecision'];
+export type SellerSale = Schemas['SellerSale'];

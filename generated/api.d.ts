@@ -480,7 +480,8 @@ export interface paths {
         get?: never;
         /**
          * Change a car's status
-         * @description Sets the status of a car to `active`, `pending`, `closed` or `sold`. The new status
+         * @description Sets the status of a car to `active`, `pending`, `closed` or `sold` (`declined`,
+         *     `withdrawn` are the seller's and `expired` the sweep's: 409 here). The new status
          *     comes in the JSON body (`{"status": "sold"}`) or, for older clients, as the `status`
          *     query parameter; the body wins when both are given. Neither given, or any other value
          *     → 422. No such car → 404. The body may also set or clear (`null`) the car's
@@ -491,8 +492,10 @@ export interface paths {
          *     placed stand. `closed` ends a running auction now (only from `active`) and records the
          *     winning bid, as the closing job does when the time is up. `sold` records the highest
          *     bid as the winning one (see also `POST /api/cars/{car_id}/accept-bid`) and is final:
-         *     changing a sold car, or closing a car that is not `active` → 409
-         *     `invalid_status_transition`. Setting the status a car already has changes nothing.
+         *     changing a sold, declined or withdrawn car, or closing a car that is not `active` →
+         *     409 `invalid_status_transition`; an `expired` car may only be re-listed (`active`).
+         *     Setting the status a car already has changes nothing. Every change is written to
+         *     the car's timeline (see `GET /api/seller/car`).
          *
          *     With `AUTH_MODE=off` anyone may call it; with `AUTH_MODE=jwt` only an admin
          *     (`X-Admin-Key`, or a bearer token with the admin role) may: no credentials → 401,
@@ -997,6 +1000,155 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/seller/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a seller sign-in code
+         * @description "Mín síða": the seller gives the car's plate and the e-mail used at registration
+         *     (both normalised as at registration: plate upper-case without spaces, e-mail trimmed
+         *     and lower-cased). When a car matches, a 6-digit one-time code goes by e-mail (Brevo;
+         *     template `BREVO_SELLER_CODE_TEMPLATE_ID` with the code in `params.code` when set) and
+         *     by SMS to the car's phone when SMS (Twilio Messaging) is configured. The code lives
+         *     10 minutes, works once, dies after 5 wrong tries, and a new login replaces it.
+         *
+         *     The answer is **always 202 with the same body**, whether or not a car matches, so
+         *     nobody can learn which plates or e-mails are registered; the code is sent after the
+         *     answer. Limited to 5 per plate and 20 per IP address per hour (429). In production
+         *     without `SELLER_TOKEN_SECRET` or without Brevo → 503 `not_configured`.
+         */
+        post: operations["sellerLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/seller/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a sign-in code for a seller token
+         * @description Checks the code sent by `POST /api/seller/login` for this plate and e-mail and answers
+         *     a seller token (a JWT, HS256, `sub` = the car's id, `role` = `seller`) valid
+         *     `SELLER_SESSION_HOURS` (12 by default), for the `sellerToken` operations. A wrong,
+         *     expired, already used or unknown code — or a plate and e-mail that match no car —
+         *     is the same 401 `invalid_code`. Limited to 10 tries per plate per 15 minutes (429).
+         */
+        post: operations["sellerVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/seller/car": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The seller's page
+         * @description The signed-in seller's car (every field a dealer sees, plus `decision_due_at`), its
+         *     bids as amounts and times only (highest first; never a dealer's name or e-mail), and
+         *     its `timeline`: the status at registration, then every change (auction opened,
+         *     closed, sold, declined, withdrawn, expired, re-listed), oldest first. Needs a seller
+         *     token: missing, invalid or expired → 401 `unauthorized` (a dealer token too).
+         */
+        get: operations["getSellerCar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/seller/car/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept the highest bid
+         * @description The seller sells to the highest bid (the first of the page's `bids`), recorded as
+         *     admin accept-bid records it: the car becomes `sold`, the bid the winning one. Only a
+         *     `closed` car (409 `car_not_closed` otherwise) with at least one bid (409 `no_bids`).
+         *     The winning dealer gets a "you won" e-mail and the seller a confirmation. Runs under
+         *     the car's row lock: of two decisions at once (two accepts, an accept and an admin
+         *     re-listing) exactly one wins, the other gets 409. No request body;
+         *     `Idempotency-Key` makes a retry safe.
+         */
+        post: operations["sellerAccept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/seller/car/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline the bids
+         * @description The seller turns the result down: a `closed` car becomes `declined` (final); any
+         *     other status → 409 `car_not_closed`. Every dealer who bid is told by e-mail. Under
+         *     the car's row lock, like accept. No request body; `Idempotency-Key` makes a retry safe.
+         */
+        post: operations["sellerDecline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/seller/car/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw the car
+         * @description The seller takes the car off the market: from `pending` or `active` (a running
+         *     auction ends at once and its bidders are told by e-mail) the car becomes `withdrawn`
+         *     (final). Any other status → 409 `car_not_withdrawable`. An optional `reason` is kept
+         *     for Kaggi's staff, never shown to dealers. `Idempotency-Key` makes a retry safe.
+         */
+        post: operations["sellerWithdraw"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1106,11 +1258,15 @@ export interface components {
         /**
          * @description `active`: auction running, open for bids until `auction_ends_at`; `pending`:
          *     registered, not yet open (e.g. registered through dealer registration); `closed`:
-         *     the auction has ended and waits for the seller (accept the highest bid → `sold`,
-         *     or re-list → `active`); `sold`: final.
+         *     the auction has ended and waits for the seller's decision until `decision_due_at`
+         *     (accept the highest bid → `sold`, decline → `declined`, or an admin re-lists →
+         *     `active`); `sold`: final; `declined`: the seller turned the bids down (final);
+         *     `withdrawn`: the seller took the car off the market before or during the auction
+         *     (final); `expired`: the decision deadline passed without a decision (an admin may
+         *     re-list it). Every status but `active` means the auction has ended.
          * @enum {string}
          */
-        CarStatus: "active" | "pending" | "closed" | "sold";
+        CarStatus: "active" | "pending" | "closed" | "sold" | "declined" | "withdrawn" | "expired";
         /**
          * @description A car for sale. The seller's phone is never in a listing. With `AUTH_MODE=jwt` the
          *     seller's `seller_name`, `email` and `postal_code` are given only to an approved dealer
@@ -1845,6 +2001,122 @@ export interface components {
              */
             reason?: "insufficient_data";
         };
+        /** @description The seller's own car - every field a dealer sees, plus the decision deadline. */
+        SellerCar: {
+            /** Format: uuid */
+            id: string;
+            seller_name: string;
+            /**
+             * Format: email
+             * @description The seller's e-mail; null for a car that came in through dealer registration.
+             */
+            email: string | null;
+            postal_code: string | null;
+            car_make: string;
+            car_model: string;
+            /** @description Upper-case, without spaces. */
+            car_plate: string;
+            year: number;
+            mileage: number;
+            status: components["schemas"]["CarStatus"];
+            /** @description The highest bid in ISK; null when there are no bids. */
+            highest_bid: number | null;
+            bid_count: number;
+            /**
+             * Format: date-time
+             * @description When the auction closes (set when the car becomes `active`; a late bid moves it,
+             *     see soft close); after closing, when it closed. Null for a car never auctioned.
+             */
+            auction_ends_at: string | null;
+            /**
+             * @description The smallest bid the car takes now: the highest bid plus the increment (the first
+             *     bid: one increment). Null when the car takes no bids (not `active`, or its time is up).
+             */
+            min_next_bid: number | null;
+            /**
+             * @description Whether the highest bid has reached the seller's reserve price; true when there
+             *     is no reserve. The reserve itself is never shown.
+             */
+            reserve_met: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description Whether the car has an inspection report (shown on this page as `inspection`). */
+            has_inspection: boolean;
+            /**
+             * Format: date-time
+             * @description Until when the seller may accept or decline, once the auction has closed (the
+             *     closing time + `SELLER_DECISION_HOURS`); after it the car becomes `expired`.
+             *     Null before the first close and after a re-listing.
+             */
+            decision_due_at: string | null;
+        };
+        /** @description A bid as the seller sees it - amount and time, never who made it. */
+        SellerBid: {
+            /** @description Whole ISK. */
+            amount: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description One status the car had, and since when. */
+        TimelineEntry: {
+            status: components["schemas"]["CarStatus"];
+            /** Format: date-time */
+            at: string;
+        };
+        /** @description The car's plate and the seller's e-mail as given at registration (any case and spacing). Unknown fields are ignored. */
+        SellerLoginRequest: {
+            car_plate: components["schemas"]["Plate"];
+            email: components["schemas"]["Email"];
+        };
+        /** @description The plate and e-mail of the login, and the code it sent. Unknown fields are ignored. */
+        SellerVerifyRequest: {
+            car_plate: components["schemas"]["Plate"];
+            email: components["schemas"]["Email"];
+            /** @description The 6-digit code from the e-mail or SMS. */
+            code: string;
+        };
+        /** @description Optional; unknown fields are ignored. */
+        SellerWithdrawRequest: {
+            /** @description Why the seller withdraws, for Kaggi's staff (never shown to dealers). */
+            reason?: string;
+        };
+        SellerLoginAccepted: {
+            /** @constant */
+            success: true;
+            message: string;
+        };
+        SellerSession: {
+            /** @constant */
+            success: true;
+            /** @description The seller token (JWT); send it as `Authorization: Bearer <token>`. */
+            token: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: uuid */
+            car_id: string;
+        };
+        SellerCarPage: {
+            /** @constant */
+            success: true;
+            car: components["schemas"]["SellerCar"];
+            /** @description Highest first. */
+            bids: components["schemas"]["SellerBid"][];
+            /** @description Oldest first; the first entry is the status at registration. */
+            timeline: components["schemas"]["TimelineEntry"][];
+        };
+        SellerDecision: {
+            /** @constant */
+            success: true;
+            car: components["schemas"]["SellerCar"];
+        };
+        SellerSale: {
+            /** @constant */
+            success: true;
+            car: components["schemas"]["SellerCar"];
+            winning_bid: components["schemas"]["SellerBid"];
+        };
     };
     responses: {
         /** @description The request has a body that is not JSON. */
@@ -2098,6 +2370,46 @@ export interface components {
          *     (`not_configured`).
          */
         ServiceUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The sign-in code is wrong, expired, used or unknown, or no car matches the plate and e-mail (one answer for all). */
+        InvalidCode: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description No seller token, or one that is invalid or expired (a dealer's token included). */
+        SellerUnauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description The car does not wait for a decision (`car_not_closed`: not closed, or another
+         *     decision got there first), or there is no bid to accept (`no_bids`); or a request
+         *     with the same `Idempotency-Key` is still running (`idempotency_in_progress`).
+         */
+        SellerDecisionConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The car can no longer be withdrawn (`car_not_withdrawable`) because its auction has ended. */
+        WithdrawConflict: {
             headers: {
                 [name: string]: unknown;
             };
@@ -3460,6 +3772,211 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    sellerLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SellerLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; a code is on its way if (and only if) the car matches. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SellerLoginAccepted"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sellerVerify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SellerVerifyRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SellerSession"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["InvalidCode"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getSellerCar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The seller's car, bids and timeline. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SellerCarPage"];
+                };
+            };
+            401: components["responses"]["SellerUnauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sellerAccept: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours returns the
+                 *     first answer (with `Idempotent-Replayed: true`) and writes nothing more; the same
+                 *     key with a different body → 422 `idempotency_key_reused`; a retry while the first
+                 *     request is still running → 409 `idempotency_in_progress`.
+                 * @example 3f6c2a9e-7b1d-4c55-9a0e-2d7f1c8b4e61
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Sold to the highest bid. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SellerSale"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["SellerUnauthorized"];
+            409: components["responses"]["SellerDecisionConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sellerDecline: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours returns the
+                 *     first answer (with `Idempotent-Replayed: true`) and writes nothing more; the same
+                 *     key with a different body → 422 `idempotency_key_reused`; a retry while the first
+                 *     request is still running → 409 `idempotency_in_progress`.
+                 * @example 3f6c2a9e-7b1d-4c55-9a0e-2d7f1c8b4e61
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Declined. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SellerDecision"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["SellerUnauthorized"];
+            409: components["responses"]["SellerDecisionConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sellerWithdraw: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours returns the
+                 *     first answer (with `Idempotent-Replayed: true`) and writes nothing more; the same
+                 *     key with a different body → 422 `idempotency_key_reused`; a retry while the first
+                 *     request is still running → 409 `idempotency_in_progress`.
+                 * @example 3f6c2a9e-7b1d-4c55-9a0e-2d7f1c8b4e61
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SellerWithdrawRequest"];
+            };
+        };
+        responses: {
+            /** @description Withdrawn. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SellerDecision"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["SellerUnauthorized"];
+            409: components["responses"]["WithdrawConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
 }

@@ -69,6 +69,9 @@ const schema = z.object({
   RATE_LIMIT_SMS_PER_IP_PER_HOUR: int(20, 1),
   RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN: int(10, 1),
   RATE_LIMIT_ESTIMATE_PER_HOUR: int(60, 1),
+  RATE_LIMIT_SELLER_LOGIN_PER_PLATE_PER_HOUR: int(5, 1),
+  RATE_LIMIT_SELLER_LOGIN_PER_IP_PER_HOUR: int(20, 1),
+  RATE_LIMIT_SELLER_VERIFY_PER_PLATE_PER_15MIN: int(10, 1),
 
   CREDITINFO_USERNAME: optionalText,
   CREDITINFO_PASSWORD: optionalText,
@@ -87,6 +90,12 @@ const schema = z.object({
   BREVO_TIMEOUT_MS: int(8000, 1),
   /** Template of the outbid e-mail; unset → a plain subject and HTML body. */
   BREVO_OUTBID_TEMPLATE_ID: z.coerce.number().int().positive().optional(),
+  /** Template of the seller's sign-in code (the code in `params.code`); unset → a plain subject and HTML. */
+  BREVO_SELLER_CODE_TEMPLATE_ID: z.coerce.number().int().positive().optional(),
+
+  /** Signs sellers' session tokens (HS256). Unset: a random per-process secret outside production; seller endpoints 503 in production. */
+  SELLER_TOKEN_SECRET: optionalText.pipe(z.string().min(32, 'at least 32 characters').optional()),
+  SELLER_SESSION_HOURS: int(12, 1, 24 * 30),
 
   /** Auctions: how long a car is open for bids once it becomes active. */
   AUCTION_DURATION_HOURS: int(48, 1, 24 * 90),
@@ -98,6 +107,8 @@ const schema = z.object({
   AUCTION_WORKER_ENABLED: bool(true),
   /** How often ended auctions are looked for (an auction due sooner gets its own job). */
   AUCTION_CLOSE_INTERVAL_SECONDS: int(15, 1, 3600),
+  /** How long a seller has to accept or decline once the auction has closed; then the car expires. */
+  SELLER_DECISION_HOURS: int(48, 1, 24 * 90),
   /** The e-mail outbox: how often it is read, how many rows a run sends, and the retries. */
   OUTBOX_POLL_INTERVAL_SECONDS: int(5, 1, 3600),
   OUTBOX_BATCH_SIZE: int(20, 1, 500),

@@ -13,7 +13,8 @@ CREATE INDEX dealers_status_created_at_id_idx ON dealers (status, created_at DES
 -- E-mails to a dealer about their approval; they concern no car.
 ALTER TABLE email_outbox DROP CONSTRAINT email_outbox_kind_check;
 ALTER TABLE email_outbox ADD CONSTRAINT email_outbox_kind_check
-  CHECK (kind IN ('outbid', 'auction_closed', 'dealer_approved', 'dealer_suspended'));
+  CHECK (kind IN ('outbid', 'auction_closed', 'auction_won', 'sale_confirmed', 'auction_ended_unsold', 'decision_expired',
+                  'dealer_approved', 'dealer_suspended'));
 
 -- One condition report per car (NAF or Viking Kontroll); a new report replaces the old one
 -- and gets a new id, so a client can tell that it changed.

@@ -109,12 +109,17 @@ export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGu
   const claimsOf = async (req: Request): Promise<Claims> => {
     const token = bearerOf(req);
     if (!token) throw new ApiError(401, 'unauthorized', 'A bearer token is required (Authorization: Bearer <token>)');
+    let claims: Claims;
     try {
-      return await verify(token);
+      claims = await verify(token);
     } catch (error) {
       logger.info('token rejected', { reason: error instanceof Error ? error.name : 'unknown' });
       throw new ApiError(401, 'unauthorized', 'The bearer token is invalid or has expired');
     }
+    // A seller's session token (src/api/seller-auth.ts) is never a dealer's or an admin's,
+    // even if someone configured the same secret for both.
+    if (claims.role === 'seller') throw new ApiError(401, 'unauthorized', 'A seller token is not valid here');
+    return claims;
   };
   const principalOfClaims = async (claims: Claims): Promise<Principal> => {
     if (isAdminToken(claims, config.AUTH_ADMIN_ROLE)) return { kind: 'admin' };

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Db } from '../db/pool.js';
 import { createAuthGuards } from './auth.js';
+import { createSellerGuards } from './seller-auth.js';
 import { operationLimits, type LimiterFactory } from './rate-limits.js';
 import type { OperationGuards } from './router.js';
 
@@ -13,6 +14,7 @@ import type { OperationGuards } from './router.js';
 export function operationGuards(config: Config, logger: Logger, limiter: LimiterFactory, db: Db): OperationGuards {
   const { adminKey, dealer, adminOrAdminToken, admin: backOffice, identify } = createAuthGuards(config, logger, db);
   const admin = [adminKey];
+  const { seller, sellerSignIn } = createSellerGuards(config, logger);
   const access: OperationGuards = {
     debugBrevo: admin,
     testBrevoList: admin,
@@ -32,6 +34,12 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
     listAdminDealers: [backOffice],
     updateDealerStatus: [backOffice],
     putCarInspection: [backOffice],
+    sellerLogin: [sellerSignIn],
+    sellerVerify: [sellerSignIn],
+    getSellerCar: [seller],
+    sellerAccept: [seller],
+    sellerDecline: [seller],
+    sellerWithdraw: [seller],
   };
   const limits: OperationGuards = config.RATE_LIMIT_ENABLED ? operationLimits(config, limiter) : {};
   const guards: OperationGuards = {};

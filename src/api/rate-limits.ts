@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type Options, type Store } from 'express-rate-limit';
 import { ApiError } from '../errors.js';
 import type { Config } from '../config.js';
-import { toE164 } from '../domain/normalise.js';
+import { normalisePlate, toE164 } from '../domain/normalise.js';
 import type { Db } from '../db/pool.js';
 import { PostgresRateLimitStore } from './postgres-rate-limit-store.js';
 
@@ -25,6 +25,12 @@ const phoneKey = (req: Request): string | undefined => {
   const body = (req.body ?? {}) as { phone?: unknown; phone_number?: unknown };
   const raw = typeof body.phone === 'string' ? body.phone : typeof body.phone_number === 'string' ? body.phone_number : undefined;
   return raw === undefined ? undefined : (toE164(raw) ?? raw.replace(/\s+/g, ''));
+};
+
+/** Limits per plate count the plate however it is written (`ab 123` = `AB123`). */
+const plateKey = (req: Request): string | undefined => {
+  const plate = ((req.body ?? {}) as { car_plate?: unknown }).car_plate;
+  return typeof plate === 'string' ? normalisePlate(plate) : undefined;
 };
 
 /**
@@ -60,6 +66,11 @@ export function operationLimits(config: Config, limiter: LimiterFactory) {
     ],
     getPriceEstimate: [limiter('estimate', HOUR, config.RATE_LIMIT_ESTIMATE_PER_HOUR)],
     verifyCode: [limiter('verify_phone', MINUTES_15, config.RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN, phoneKey)],
+    sellerLogin: [
+      limiter('seller_login_ip', HOUR, config.RATE_LIMIT_SELLER_LOGIN_PER_IP_PER_HOUR),
+      limiter('seller_login_plate', HOUR, config.RATE_LIMIT_SELLER_LOGIN_PER_PLATE_PER_HOUR, plateKey),
+    ],
+    sellerVerify: [limiter('seller_verify_plate', MINUTES_15, config.RATE_LIMIT_SELLER_VERIFY_PER_PLATE_PER_15MIN, plateKey)],
   };
 }
 

@@ -8,7 +8,7 @@ import { fieldErrors, unacceptableValues } from './validation-errors.js';
 import { idempotent } from './idempotency.js';
 
 /** Writes a client may safely retry with an Idempotency-Key header. */
-const IDEMPOTENT = new Set<OperationId>(['registerCar', 'createBid']);
+const IDEMPOTENT = new Set<OperationId>(['registerCar', 'createBid', 'sellerAccept', 'sellerDecline', 'sellerWithdraw']);
 
 /** Per-operation middleware (rate limiters, access checks) run after routing, before validation. */
 export type OperationGuards = Partial<Record<OperationId, RequestHandler[]>>;
@@ -82,10 +82,13 @@ export async function createApiRouter(deps: Deps, handlers: HandlerMap, guards: 
       } as HandlerContext<typeof operationId>;
       const run = () => (handler as (x: typeof ctx) => Promise<Reply<typeof operationId>>)(ctx);
       const key = req.get('idempotency-key');
+      // A guard may scope keys to its caller (a seller's car), so one caller's key never replays another's answer.
+      const scope = res.locals.idempotencyScope as string | undefined;
+      const operation = scope ? `${operationId}:${scope}` : operationId;
       send(
         res,
         key && IDEMPOTENT.has(operationId)
-          ? await idempotent(deps.db, deps.config.IDEMPOTENCY_TTL_HOURS, { operation: operationId, key, body: c.request.requestBody }, run)
+          ? await idempotent(deps.db, deps.config.IDEMPOTENCY_TTL_HOURS, { operation, key, body: c.request.requestBody }, run)
           : await run(),
       );
     });

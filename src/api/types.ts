@@ -18,7 +18,7 @@ export type Deps = {
 
 type Content<T> = T extends { content: infer C } ? C[keyof C] : never;
 type Responses<K extends OperationId> = operations[K]['responses'];
-type SuccessStatus<K extends OperationId> = Extract<keyof Responses<K>, 200 | 201>;
+type SuccessStatus<K extends OperationId> = Extract<keyof Responses<K>, 200 | 201 | 202>;
 
 /** What a handler returns: one of the success responses the spec declares for it. */
 export type Reply<K extends OperationId> = {

@@ -17,7 +17,17 @@ import type { Logger } from '../logger.js';
  * crash between Brevo's answer and the commit does not send it again.
  */
 
-export type EmailKind = 'outbid' | 'auction_closed' | 'dealer_approved' | 'dealer_suspended';
+export const EMAIL_KINDS = [
+  'outbid',
+  'auction_closed',
+  'auction_won',
+  'sale_confirmed',
+  'auction_ended_unsold',
+  'decision_expired',
+  'dealer_approved',
+  'dealer_suspended',
+] as const;
+export type EmailKind = (typeof EMAIL_KINDS)[number];
 
 export type OutboxEmail = {
   kind: EmailKind;
@@ -48,7 +58,7 @@ export function retryDelaySeconds(attempt: number, baseSeconds: number, maxSecon
 
 const outboxRow = z.object({
   id: z.string().uuid(),
-  kind: z.enum(['outbid', 'auction_closed', 'dealer_approved', 'dealer_suspended']),
+  kind: z.enum(EMAIL_KINDS),
   to_email: z.string(),
   to_name: z.string().nullable(),
   params: z.record(z.unknown()),
@@ -211,17 +221,63 @@ export function render(kind: EmailKind, p: Record<string, unknown>): { subject: 
         `<p>Kveðja,<br>Kaggi</p>`,
     };
   }
+  if (kind === 'auction_won') {
+    return {
+      subject: `Þú keyptir: ${car}`,
+      html:
+        `<p>Sæl/l ${escapeHtml(p.dealer_name)},</p>` +
+        `<p>Seljandinn hefur tekið boði þínu, ${escapeHtml(formatIsk(p.sold_for))}, í <strong>${escapeHtml(car)}</strong>, árgerð ${escapeHtml(p.year)}.</p>` +
+        `<p>Við höfum samband um afhendingu.</p>` +
+        `<p>Kveðja,<br>Kaggi</p>`,
+    };
+  }
+  if (kind === 'sale_confirmed') {
+    return {
+      subject: `Bíllinn er seldur: ${car}`,
+      html:
+        `<p>Sæl/l ${escapeHtml(p.seller_name)},</p>` +
+        `<p><strong>${escapeHtml(car)}</strong> er seldur fyrir ${escapeHtml(formatIsk(p.sold_for))}.</p>` +
+        `<p>Við höfum samband um afhendingu og greiðslu.</p>` +
+        `<p>Kveðja,<br>Kaggi</p>`,
+    };
+  }
+  if (kind === 'auction_ended_unsold') {
+    const why = { declined: 'Seljandinn hafnaði boðunum', withdrawn: 'Seljandinn dró bílinn til baka', expired: 'Seljandinn tók ekki afstöðu í tæka tíð' }[
+      String(p.status) as 'declined' | 'withdrawn' | 'expired'
+    ] ?? 'Uppboðinu lauk án sölu';
+    return {
+      subject: `Uppboði lokið án sölu: ${car}`,
+      html:
+        `<p>Sæl/l ${escapeHtml(p.dealer_name)},</p>` +
+        `<p>${escapeHtml(why)}: <strong>${escapeHtml(car)}</strong> verður ekki seldur í þessu uppboði.</p>` +
+        `<p>Kveðja,<br>Kaggi</p>`,
+    };
+  }
+  if (kind === 'decision_expired') {
+    return {
+      subject: `Frestur til að svara liðinn: ${car}`,
+      html:
+        `<p>Sæl/l ${escapeHtml(p.seller_name)},</p>` +
+        `<p>Frestur til að taka hæsta boði í <strong>${escapeHtml(car)}</strong> er liðinn og boðin falla niður.</p>` +
+        `<p>Hafðu samband ef þú vilt bjóða bílinn upp aftur.</p>` +
+        `<p>Kveðja,<br>Kaggi</p>`,
+    };
+  }
   const outcome =
     typeof p.highest_bid === 'number'
       ? `Hæsta boð var ${escapeHtml(formatIsk(p.highest_bid))} (${escapeHtml(p.bid_count)} boð)` +
         (p.reserve_met ? '.' : ', undir lágmarksverðinu þínu.')
       : 'Ekkert boð barst.';
+  const decide =
+    typeof p.highest_bid === 'number' && typeof p.decision_due_at === 'string'
+      ? `<p>Þú getur tekið hæsta boði eða hafnað því á „Mín síða“ (bílnúmer og netfang) til ${escapeHtml(formatTime(p.decision_due_at))}.</p>`
+      : '<p>Við höfum samband við þig um framhaldið.</p>';
   return {
     subject: `Uppboði lokið: ${car}`,
     html:
       `<p>Sæl/l ${escapeHtml(p.seller_name)},</p>` +
       `<p>Uppboðinu á <strong>${escapeHtml(car)}</strong> er lokið. ${outcome}</p>` +
-      `<p>Við höfum samband við þig um framhaldið.</p>` +
+      decide +
       `<p>Kveðja,<br>Kaggi</p>`,
   };
 }

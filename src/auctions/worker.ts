@@ -3,14 +3,14 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
 import type { BrevoClient } from '../integrations/index.js';
 import type { Logger } from '../logger.js';
-import { closeDueAuctions, scheduleUnscheduledAuctions, secondsUntilNextClose } from './closing.js';
+import { closeDueAuctions, expireUndecided, scheduleUnscheduledAuctions, secondsUntilNextClose } from './closing.js';
 import { flushOutbox } from './outbox.js';
 import { CLOSE_QUEUE, OUTBOX_QUEUE } from './queues.js';
 
 /**
  * The background side of auctions, on pg-boss (a job queue in PostgreSQL, schema
- * `pgboss` in the same database): closing ended auctions and sending the e-mail
- * outbox. Any number of instances may run it.
+ * `pgboss` in the same database): closing ended auctions, expiring results the seller
+ * did not decide on in time, and sending the e-mail outbox. Any number of instances may run it.
  *
  * - Every instance offers a job to each queue once per interval; a throttle key
  *   (`singletonSeconds`) keeps it to one job per interval across all instances,
@@ -65,18 +65,22 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
   const closeNow = async (): Promise<number> => {
     const scheduled = await scheduleUnscheduledAuctions(db, config.AUCTION_DURATION_HOURS);
     if (scheduled) log.info('auctions given a closing time', { count: scheduled });
-    const closed = await closeDueAuctions(db);
+    const closed = await closeDueAuctions(db, { settings: config });
     for (const car of closed) {
       log.info('auction closed', { car_id: car.id, winning_bid_id: car.winning_bid_id, highest_bid: car.highest_bid });
     }
+    // The same pass settles results nobody decided on: the deadline is read from the row
+    // each time, so one moved later (an admin extending it) is honoured.
+    const expired = await expireUndecided(db, { settings: config });
+    for (const car of expired) log.info('undecided result expired', { car_id: car.id });
     // An auction ending before the next regular run gets a job due at its closing time.
     const next = await secondsUntilNextClose(db);
     if (next !== null && next < closeEvery) {
       await boss.send(CLOSE_QUEUE, {}, { singletonKey: 'close', startAfter: Math.max(0, Math.ceil(next)) });
     }
-    // The sellers' e-mails were just queued: send them without waiting for the next pass.
-    if (closed.length) await offer(OUTBOX_QUEUE, 'outbox', 1);
-    return closed.length;
+    // The e-mails were just queued: send them without waiting for the next pass.
+    if (closed.length + expired.length) await offer(OUTBOX_QUEUE, 'outbox', 1);
+    return closed.length + expired.length;
   };
 
   let warnedDisabled = false;

@@ -1,8 +1,9 @@
 import { sql, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
+import { CAR_STATUSES } from '../domain/lifecycle.js';
 
-export const carStatus = z.enum(['active', 'pending', 'sold', 'closed']);
-export type CarStatus = z.infer<typeof carStatus>;
+export const carStatus = z.enum(CAR_STATUSES);
+export type { CarStatus } from '../domain/lifecycle.js';
 
 /**
  * The public car object, shared by every operation that returns cars. The

@@ -4,7 +4,7 @@ import { notFound, validationFailed } from '../errors.js';
 import { carRow, selectCars } from '../db/cars.js';
 import { dealerColumns, dealerRow } from '../db/dealers.js';
 import { inspectionColumns, inspectionRow } from '../db/inspections.js';
-import { changeCarStatus } from '../db/status-change.js';
+import { changeStatus, lockCar } from '../db/car-status.js';
 import { enqueueEmail } from '../auctions/outbox.js';
 import { sellerVisibility } from '../api/principal.js';
 import type { Handler } from '../api/types.js';
@@ -92,9 +92,11 @@ const putCarInspection: Handler<'putCarInspection'> = async ({ params, body, req
   const carId = params.car_id;
   const inspection = await deps.db.transaction(async (tx) => {
     // The car's row lock orders two reports for one car, and a report against a status change.
-    const exists = await tx.exists(sql.unsafe`SELECT 1 FROM "Bílar" WHERE id = ${carId} FOR UPDATE`);
-    if (!exists) throw notFound('Car');
-    if (body.open_auction) await changeCarStatus(tx, carId, 'active', { config: deps.config });
+    const car = await lockCar(tx, carId);
+    if (!car) throw notFound('Car');
+    if (body.open_auction && car.status !== 'active') {
+      await changeStatus(tx, carId, 'active', { by: 'inspection', settings: deps.config, reason: 'inspection' });
+    }
     return tx.one(sql.type(inspectionRow)`
       INSERT INTO car_inspections (car_id, inspector, inspected_at, odometer_km, overall_grade, grades, damages, remarks, photos)
       VALUES (${carId}, ${body.inspector.trim()}, ${body.inspected_at}, ${body.odometer_km}, ${body.overall_grade},

@@ -5,6 +5,7 @@ import { bidColumns, bidRanking, bidRow, carStatus, findLeader, type BidRow } fr
 import { checkBid, minNextBid, proxyCeiling, reserveMet, resolveBid, softCloseEnd } from '../domain/auction.js';
 import { normaliseEmail } from '../domain/normalise.js';
 import { enqueueEmail } from '../auctions/outbox.js';
+import { appendBidEvent } from '../db/car-events.js';
 import type { Handler } from '../api/types.js';
 import { principalOf, seesBidder } from '../api/principal.js';
 
@@ -66,6 +67,7 @@ const createBid: Handler<'createBid'> = async ({ body, deps, log }) => {
     );
 
     let own: BidRow | undefined;
+    const inserted: BidRow[] = [];
     for (const placed of resolution.bids) {
       const mine = placed.bidder === dealerEmail;
       const row = await tx.one(sql.type(bidRow)`
@@ -74,6 +76,7 @@ const createBid: Handler<'createBid'> = async ({ body, deps, log }) => {
                 ${placed.max}, ${placed.proxy}, clock_timestamp(), clock_timestamp())
         RETURNING ${bidColumns}`);
       if (mine) own = row;
+      inserted.push(row);
     }
 
     // Soft close: a bid in the last minutes gives everyone those minutes again.
@@ -85,6 +88,17 @@ const createBid: Handler<'createBid'> = async ({ body, deps, log }) => {
         UPDATE "Bílar" SET auction_ends_at = ${auctionEndsAt}::timestamptz, updated_at = now() WHERE id = ${body.car_id}`);
     }
     const nextMin = minNextBid(resolution.price, car.bid_increment);
+    // One event per row (a proxy answer included), each with the standing right after it.
+    let highest = leader?.price ?? 0;
+    for (const row of inserted) {
+      highest = Math.max(highest, row.bid_amount);
+      await appendBidEvent(tx, body.car_id, row, {
+        highest_bid: highest,
+        min_next_bid: minNextBid(highest, car.bid_increment),
+        auction_ends_at: auctionEndsAt,
+        reserve_met: reserveMet(highest, car.reserve_price),
+      });
+    }
 
     if (resolution.outbid && leader) {
       await enqueueEmail(tx, {

@@ -1,9 +1,9 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { conflict, notFound, validationFailed, type FieldError } from '../errors.js';
-import { bidColumns, bidRanking, bidRow, carRow, carStatus, selectCars } from '../db/cars.js';
+import { carRow, selectCars } from '../db/cars.js';
+import { auctionEndsAt, changeStatus, lockCar, sellToBestBid } from '../db/car-status.js';
 import { maxVehicleYear, normaliseEmail, normalisePlate, toE164, toInteger } from '../domain/normalise.js';
-import { changeCarStatus, openAuction } from '../db/status-change.js';
 import { sellerVisibility } from '../api/principal.js';
 import type { Handler, HandlerContext } from '../api/types.js';
 
@@ -77,7 +77,6 @@ function readRegistration(body: RegisterBody): NewCar {
 
 const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
   const car = readRegistration(body);
-  const auction = openAuction(deps.config);
   // ON CONFLICT instead of catching the unique violation: no aborted statement, no race.
   // A registered car starts active: its auction opens now.
   const created = await deps.db.maybeOne(sql.type(carRow)`
@@ -85,7 +84,7 @@ const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
       INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status,
                            auction_ends_at, bid_increment, reserve_price)
       VALUES (${car.seller_name}, ${car.email}, ${car.phone}, ${car.postal_code}, ${car.car_make}, ${car.car_model},
-              ${car.car_plate}, ${car.year}, ${car.mileage}, 'active', ${auction.endsAt}, ${auction.increment}, ${car.reserve_price})
+              ${car.car_plate}, ${car.year}, ${car.mileage}, 'active', ${auctionEndsAt(deps.config)}, ${deps.config.BID_INCREMENT_ISK}, ${car.reserve_price})
       ON CONFLICT (car_plate) DO NOTHING
       RETURNING *
     )
@@ -146,10 +145,11 @@ const getCar: Handler<'getCar'> = async ({ params, req, deps }) => {
 };
 
 /**
- * Changes a car's status (and, optionally, its reserve price), in one transaction
- * under the car's row lock. A car that becomes `active` (from `pending`, or a
- * `closed` car re-listed) gets a new auction: a closing time of now +
- * AUCTION_DURATION_HOURS and the current increment; bids already placed stand.
+ * Changes a car's status (and, optionally, its reserve price), in one transaction under the
+ * car's row lock, as the lifecycle allows an admin (src/domain/lifecycle.ts). A car that
+ * becomes `active` (from `pending`, or re-listed) gets a new auction: a closing time of now +
+ * AUCTION_DURATION_HOURS and the current increment; bids already placed stand. Setting the
+ * status a car already has changes nothing (a running auction keeps its end).
  */
 const updateCarStatus: Handler<'updateCarStatus'> = async ({ params, query, body, req, deps, log }) => {
   const status = body?.status ?? query.status;
@@ -160,38 +160,35 @@ const updateCarStatus: Handler<'updateCarStatus'> = async ({ params, query, body
   if (errors.length) throw validationFailed(errors);
   const carId = params.car_id;
 
-  await deps.db.transaction((tx) => changeCarStatus(tx, carId, status, { config: deps.config, reserve }));
+  await deps.db.transaction(async (tx) => {
+    const current = await lockCar(tx, carId);
+    if (!current) throw notFound('Car');
+    if (current.status !== status) await changeStatus(tx, carId, status, { by: 'admin', settings: deps.config });
+    if (reserve !== undefined) {
+      await tx.query(sql.unsafe`UPDATE "Bílar" SET reserve_price = ${reserve}, updated_at = now() WHERE id = ${carId}`);
+    }
+  });
   const car = await deps.db.one(sql.type(carRow)`${selectCars(sellerVisibility(req))} WHERE c.id = ${carId}`);
   log.info('car status changed', { car_id: carId, status, reserve_changed: reserve !== undefined });
   return { status: 200, body: { success: true, message: `Car status updated to ${status}`, car } };
 };
 
 /**
- * The seller takes the highest bid: the car becomes `sold` to it. A running
- * auction ends early; a `closed` one is settled. The reserve does not apply:
- * accepting below it is the seller's choice.
+ * An admin takes the highest bid for the seller: the car becomes `sold` to it. A running
+ * auction ends early; a `closed` one is settled. The reserve does not apply: accepting
+ * below it is the seller's choice.
  */
 const acceptBid: Handler<'acceptBid'> = async ({ params, req, deps, log }) => {
   const carId = params.car_id;
   const bid = await deps.db.transaction(async (tx) => {
-    const current = await tx.maybeOneFirst(sql.type(z.object({ status: carStatus }))`
-      SELECT status FROM "Bílar" WHERE id = ${carId} FOR UPDATE`);
+    const current = await lockCar(tx, carId);
     if (!current) throw notFound('Car');
-    if (current === 'sold') throw conflict('invalid_status_transition', 'This car is already sold');
-    if (current === 'pending') throw conflict('car_not_active', 'This car has not been auctioned yet (it is pending)');
-    const best = await tx.maybeOne(sql.type(bidRow)`
-      SELECT ${bidColumns} FROM "uppboð" WHERE car_id = ${carId} ORDER BY ${bidRanking} LIMIT 1`);
-    if (!best) throw conflict('no_bids', 'This car has no bid to accept');
-    await tx.query(sql.unsafe`
-      UPDATE "Bílar"
-      SET status = 'sold', winning_bid_id = ${best.id}, closed_at = coalesce(closed_at, now()),
-          auction_ends_at = CASE WHEN status = 'active' THEN least(coalesce(auction_ends_at, now()), now()) ELSE auction_ends_at END,
-          updated_at = now()
-      WHERE id = ${carId}`);
-    return best;
+    if (current.status === 'sold') throw conflict('invalid_status_transition', 'This car is already sold');
+    if (current.status === 'pending') throw conflict('car_not_active', 'This car has not been auctioned yet (it is pending)');
+    return (await sellToBestBid(tx, carId, { by: 'admin', settings: deps.config })).bid;
   });
   const car = await deps.db.one(sql.type(carRow)`${selectCars(sellerVisibility(req))} WHERE c.id = ${carId}`);
-  log.info('bid accepted by the seller', { car_id: carId, bid_id: bid.id, amount: bid.bid_amount });
+  log.info('bid accepted for the seller', { car_id: carId, bid_id: bid.id, amount: bid.bid_amount });
   return {
     status: 200,
     body: { success: true, message: `Car sold for ${bid.bid_amount} kr. to ${bid.dealer_name}`, car, bid },

@@ -10,6 +10,7 @@ import { emailHandlers } from './email.js';
 import { estimateHandlers } from './estimates.js';
 import { favoriteHandlers } from './favorites.js';
 import { inspectionHandlers } from './inspections.js';
+import { sellerHandlers } from './seller.js';
 import { smsHandlers } from './sms.js';
 import { statusHandlers } from './status.js';
 import { systemHandlers } from './system.js';
@@ -31,5 +32,6 @@ export const handlers = {
   ...adminHandlers,
   ...inspectionHandlers,
   ...estimateHandlers,
+  ...sellerHandlers,
   ...docsHandlers,
 } satisfies HandlerMap;

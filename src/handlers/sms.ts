@@ -1,8 +1,7 @@
-import { sql } from 'slonik';
-import { z } from 'zod';
 import { ApiError, notConfigured } from '../errors.js';
 import { toE164 } from '../domain/normalise.js';
-import { CODE_TTL_MINUTES, MAX_CODE_ATTEMPTS, codeMatches, hashCode, newCode } from '../domain/codes.js';
+import { CODE_TTL_MINUTES, newCode } from '../domain/codes.js';
+import { phoneCodes } from '../db/one-time-codes.js';
 import type { Handler } from '../api/types.js';
 
 /** `phone`, or its alias `phone_number`, as E.164; 422 invalid_phone otherwise. */
@@ -26,27 +25,17 @@ const sendVerificationCode: Handler<'sendVerificationCode'> = async ({ body, dep
     return { status: 200, body: { success: true, message: 'Verification code sent', status: 'pending', sandbox: started.sandbox } };
   }
   const code = newCode(twilio.codeLength);
-  // A new code replaces any open one, so only the latest SMS works.
-  const id = await deps.db.transaction(async (tx) => {
-    await tx.query(sql.unsafe`
-      UPDATE phone_verifications SET consumed_at = now() WHERE phone = ${phone} AND consumed_at IS NULL`);
-    return tx.oneFirst(sql.type(z.object({ id: z.string() }))`
-      INSERT INTO phone_verifications (phone, code_hash, expires_at)
-      VALUES (${phone}, ${hashCode(phone, code)}, now() + make_interval(mins => ${CODE_TTL_MINUTES}))
-      RETURNING id`);
-  });
+  const id = await deps.db.transaction((tx) => phoneCodes.issue(tx, phone, code));
   try {
     const sent = await twilio.sendSms(phone, `Kaggi: staðfestingarkóðinn þinn er ${code}. Hann gildir í ${CODE_TTL_MINUTES} mínútur.`);
     log.info('verification code sent', { sandbox: sent.sandbox });
     return { status: 200, body: { success: true, message: 'Verification code sent', status: 'pending', sandbox: sent.sandbox } };
   } catch (error) {
     // A code that never arrived must not stay valid.
-    await deps.db.query(sql.unsafe`DELETE FROM phone_verifications WHERE id = ${id}`);
+    await phoneCodes.discard(deps.db, id);
     throw error;
   }
 };
-
-const openCode = z.object({ id: z.string(), code_hash: z.string(), attempts: z.number().int() });
 
 const verifyCode: Handler<'verifyCode'> = async ({ body, deps }) => {
   const { twilio } = deps.services;
@@ -57,25 +46,13 @@ const verifyCode: Handler<'verifyCode'> = async ({ body, deps }) => {
     const valid = await twilio.checkVerification(phone, body.code);
     return answer(valid, valid ? 'Phone number verified' : 'The code is wrong or has expired');
   }
-  return deps.db.transaction(async (tx) => {
-    // Row lock: two simultaneous checks cannot both use one code or skip an attempt.
-    const row = await tx.maybeOne(sql.type(openCode)`
-      SELECT id, code_hash, attempts FROM phone_verifications
-      WHERE phone = ${phone} AND consumed_at IS NULL AND expires_at > now()
-      ORDER BY created_at DESC LIMIT 1
-      FOR UPDATE`);
-    if (!row) return answer(false, 'No valid code for this number; request a new one');
-    if (codeMatches(phone, body.code, row.code_hash)) {
-      await tx.query(sql.unsafe`UPDATE phone_verifications SET consumed_at = now() WHERE id = ${row.id}`);
-      return answer(true, 'Phone number verified');
-    }
-    const attempts = row.attempts + 1;
-    await tx.query(sql.unsafe`
-      UPDATE phone_verifications
-      SET attempts = ${attempts}, consumed_at = CASE WHEN ${attempts} >= ${MAX_CODE_ATTEMPTS} THEN now() END
-      WHERE id = ${row.id}`);
-    return answer(false, attempts >= MAX_CODE_ATTEMPTS ? 'Too many wrong codes; request a new one' : 'The code is wrong');
-  });
+  const result = await deps.db.transaction((tx) => phoneCodes.check(tx, phone, body.code));
+  return {
+    valid: answer(true, 'Phone number verified'),
+    wrong: answer(false, 'The code is wrong'),
+    exhausted: answer(false, 'Too many wrong codes; request a new one'),
+    none: answer(false, 'No valid code for this number; request a new one'),
+  }[result];
 };
 
 const getSmsServiceInfo: Handler<'getSmsServiceInfo'> = ({ deps }) => {

@@ -256,6 +256,57 @@ describe('seller flow through the typed client', () => {
   });
 });
 
+describe('seller’s page through the typed client', () => {
+  it('completes: login → code by SMS → verify → my page → withdraw, and keeps the token to its routes', async () => {
+    const registered = ok(
+      await kaggi.POST('/api/cars/register', {
+        body: {
+          firstName: 'Anna',
+          lastName: 'Jónsdóttir',
+          email: 'anna@example.is',
+          phone: '771 5555',
+          postalCode: '105',
+          carMake: 'Kia',
+          carModel: 'Ceed',
+          carPlate: 'GOP41',
+          year: 2021,
+          mileage: 30000,
+        },
+      }),
+      201,
+    );
+    twilio.requests.length = 0;
+    const login = ok(await kaggi.POST('/api/seller/login', { body: { car_plate: 'gop 41', email: 'Anna@Example.is' } }), 202);
+    expect(login.success).toBe(true);
+    // Brevo runs in its sandbox here; the code also goes by SMS to the car's phone (the fake Twilio).
+    let code: string | undefined;
+    for (let i = 0; i < 100 && !code; i += 1) {
+      const sms = twilio.requests.find((r) => (r.body as Record<string, string>).To === '+3547715555');
+      code = /\b(\d{6})\b/.exec((sms?.body as Record<string, string> | undefined)?.Body ?? '')?.[1];
+      if (!code) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(code).toMatch(/^\d{6}$/);
+    const session = ok(await kaggi.POST('/api/seller/verify', { body: { car_plate: 'GOP41', email: 'anna@example.is', code: code! } }), 200);
+    expect(session.car_id).toBe(registered.car_id);
+
+    const checked = specChecked();
+    const seller = createKaggiClient(`${app.url}/`, { token: session.token, middleware: [checked.middleware] });
+    const page = ok(await seller.GET('/api/seller/car'), 200);
+    expect(page.car).toMatchObject({ id: registered.car_id, status: 'active', decision_due_at: null });
+    expect(page.timeline.map((t) => t.status)).toEqual(['active']);
+    const withdrawn = ok(await seller.POST('/api/seller/car/withdraw', { body: { reason: 'Hætt við' } }), 200);
+    expect(withdrawn.car.status).toBe('withdrawn');
+    const again = await seller.POST('/api/seller/car/decline', { headers: { 'Idempotency-Key': 'decline-1' } });
+    expect(again.response.status).toBe(409);
+    expect(again.error?.error).toBe('car_not_closed');
+    expect(checked.seen.map((s) => s.operationId)).toEqual(['getSellerCar', 'sellerWithdraw', 'sellerDecline']);
+
+    const anonymous = await kaggi.GET('/api/seller/car');
+    expect(anonymous.response.status).toBe(401);
+    expect(anonymous.error?.error).toBe('unauthorized');
+  });
+});
+
 describe('spec validation of the client', () => {
   it('checked the responses of the flows against openapi.yaml', () => {
     expect(seen.length).toBeGreaterThan(0);

@@ -75,6 +75,7 @@ let exited = false;
 let startupMs = 0;
 let kaggi: KaggiClient;
 let seen: CheckedResponse[];
+const checkedSeller = specChecked();
 
 /** Plain fetch, the answer judged against openapi.yaml like every other response. */
 async function call(method: string, p: string, body?: unknown, headers: Record<string, string> = {}) {
@@ -260,6 +261,36 @@ describe('npm run mock (Prism)', () => {
     expect(verified.data).toMatchObject({ success: true, valid: true });
   });
 
+  it('runs the seller’s page through the typed client: login, verify, my page, decisions and their errors', async () => {
+    const login = await kaggi.POST('/api/seller/login', { body: { car_plate: 'ab 123', email: 'Jon@Example.IS' } });
+    expect(login.response.status).toBe(202);
+    expect(login.data).toEqual(specExample('/api/seller/login', 'post', 202));
+    const session = await kaggi.POST('/api/seller/verify', { body: { car_plate: 'AB123', email: 'jon@example.is', code: '482913' } });
+    expect(session.data?.car_id).toBe(CAR_ID);
+    const wrong = await kaggi.POST('/api/seller/verify', {
+      body: { car_plate: 'AB123', email: 'jon@example.is', code: '000000' },
+      headers: { Prefer: 'code=401' },
+    });
+    expect(wrong.error).toMatchObject({ success: false, error: 'invalid_code' });
+
+    const seller = createKaggiClient(base, { token: session.data!.token, middleware: [checkedSeller.middleware] });
+    const page = await seller.GET('/api/seller/car');
+    expect(page.data).toMatchObject({ car: { id: CAR_ID, status: 'closed' }, timeline: [{ status: 'active' }, { status: 'closed' }] });
+    const accepted = await seller.POST('/api/seller/car/accept', { headers: { 'Idempotency-Key': 'mock-accept-1' } });
+    expect(accepted.data).toMatchObject({ car: { status: 'sold' }, winning_bid: { amount: 2_450_000 } });
+    const noBids = await seller.POST('/api/seller/car/accept', { headers: { Prefer: 'code=409, example=noBids' } });
+    expect([noBids.response.status, noBids.error?.error]).toEqual([409, 'no_bids']);
+    const declined = await seller.POST('/api/seller/car/decline', {});
+    expect(declined.data?.car.status).toBe('declined');
+    const withdrawn = await seller.POST('/api/seller/car/withdraw', { body: { reason: 'Seldi hann sjálfur' } });
+    expect(withdrawn.data?.car.status).toBe('withdrawn');
+
+    // without a token Prism answers the declared 401
+    const anonymous = await call('GET', '/api/seller/car');
+    expect(anonymous.status).toBe(401);
+    expect(checkedSeller.seen.map((x) => x.operationId)).toEqual(['getSellerCar', 'sellerAccept', 'sellerAccept', 'sellerDecline', 'sellerWithdraw']);
+  });
+
   it('checked every typed-client answer against openapi.yaml', () => {
     expect(seen.length).toBeGreaterThanOrEqual(14);
     expect(new Set(seen.map((s) => s.operationId))).toEqual(
@@ -277,6 +308,8 @@ describe('npm run mock (Prism)', () => {
         'registerCar',
         'sendWelcomeEmail',
         'sendVerificationCode',
+        'sellerLogin',
+        'sellerVerify',
       ]),
     );
   });
