@@ -2105,6 +2105,13 @@ export interface components {
             bids: components["schemas"]["SellerBid"][];
             /** @description Oldest first; the first entry is the status at registration. */
             timeline: components["schemas"]["TimelineEntry"][];
+            /** @description The car's inspection report (the "Test report" tab); null until it is inspected. */
+            inspection: components["schemas"]["Inspection"] | null;
+            /**
+             * @description What comparable sales say the car could get (as `GET /api/price-estimate` for its make,
+             *     model, year and mileage); null when there are too few sales to say.
+             */
+            estimate: components["schemas"]["PriceEstimate"] | null;
         };
         SellerDecision: {
             /** @constant */

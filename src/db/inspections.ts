@@ -1,4 +1,4 @@
-import { sql } from 'slonik';
+import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 
 const grade = z.number().int().min(1).max(5);
@@ -31,3 +31,8 @@ export type InspectionRow = z.infer<typeof inspectionRow>;
 
 export const inspectionColumns = sql.fragment`id, car_id, inspector, inspected_at, odometer_km, overall_grade::int AS overall_grade,
   grades, damages, remarks, photos, recorded_at`;
+
+/** A car's report, or null when it has none. */
+export function findInspection(q: CommonQueryMethods, carId: string): Promise<InspectionRow | null> {
+  return q.maybeOne(sql.type(inspectionRow)`SELECT ${inspectionColumns} FROM car_inspections WHERE car_id = ${carId}`);
+}

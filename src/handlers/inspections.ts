@@ -1,12 +1,11 @@
 import { sql } from 'slonik';
 import { ApiError, notFound } from '../errors.js';
-import { inspectionColumns, inspectionRow } from '../db/inspections.js';
+import { findInspection } from '../db/inspections.js';
 import type { Handler } from '../api/types.js';
 
 /** Public like the car itself: a report holds no personal data. */
 const getCarInspection: Handler<'getCarInspection'> = async ({ params, deps }) => {
-  const inspection = await deps.db.maybeOne(sql.type(inspectionRow)`
-    SELECT ${inspectionColumns} FROM car_inspections WHERE car_id = ${params.car_id}`);
+  const inspection = await findInspection(deps.db, params.car_id);
   if (inspection) return { status: 200, body: { success: true, inspection } };
   // Only a miss needs telling apart: no report yet, or no such car.
   if (!(await deps.db.exists(sql.unsafe`SELECT 1 FROM "Bílar" WHERE id = ${params.car_id}`))) throw notFound('Car');

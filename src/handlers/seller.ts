@@ -4,6 +4,8 @@ import { ApiError, conflict, notConfigured } from '../errors.js';
 import { carRow, selectCars } from '../db/cars.js';
 import { changeStatus, lockCar, sellToBestBid, type LockedCar } from '../db/car-status.js';
 import { statusTimeline } from '../db/car-events.js';
+import { estimatePrice } from '../db/estimates.js';
+import { findInspection } from '../db/inspections.js';
 import { sellerCodes } from '../db/one-time-codes.js';
 import { CODE_TTL_MINUTES, newCode } from '../domain/codes.js';
 import { normaliseEmail, normalisePlate } from '../domain/normalise.js';
@@ -112,7 +114,10 @@ const getSellerCar: Handler<'getSellerCar'> = async ({ req, deps }) => {
       SELECT bid_amount AS amount, created_at FROM "uppboð" WHERE car_id = ${carId}
       ORDER BY bid_amount DESC, created_at ASC, seq ASC`);
     const timeline = await statusTimeline(tx, carId);
-    return { car, bids: [...bids], timeline: [...timeline] };
+    const inspection = await findInspection(tx, carId);
+    // What the frontend promises: "see what we estimate your car could get in a bidding round".
+    const estimate = await estimatePrice(tx, { make: car.car_make, model: car.car_model, year: car.year, mileage: car.mileage });
+    return { car, bids: [...bids], timeline: [...timeline], inspection, estimate };
   });
   return { status: 200, body: { success: true, ...page } };
 };

@@ -322,3 +322,48 @@ describe('the seller’s decisions', () => {
     expect(theirs.body.winning_bid.amount).toBe(200_000);
   });
 });
+
+describe("the seller's page shows the test report and the price estimate", () => {
+  it('null before inspection and without comparable sales; the report and the estimate once they exist', async () => {
+    const make = `Skoda${Date.now() % 100000}`;
+    const plate = nextPlate('Q');
+    const car = await registerCar(app, { carPlate: plate, email: 'skoda@example.is', carMake: make, carModel: 'Octavia', year: 2019, mileage: 90_000 });
+    const token = await signIn(app, brevo, plate, 'skoda@example.is');
+
+    let mine = await page(token);
+    expect(mine.status).toBe(200);
+    expect(mine.body.inspection).toBeNull();
+    expect(mine.body.estimate).toBeNull();
+    expect(mine.body.car.has_inspection).toBe(false);
+
+    const report = await app.request('PUT', `/api/admin/cars/${car.id}/inspection`, {
+      headers: admin,
+      body: { inspector: 'Viking Kontroll', inspected_at: '2026-11-20T10:00:00.000Z', odometer_km: 90_120, overall_grade: 4, damages: [] },
+    });
+    expect(report.status).toBe(200);
+
+    // Five past sales of the same model, within ±2 years and ±40,000 km: prices 2.0–2.4 m.
+    const prices = [2_000_000, 2_100_000, 2_200_000, 2_300_000, 2_400_000];
+    for (const [i, price] of prices.entries()) {
+      const { rows } = await app.sql.query(
+        `INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status)
+         VALUES ('S', 's@example.is', '+3547777777', '101', $1, 'Octavia', $2, 2019, $3, 'sold') RETURNING id`,
+        [make, nextPlate('Q'), 80_000 + i * 5_000],
+      );
+      const sold = await app.sql.query(
+        `INSERT INTO "uppboð" (car_id, dealer_name, dealer_email, bid_amount) VALUES ($1, 'D', 'd@dealer.is', $2) RETURNING id`,
+        [rows[0].id, price],
+      );
+      await app.sql.query(`UPDATE "Bílar" SET winning_bid_id = $2 WHERE id = $1`, [rows[0].id, sold.rows[0].id]);
+    }
+
+    mine = await page(token);
+    expect(mine.body.car.has_inspection).toBe(true);
+    expect(mine.body.inspection).toMatchObject({ car_id: car.id, inspector: 'Viking Kontroll', overall_grade: 4, odometer_km: 90_120 });
+    // percentiles of 2.0, 2.1, 2.2, 2.3, 2.4 m: 2.1, 2.2, 2.3 m
+    expect(mine.body.estimate).toEqual({ low: 2_100_000, median: 2_200_000, high: 2_300_000, sample_size: 5, currency: 'ISK', widened: false });
+    // the same figures as the public estimate for this car
+    const pub = await app.request('GET', `/api/price-estimate?make=${make}&model=Octavia&year=2019&mileage=90000`);
+    expect(pub.body.estimate).toEqual(mine.body.estimate);
+  });
+});
