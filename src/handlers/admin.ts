@@ -1,23 +1,13 @@
 import { sql } from 'slonik';
-import { z } from 'zod';
-import { notFound, validationFailed } from '../errors.js';
+import { notFound } from '../errors.js';
 import { carRow, selectCars } from '../db/cars.js';
 import { dealerColumns, dealerRow } from '../db/dealers.js';
 import { inspectionColumns, inspectionRow } from '../db/inspections.js';
 import { changeStatus, lockCar } from '../db/car-status.js';
 import { enqueueEmail } from '../auctions/outbox.js';
 import { sellerVisibility } from '../api/principal.js';
+import { decodeCursor, pageOf } from '../db/keyset.js';
 import type { Handler } from '../api/types.js';
-
-/** Cursors are opaque to clients; inside they are the last dealer's id. */
-const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!z.string().uuid().safeParse(id).success) {
-    throw validationFailed([{ path: 'query.cursor', message: 'query.cursor is not a cursor this API issued' }]);
-  }
-  return id;
-}
 
 /** Dealers newest first, optionally one status (the approval queue: `?status=pending`), keyset-paginated. */
 const listAdminDealers: Handler<'listAdminDealers'> = async ({ query, deps }) => {
@@ -32,16 +22,8 @@ const listAdminDealers: Handler<'listAdminDealers'> = async ({ query, deps }) =>
     SELECT ${dealerColumns} FROM dealers ${where}
     ORDER BY created_at DESC, id DESC
     LIMIT ${limit + 1}`);
-  const dealers = rows.slice(0, limit);
-  return {
-    status: 200,
-    body: {
-      success: true,
-      dealers: [...dealers],
-      count: dealers.length,
-      next_cursor: rows.length > limit ? encodeCursor(dealers[dealers.length - 1].id) : null,
-    },
-  };
+  const page = pageOf(rows, limit);
+  return { status: 200, body: { success: true, dealers: page.items, count: page.items.length, next_cursor: page.next_cursor } };
 };
 
 /**

@@ -1,10 +1,10 @@
 import { sql } from 'slonik';
-import { z } from 'zod';
 import { conflict, notFound, validationFailed, type FieldError } from '../errors.js';
 import { carRow, selectCars } from '../db/cars.js';
 import { auctionEndsAt, changeStatus, lockCar, sellToBestBid } from '../db/car-status.js';
 import { maxVehicleYear, normaliseEmail, normalisePlate, toE164, toInteger } from '../domain/normalise.js';
 import { sellerVisibility } from '../api/principal.js';
+import { decodeCursor, pageOf } from '../db/keyset.js';
 import type { Handler, HandlerContext } from '../api/types.js';
 
 type RegisterBody = HandlerContext<'registerCar'>['body'];
@@ -100,16 +100,6 @@ const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
   };
 };
 
-/** Cursors are opaque to clients; inside they are the last car's id. */
-const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!z.string().uuid().safeParse(id).success) {
-    throw validationFailed([{ path: 'query.cursor', message: 'query.cursor is not a cursor this API issued' }]);
-  }
-  return id;
-}
-
 const listCars: Handler<'listCars'> = async ({ query, req, deps }) => {
   const limit = query.limit ?? 100;
   const after = query.cursor ? decodeCursor(query.cursor) : null;
@@ -125,16 +115,10 @@ const listCars: Handler<'listCars'> = async ({ query, req, deps }) => {
     ${selectCars(sellerVisibility(req))} ${where}
     ORDER BY c.created_at DESC, c.id DESC
     LIMIT ${limit + 1}`);
-  const cars = rows.slice(0, limit);
+  const page = pageOf(rows, limit);
   return {
     status: 200,
-    body: {
-      success: true,
-      cars: [...cars],
-      count: cars.length,
-      next_cursor: rows.length > limit ? encodeCursor(cars[cars.length - 1].id) : null,
-      timestamp: new Date().toISOString(),
-    },
+    body: { success: true, cars: page.items, count: page.items.length, next_cursor: page.next_cursor, timestamp: new Date().toISOString() },
   };
 };
 

@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerCar, setStatus } from '../helpers/fixtures.js';
-import { loadConfig } from '../../src/config.js';
-import { createDb } from '../../src/db/pool.js';
-import { createLogger } from '../../src/logger.js';
-import { createServices } from '../../src/integrations/index.js';
 import { closeDueAuctions, scheduleUnscheduledAuctions } from '../../src/auctions/closing.js';
-import { startAuctionWorker, type AuctionWorker } from '../../src/auctions/worker.js';
-import { bid, eventually, outbox, setEndsIn } from './helpers.js';
+import { bid, eventually, outbox, setEndsIn, startWorkerInstances } from './helpers.js';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -110,27 +105,11 @@ describe('closing ended auctions', () => {
 describe('the auction worker (pg-boss)', () => {
   it('closes auctions exactly once with two instances on one database, on time, and sends the e-mails once', async () => {
     const local = await startTestApp();
-    const workers: AuctionWorker[] = [];
-    const pools = [];
+    let instances: Awaited<ReturnType<typeof startWorkerInstances>> | undefined;
     try {
       await recordClosings(local);
-      const env = {
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: new URL(local.config.DATABASE_URL!).toString(),
-        AUCTION_CLOSE_INTERVAL_SECONDS: '2',
-        OUTBOX_POLL_INTERVAL_SECONDS: '1',
-      };
       // two instances: each its own config, pool, services and pg-boss, as two servers would have
-      for (let i = 0; i < 2; i += 1) {
-        const config = loadConfig(env);
-        const logger = createLogger(config);
-        const db = await createDb(config.DATABASE_URL!, config);
-        pools.push(db);
-        workers.push(
-          await startAuctionWorker({ config, db, databaseUrl: config.DATABASE_URL!, logger, brevo: createServices(config, logger).brevo }),
-        );
-      }
+      instances = await startWorkerInstances(local, 2, { AUCTION_CLOSE_INTERVAL_SECONDS: '2', OUTBOX_POLL_INTERVAL_SECONDS: '1' });
 
       const ended: string[] = [];
       for (let i = 0; i < 8; i += 1) {
@@ -170,8 +149,7 @@ describe('the auction worker (pg-boss)', () => {
       const jobs = await local.sql.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'auction-close'`);
       expect(jobs.rows[0].n).toBeGreaterThan(0);
     } finally {
-      for (const w of workers) await w.stop();
-      for (const p of pools) await p.end();
+      await instances?.stop();
       await local.close();
     }
   }, 90_000);

@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerCar } from '../helpers/fixtures.js';
-import { loadConfig } from '../../src/config.js';
-import { createDb } from '../../src/db/pool.js';
-import { createLogger } from '../../src/logger.js';
-import { createServices } from '../../src/integrations/index.js';
 import { closeDueAuctions, expireUndecided } from '../../src/auctions/closing.js';
-import { startAuctionWorker, type AuctionWorker } from '../../src/auctions/worker.js';
-import { bid, eventually, outbox } from './helpers.js';
+import { bid, eventually, outbox, startWorkerInstances } from './helpers.js';
 
 const ADMIN = { 'X-Admin-Key': 'expiry-admin-key' };
 let app: TestApp;
@@ -82,8 +77,7 @@ describe('the decision deadline', () => {
 describe('expiry with two instances (pg-boss workers)', () => {
   it('expires each undecided result exactly once and tells everyone once', async () => {
     const local = await startTestApp();
-    const workers: AuctionWorker[] = [];
-    const pools = [];
+    let instances: Awaited<ReturnType<typeof startWorkerInstances>> | undefined;
     try {
       await local.sql.query(`
         CREATE TABLE expire_log (car_id uuid NOT NULL);
@@ -107,20 +101,7 @@ describe('expiry with two instances (pg-boss workers)', () => {
       await local.sql.query(`UPDATE "Bílar" SET decision_due_at = now() + interval '3 seconds' WHERE id = $1`, [soon.id]);
       const all = [...ids, soon.id];
 
-      const env = {
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: local.config.DATABASE_URL!,
-        AUCTION_CLOSE_INTERVAL_SECONDS: '10',
-        OUTBOX_POLL_INTERVAL_SECONDS: '1',
-      };
-      for (let i = 0; i < 2; i += 1) {
-        const config = loadConfig(env);
-        const logger = createLogger(config);
-        const db = await createDb(config.DATABASE_URL!, config);
-        pools.push(db);
-        workers.push(await startAuctionWorker({ config, db, databaseUrl: config.DATABASE_URL!, logger, brevo: createServices(config, logger).brevo }));
-      }
+      instances = await startWorkerInstances(local, 2, { AUCTION_CLOSE_INTERVAL_SECONDS: '10', OUTBOX_POLL_INTERVAL_SECONDS: '1' });
       await eventually(async () => {
         const { rows } = await local.sql.query(`SELECT count(*)::int AS n FROM "Bílar" WHERE id = ANY($1) AND status = 'expired'`, [all]);
         return rows[0].n === all.length;
@@ -145,8 +126,7 @@ describe('expiry with two instances (pg-boss workers)', () => {
       const late = await local.sql.query(`SELECT extract(epoch FROM updated_at - decision_due_at)::float8 AS s FROM "Bílar" WHERE id = $1`, [soon.id]);
       expect(late.rows[0].s).toBeLessThan(6);
     } finally {
-      for (const w of workers) await w.stop();
-      for (const p of pools) await p.end();
+      await instances?.stop();
       await local.close();
     }
   }, 90_000);

@@ -1,4 +1,9 @@
 import type { TestApp } from '../helpers/app.js';
+import { startAuctionWorker, type AuctionWorker } from '../../src/auctions/worker.js';
+import { loadConfig } from '../../src/config.js';
+import { createDb, type Db } from '../../src/db/pool.js';
+import { createServices } from '../../src/integrations/index.js';
+import { createLogger } from '../../src/logger.js';
 
 /**
  * The auction clock is PostgreSQL's: tests move a car's closing time in the
@@ -54,4 +59,34 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * Auction workers as separate instances would run them on `app`'s database:
+ * each its own config, pool, services and pg-boss. `stop()` stops them all.
+ */
+export async function startWorkerInstances(
+  app: Pick<TestApp, 'config'>,
+  count: number,
+  env: Record<string, string>,
+): Promise<{ workers: AuctionWorker[]; stop: () => Promise<void> }> {
+  const workers: AuctionWorker[] = [];
+  const pools: Db[] = [];
+  const stop = async () => {
+    for (const w of workers) await w.stop();
+    for (const p of pools) await p.end();
+  };
+  try {
+    for (let i = 0; i < count; i += 1) {
+      const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: app.config.DATABASE_URL!, ...env });
+      const logger = createLogger(config);
+      const db = await createDb(config.DATABASE_URL!, config);
+      pools.push(db);
+      workers.push(await startAuctionWorker({ config, db, databaseUrl: config.DATABASE_URL!, logger, brevo: createServices(config, logger).brevo }));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { workers, stop };
 }
