@@ -38,15 +38,15 @@ const plateKey = (req: Request): string | undefined => {
  * in PostgreSQL, so several instances share them.
  */
 export function createLimiterFactory(config: Config, db: Db) {
-  const store = (name: string): Store | undefined =>
-    config.RATE_LIMIT_STORE === 'postgres' ? new PostgresRateLimitStore(db, "") : undefined;
+  // The limiter's name is already the first part of every key (keyGenerator below): no store prefix.
+  const store = (): Store | undefined => (config.RATE_LIMIT_STORE === 'postgres' ? new PostgresRateLimitStore(db, '') : undefined);
   return (name: string, windowMs: number, limit: number, key?: (req: Request) => string | undefined) =>
     rateLimit({
       windowMs,
       limit,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
-      store: store(name),
+      store: store(),
       // IPv6 clients are grouped by /56 so one host cannot rotate addresses past the limit.
       keyGenerator: (req) => `${name}:${key?.(req) ?? ipKeyGenerator(req.ip ?? '')}`,
       handler: rateLimitHandler,
