@@ -3,6 +3,7 @@ import { OpenAPIBackend } from 'openapi-backend';
 import { ApiError, validationFailed } from '../errors.js';
 import { createRequestValidators } from './request-validation.js';
 import { compileRoutes } from './routes.js';
+import { createSerializers, type Serialize } from './serializers.js';
 import { loadSpec } from './spec.js';
 import type { Deps, HandlerContext, HandlerMap, OperationId, Reply } from './types.js';
 import { fieldErrors, unacceptableValues } from './validation-errors.js';
@@ -39,10 +40,15 @@ function decodePath(path: string): string {
   }
 }
 
-function send<K extends OperationId>(res: Response, reply: Reply<K>): void {
+function send<K extends OperationId>(res: Response, reply: Reply<K>, serializer: (status: number) => Serialize | null): void {
   res.status(reply.status as number);
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
-  if (reply.contentType) res.type(reply.contentType).send(reply.body);
+  if (reply.contentType) {
+    res.type(reply.contentType).send(reply.body);
+    return;
+  }
+  const serialize = serializer(reply.status as number);
+  if (serialize) res.type('application/json').send(serialize(reply.body));
   else res.json(reply.body);
 }
 
@@ -61,9 +67,10 @@ export async function createApiRouter(deps: Deps, handlers: HandlerMap, guards: 
   await api.init();
 
   const validatorFor = createRequestValidators();
+  const serializersFor = createSerializers();
   const operations = api.getOperations().map((op) => {
     const operationId = op.operationId as OperationId;
-    return { operationId, handler: handlers[operationId] as HandlerMap[OperationId] | undefined, ...validatorFor(op) };
+    return { operationId, handler: handlers[operationId] as HandlerMap[OperationId] | undefined, ...validatorFor(op), serializer: serializersFor(op) };
   });
   const match = compileRoutes(api.getOperations().map((op, i) => ({ method: op.method, path: op.path, value: operations[i] })));
 
@@ -74,7 +81,7 @@ export async function createApiRouter(deps: Deps, handlers: HandlerMap, guards: 
     if (found.kind === 'method_not_allowed') {
       throw new ApiError(405, 'method_not_allowed', `${req.method.toUpperCase()} is not allowed on ${path}`);
     }
-    const { operationId, handler, validate, queryNames, headerNames } = found.value;
+    const { operationId, handler, validate, queryNames, headerNames, serializer } = found.value;
     res.locals.operationId = operationId;
     res.locals.pathParams = found.params;
     // Limits apply to invalid requests too, or they would be free to spam.
@@ -110,6 +117,7 @@ export async function createApiRouter(deps: Deps, handlers: HandlerMap, guards: 
       key && IDEMPOTENT.has(operationId)
         ? await idempotent(deps.db, deps.config.IDEMPOTENCY_TTL_HOURS, { operation: operationId, key, body }, run)
         : await run(),
+      serializer,
     );
   }
 
