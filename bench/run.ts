@@ -383,6 +383,8 @@ function serverEnv(databaseUrl: string): Record<string, string> {
     RATE_LIMIT_ENABLED: 'true',
     RATE_LIMIT_STORE: 'memory',
     RATE_LIMIT_GLOBAL_PER_MINUTE: UNREACHED_LIMIT_PER_MINUTE,
+    // the price estimate has a limit of its own (bench/estimate.ts sends 400 requests)
+    RATE_LIMIT_ESTIMATE_PER_HOUR: UNREACHED_LIMIT_PER_MINUTE,
     AUTH_MODE: 'off',
     DATABASE_URL: databaseUrl,
     DB_POOL_MAX: String(opts.pool),
