@@ -17,6 +17,10 @@ export async function createApp(deps: Deps): Promise<Express> {
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY_HOPS);
   app.set('query parser', 'simple');
+  // Express hashes every body for a weak ETag (SHA-1 of each JSON answer); no
+  // client here revalidates with If-None-Match, and the API's reads change with
+  // every bid, so the hash is pure cost.
+  app.set('etag', false);
   const limiter = createLimiterFactory(config, deps.db);
 
   app.use(requestContext(deps.logger));

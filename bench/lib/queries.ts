@@ -87,3 +87,37 @@ export function normaliseSql(text: string): string {
     .trim()
     .toLowerCase();
 }
+
+/**
+ * The project's bid (src/handlers/bids.ts createBid, src/db/cars.ts findLeader,
+ * src/auctions/outbox.ts enqueueEmail) in plain `pg` form: what the hand-written
+ * Express server (bench/express-baseline.ts) sends, so that its bid does the
+ * same work as the project's, auction rules included.
+ */
+export const bidSql = {
+  lock: `SELECT id FROM "Bílar" WHERE id = $1 FOR UPDATE`,
+  car: `
+      SELECT c.status, c.auction_ends_at, c.bid_increment, c.reserve_price, c.car_make, c.car_model, c.car_plate, c.year,
+             t.now, coalesce(c.auction_ends_at <= t.now, false) AS ended
+      FROM "Bílar" c, (SELECT clock_timestamp() AS now) t
+      WHERE c.id = $1`,
+  leader: `
+    SELECT l.id AS bid_id, l.dealer_email, l.dealer_name, l.bid_amount AS price,
+           (SELECT max(greatest(m.bid_amount, coalesce(m.max_amount, 0)))::int
+              FROM "uppboð" m WHERE m.car_id = l.car_id AND m.dealer_email = l.dealer_email) AS leader_max,
+           EXISTS (SELECT 1 FROM dealers d WHERE d.email = l.dealer_email AND d.status = 'suspended') AS suspended
+    FROM (SELECT * FROM "uppboð" WHERE car_id = $1 ORDER BY ${bidRanking} LIMIT 1) l`,
+  insert: `
+        INSERT INTO "uppboð" (car_id, dealer_name, dealer_email, bid_amount, max_amount, proxy, created_at, updated_at)
+        VALUES ($1, $2, $3, $4,
+                $5, $6, clock_timestamp(), clock_timestamp())
+        RETURNING ${bidColumns}`,
+  softClose: `
+        UPDATE "Bílar" SET auction_ends_at = $1::timestamptz, updated_at = now() WHERE id = $2`,
+  outbox: `
+    INSERT INTO email_outbox (kind, dedupe_key, car_id, to_email, to_name, params)
+    VALUES ($1, $2, $3, $4, $5,
+            $6::jsonb)
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING id`,
+} as const;
