@@ -44,19 +44,29 @@ async function answers(url: string, timeoutMs: number): Promise<boolean> {
   }
 }
 
-export function createLiveness(url: string, connectTimeoutMs: number, downForMs = 1000): Liveness {
+/**
+ * A probe that succeeded counts for `aliveForMs`: queries waiting on a row lock
+ * (a hot car's bids) ask every half second, and a fresh connection for each
+ * question would load the database they wait on. The answer can be that much
+ * late for a database that froze just after, still within the 1 s budget.
+ */
+export function createLiveness(url: string, connectTimeoutMs: number, downForMs = 1000, aliveForMs = 250): Liveness {
   let inFlight: Promise<boolean> | undefined;
   let failedAt = -Infinity;
+  let answeredAt = -Infinity;
 
-  const probe = (): Promise<boolean> =>
-    (inFlight ??= answers(url, connectTimeoutMs)
+  const probe = (): Promise<boolean> => {
+    if (performance.now() - answeredAt < aliveForMs) return Promise.resolve(true);
+    return (inFlight ??= answers(url, connectTimeoutMs)
       .then((alive) => {
-        if (!alive) failedAt = performance.now();
+        if (alive) answeredAt = performance.now();
+        else failedAt = performance.now();
         return alive;
       })
       .finally(() => {
         inFlight = undefined;
       }));
+  };
 
   return {
     probe,
