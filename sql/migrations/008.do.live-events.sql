@@ -12,29 +12,23 @@ END $$;
 CREATE TRIGGER car_events_notify AFTER INSERT ON car_events
   FOR EACH ROW EXECUTE FUNCTION car_events_notify();
 
--- 2. A safe order for the stream of all cars. A sequence hands out ids in the order
--- transactions ask, not the order they commit: a reader that has seen id 101 may later see
--- 100 commit. Within one car the row lock makes the two orders the same; across cars the
--- reader needs to know when every id below a row is settled (committed or never to be).
---
--- `settled_after` is the first transaction id not yet handed out right after this row got its
--- id (pg_current_snapshot() is taken afresh by each PL/pgSQL statement in READ COMMITTED).
--- Any transaction that may still hold a smaller id had its own xid before that moment (the
--- trigger gives the writer its xid before taking the id), so it is below `settled_after`.
--- Once the oldest running transaction (pg_snapshot_xmin) is at or past `settled_after`, all of
--- them have ended, and this row and every id below it are final: the hub hands out rows in id
--- order up to the highest such row (src/events/hub.ts). Rows from before this migration are
--- settled (NULL).
-ALTER TABLE car_events ADD COLUMN settled_after xid8;
-CREATE FUNCTION car_events_position() RETURNS trigger LANGUAGE plpgsql AS $$
+-- 2. Ids in commit order. A sequence hands out ids in the order transactions ask, not the
+-- order they commit: a reader that has seen id 101 could later see 100 commit, and a client
+-- resuming with `id > 101` would never get it. Within one car the row lock already makes the
+-- two orders the same; across cars (the stream of every car) it does not. So an event takes
+-- its id under a transaction-level advisory lock, held to COMMIT (or ROLLBACK): the next
+-- event anywhere gets its id only after this one is visible. Event ids then rise in commit
+-- order everywhere, and `WHERE id > n` never skips one. The price: the last moments of
+-- event-writing transactions (insert the event → commit) run one at a time across the
+-- database — a few milliseconds per bid; measured in `npm run bench -- --only sse`.
+CREATE FUNCTION car_events_take_id() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_current_xact_id();
+  PERFORM pg_advisory_xact_lock(7114332);  -- any constant, the same everywhere (7114331: migrations)
   NEW.id := nextval(pg_get_serial_sequence('car_events', 'id'));
-  NEW.settled_after := pg_snapshot_xmax(pg_current_snapshot());
   RETURN NEW;
 END $$;
-CREATE TRIGGER car_events_position BEFORE INSERT ON car_events
-  FOR EACH ROW EXECUTE FUNCTION car_events_position();
+CREATE TRIGGER car_events_take_id BEFORE INSERT ON car_events
+  FOR EACH ROW EXECUTE FUNCTION car_events_take_id();
 -- The trigger takes the id; a column default would only burn a second number per row.
 ALTER TABLE car_events ALTER COLUMN id DROP DEFAULT;
 

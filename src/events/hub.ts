@@ -5,7 +5,7 @@ import { ApiError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { eventFrame } from './frames.js';
 import { Listener } from './listener.js';
-import { eventsAfter, settledHorizon } from './queries.js';
+import { eventsAfter, latestEventId } from './queries.js';
 import { SseStream } from './stream.js';
 
 type HubSettings = Pick<
@@ -21,21 +21,15 @@ type HubSettings = Pick<
 export type EventHubOptions = { url: string; db: Db; config: HubSettings; logger: Logger };
 
 const PAGE = 500;
-/** How soon to look again while newer rows wait for an older transaction to end. */
-const HELD_RETRY_MS = 20;
 /** A safety net while streams are open, should a notification ever go missing. */
 const IDLE_POLL_MS = 5000;
 
 /**
  * One per instance: the one LISTEN connection, a cursor over car_events, and every open
  * stream of this instance. A NOTIFY (or a reconnect) makes the hub read the rows after its
- * cursor, once, and hand each to the streams that want it:
- *
- * - a car's streams get a row as soon as it is committed: the car's row lock makes its
- *   events commit in id order, so a per-car `id > n` resume never skips one;
- * - the all-cars streams get rows in id order only up to the highest *settled* row (see
- *   migration 008): an id is handed out only when no running transaction can still commit
- *   a smaller one, so `Last-Event-ID` on the global stream cannot skip an event either.
+ * cursor, once, and hand each to the streams that want it (its car's, and every-car ones),
+ * formatted once. Event ids rise in commit order (migration 008), so reading `id > cursor`
+ * never skips a row, and a client's `Last-Event-ID` is a cursor of the same kind.
  *
  * After a database outage the listener reconnects and the hub reads from its cursor: the
  * streams, kept open by their heartbeats meanwhile, get exactly the events they missed.
@@ -46,15 +40,13 @@ export class EventHub {
   private readonly everyCar = new Set<SseStream>();
   private readonly perIp = new Map<string, number>();
   private reserved = 0;
-  /** Every id up to here is final and has been handed out. */
+  /** Every event up to here has been handed out. */
   private cursor = 0;
-  /** Rows after the cursor already given to their car's streams (not yet settled). */
-  private readonly handedToCars = new Set<number>();
   private readonly listener: Listener;
   private started: Promise<void> | undefined;
   private polling = false;
   private again = false;
-  private held: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
   private failures = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private closing = false;
@@ -157,7 +149,7 @@ export class EventHub {
   /** Started by the first stream: an instance nobody watches holds no LISTEN connection. */
   start(): Promise<void> {
     this.started ??= (async () => {
-      this.cursor = await settledHorizon(this.options.db);
+      this.cursor = await latestEventId(this.options.db);
       await this.listener.start();
       const { SSE_HEARTBEAT_SECONDS } = this.options.config;
       this.timers.push(setInterval(() => this.beat(), SSE_HEARTBEAT_SECONDS * 1000));
@@ -191,7 +183,7 @@ export class EventHub {
     try {
       do {
         this.again = false;
-        if (await this.readPages()) retryIn = HELD_RETRY_MS;
+        await this.readPages();
       } while (this.again && !this.closing);
       this.failures = 0;
     } catch (error) {
@@ -202,35 +194,26 @@ export class EventHub {
     } finally {
       this.polling = false;
     }
-    if (retryIn !== undefined && !this.closing && !this.held) {
-      this.held = setTimeout(() => {
-        this.held = undefined;
+    if (retryIn !== undefined && !this.closing && !this.retry) {
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
         this.wake();
       }, retryIn);
-      this.held.unref();
+      this.retry.unref();
     }
   }
 
-  /** Reads and hands out pages after the cursor; true when rows wait for an older transaction. */
-  private async readPages(): Promise<boolean> {
+  /** Reads and hands out every page after the cursor. */
+  private async readPages(): Promise<void> {
     for (;;) {
       const rows = await eventsAfter(this.options.db, this.cursor, PAGE);
-      let settled = this.cursor;
-      for (const row of rows) if (row.settled) settled = row.id;
       for (const row of rows) {
         const text = eventFrame(row);
-        if (!this.handedToCars.has(row.id)) {
-          for (const stream of this.byCar.get(row.car_id) ?? []) stream.offer(row, text);
-          if (row.id > settled) this.handedToCars.add(row.id);
-        }
-        if (row.id <= settled) {
-          this.handedToCars.delete(row.id);
-          for (const stream of this.everyCar) stream.offer(row, text);
-        }
+        for (const stream of this.byCar.get(row.car_id) ?? []) stream.offer(row, text);
+        for (const stream of this.everyCar) stream.offer(row, text);
+        this.cursor = row.id;
       }
-      const moved = settled > this.cursor;
-      this.cursor = settled;
-      if (rows.length < PAGE || !moved) return rows.some((row) => row.id > settled);
+      if (rows.length < PAGE) return;
     }
   }
 
@@ -238,7 +221,7 @@ export class EventHub {
   async close(): Promise<void> {
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
-    clearTimeout(this.held);
+    clearTimeout(this.retry);
     for (const stream of [...this.streams]) stream.end();
     await this.listener.close();
   }

@@ -69,8 +69,8 @@ export async function carEventsAfter(q: CommonQueryMethods, carId: string, after
 }
 
 /**
- * Every car's events in (afterId, upTo], oldest first — `upTo` is a point the hub has found
- * settled, so nothing below it can still appear. Null when more than `limit` were missed.
+ * Every car's events in (afterId, upTo], oldest first — `upTo` is where the hub has read to.
+ * Null when more than `limit` were missed.
  */
 export async function allEventsBetween(q: CommonQueryMethods, afterId: number, upTo: number, limit: number): Promise<EventRow[] | null> {
   if (upTo <= afterId) return [];
@@ -82,30 +82,22 @@ export async function allEventsBetween(q: CommonQueryMethods, afterId: number, u
   return rows.length > limit ? null : [...rows];
 }
 
-const polledRow = eventRow.extend({ settled: z.boolean() });
-export type PolledRow = z.infer<typeof polledRow>;
-
 /**
- * The hub's read: rows after its cursor, each marked `settled` when every transaction that
- * could still hold a smaller id has ended (migration 008 explains `settled_after`). The
- * horizon comes from the same statement's snapshot as the rows.
+ * The hub's read: rows after its cursor. Event ids are taken in commit order (migration 008),
+ * so the rows a reader sees are always a prefix of what will ever be there.
  */
-export function eventsAfter(q: CommonQueryMethods, cursor: number, limit: number): Promise<readonly PolledRow[]> {
-  return q.any(sql.type(polledRow)`
-    SELECT ${columns},
-           (e.settled_after IS NULL OR e.settled_after <= pg_snapshot_xmin(pg_current_snapshot())) AS settled
-    FROM car_events e
+export function eventsAfter(q: CommonQueryMethods, cursor: number, limit: number): Promise<readonly EventRow[]> {
+  return q.any(sql.type(eventRow)`
+    SELECT ${columns} FROM car_events e
     WHERE e.id > ${cursor}
     ORDER BY e.id
     LIMIT ${limit}`);
 }
 
-/** Where the hub starts: the highest settled id (every id up to a settled row is final). */
-export function settledHorizon(q: CommonQueryMethods): Promise<number> {
+/** Where the hub starts: the newest event. */
+export function latestEventId(q: CommonQueryMethods): Promise<number> {
   return q.oneFirst(sql.type(z.object({ id: z.coerce.number() }))`
-    SELECT coalesce((SELECT e.id FROM car_events e
-                     WHERE e.settled_after IS NULL OR e.settled_after <= pg_snapshot_xmin(pg_current_snapshot())
-                     ORDER BY e.id DESC LIMIT 1), 0) AS id`);
+    SELECT coalesce(max(id), 0) AS id FROM car_events`);
 }
 
 export function eventExists(q: CommonQueryMethods, id: number): Promise<boolean> {

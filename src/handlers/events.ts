@@ -40,7 +40,7 @@ const streamAllEvents: Handler<'streamAllEvents'> = async ({ req, deps }) => {
   const hub = hubOf(deps);
   const lastEventId = parseLastEventId(req.get('last-event-id'));
   return hub.open(null, req.ip ?? '', async (stream) => {
-    // Everything up to the hub's position is final, so a read up to there misses nothing.
+    // Ids rise in commit order: everything up to the hub's position is there to be read.
     const upTo = hub.position;
     if (lastEventId === null) {
       stream.lastId = upTo;

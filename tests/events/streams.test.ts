@@ -189,6 +189,46 @@ describe('the stream of every car', () => {
   });
 });
 
+describe('the ordering trap (a sequence hands out ids in start order, not commit order)', () => {
+  it('gives events their ids in commit order, so a later commit never gets the smaller id', async () => {
+    const slowCar = await registerActiveCar(a);
+    const fastCar = await registerActiveCar(a);
+    const global = await stream(a, '/api/events');
+    await new Promise((r) => setTimeout(r, 200));
+    const before = global.events.length;
+
+    // A transaction writes an event and stays open while a bid on another car commits.
+    const slow = await cluster.database.sql.connect();
+    try {
+      await slow.query('BEGIN');
+      const { rows } = await slow.query(
+        `INSERT INTO car_events (car_id, kind, data) VALUES ($1, 'status', $2) RETURNING id::int`,
+        [slowCar, { status: 'active', highest_bid: null, bid_count: 0, min_next_bid: 12000, auction_ends_at: null, reserve_met: true, by: 'test' }],
+      );
+      const slowId = rows[0].id as number;
+      let done = false;
+      const fast = placeBid(b, fastCar, 100_000, 'a@dealer.is').then((r) => {
+        done = true;
+        return r;
+      });
+      // The bid waits for its id until the open transaction has ended …
+      await new Promise((r) => setTimeout(r, 400));
+      expect(done).toBe(false);
+      await slow.query('COMMIT');
+      expect((await fast).status).toBe(201);
+      // … so both arrive, in id order, and the later commit has the larger id.
+      const events = await global.until((e) => e.slice(before).some((x) => x.data.car_id === fastCar && x.event === 'bid'));
+      const after = events.slice(before);
+      expect(after.map((e) => e.data.car_id)).toEqual([slowCar, fastCar]);
+      expect(Number(after[0].id)).toBe(slowId);
+      expect(Number(after[1].id)).toBeGreaterThan(slowId);
+    } finally {
+      await slow.query('ROLLBACK').catch(() => undefined);
+      slow.release();
+    }
+  });
+});
+
 describe('under concurrency', () => {
   it('announces each of 50 concurrent accepted bids exactly once, ids strictly increasing', async () => {
     const cars = [await registerActiveCar(a), await registerActiveCar(a), await registerActiveCar(a)];
