@@ -123,3 +123,28 @@ describe('graceful stop', () => {
     }
   }, 30_000);
 });
+
+describe('the typed client', () => {
+  it('yields typed events from a car stream, and throws on a refused one', async () => {
+    const { streamEvents } = await import('../../client/index.js');
+    const carId = await registerActiveCar(app);
+    const stop = new AbortController();
+    const seen: string[] = [];
+    for await (const e of streamEvents(app.url, { carId, signal: stop.signal, headers: { 'X-Forwarded-For': '198.51.100.20' } })) {
+      seen.push(e.event);
+      if (e.event === 'snapshot') {
+        expect(e.data.car_id).toBe(carId);
+        const bid = await app.request('POST', '/api/bids/create', {
+          body: { car_id: carId, dealer_name: 'Sala', dealer_email: 'sala@dealer.is', bid_amount: 100_000 },
+        });
+        expect(bid.status).toBe(201);
+      }
+      if (e.event === 'bid') {
+        expect(e.data.amount).toBe(100_000);
+        stop.abort();
+      }
+    }
+    expect(seen).toEqual(['snapshot', 'bid']);
+    await expect(streamEvents(app.url, { carId: '6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b' }).next()).rejects.toMatchObject({ status: 404 });
+  });
+});
