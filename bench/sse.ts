@@ -34,6 +34,9 @@ export type SseBench = {
   p50_ms: number;
   p99_ms: number;
   max_ms: number;
+  from_request_p50_ms: number;
+  from_request_p99_ms: number;
+  bid_statuses: Record<number, number>;
   rss_before_mb: number;
   rss_with_streams_mb: number;
   rss_mb_per_1000_streams: number;
@@ -65,7 +68,8 @@ async function clients(base: string, cars: string[], streams: number): Promise<v
               buffer = buffer.slice(end + 2);
               if (!frame.includes('event: bid')) continue;
               const amount = /"amount":(\d+)/.exec(frame)?.[1];
-              if (amount) process.stdout.write(`${amount} ${at.toFixed(1)}\n`);
+              const car = /"car_id":"([^"]+)"/.exec(frame)?.[1];
+              if (amount && car) process.stdout.write(`${car}:${amount} ${at.toFixed(1)}\n`);
             }
           });
           open += 1;
@@ -98,7 +102,7 @@ export async function benchSse(pool: pg.Pool, project: Child, log: (msg: string)
   await new Promise((r) => setTimeout(r, 1000));
   const rssBefore = rssOf(project.pid);
 
-  const received = new Map<number, number[]>();
+  const received = new Map<string, number[]>();
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--clients', project.url, String(STREAMS), ...cars.map((c) => c.id)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -113,7 +117,7 @@ export async function benchSse(pool: pg.Pool, project: Child, log: (msg: string)
     for (const line of lines) {
       const [a, b] = line.split(' ');
       if (a === 'open') opened(Number(b));
-      else (received.get(Number(a)) ?? received.set(Number(a), []).get(Number(a))!).push(Number(b));
+      else (received.get(a) ?? received.set(a, []).get(a)!).push(Number(b));
     }
   });
   try {
@@ -123,7 +127,8 @@ export async function benchSse(pool: pg.Pool, project: Child, log: (msg: string)
     const rssWith = rssOf(project.pid);
 
     // Bids at a steady rate, round robin over the cars, each amount unique.
-    const sentAt = new Map<number, { at: number; car: number }>();
+    const sentAt = new Map<string, { at: number; sent: number; car: number }>();
+    const statuses: Record<number, number> = {};
     const cpuStart = project.cpuMs();
     const started = now();
     const total = BIDS_PER_SECOND * SECONDS;
@@ -133,7 +138,9 @@ export async function benchSse(pool: pg.Pool, project: Child, log: (msg: string)
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const c = i % cars.length;
       const amount = cars[c].next;
-      cars[c].next += cars[c].increment;
+      // well clear of any proxy maximum in the seeded bids, and unique
+      cars[c].next += cars[c].increment * 100;
+      const sent = now();
       pending.push(
         fetch(`${project.url}/api/bids/create`, {
           method: 'POST',
@@ -142,7 +149,8 @@ export async function benchSse(pool: pg.Pool, project: Child, log: (msg: string)
         }).then(async (res) => {
           const at = now();
           await res.arrayBuffer();
-          if (res.status === 201) sentAt.set(amount, { at, car: c });
+          statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+          if (res.status === 201) sentAt.set(`${cars[c].id}:${amount}`, { at, sent, car: c });
         }),
       );
     }
@@ -153,13 +161,17 @@ export async function benchSse(pool: pg.Pool, project: Child, log: (msg: string)
 
     const latencies: number[] = [];
     let missing = 0;
-    for (const [amount, { at, car }] of sentAt) {
-      const got = received.get(amount) ?? [];
+    const fromSend: number[] = [];
+    for (const [key, { at, sent, car }] of sentAt) {
+      const got = received.get(key) ?? [];
       const expected = Array.from({ length: STREAMS }, (_, i) => i).filter((i) => i % cars.length === car).length;
       missing += Math.max(0, expected - got.length);
+      // An event may reach the streams before the bidder has read its 201: that counts as 0.
       for (const t of got) latencies.push(Math.max(0, t - at));
+      for (const t of got) fromSend.push(t - sent);
     }
     latencies.sort((x, y) => x - y);
+    fromSend.sort((x, y) => x - y);
     const per1000 = (rssWith - rssBefore) / (STREAMS / 1000);
     const result: SseBench = {
       streams: STREAMS,
@@ -170,6 +182,9 @@ export async function benchSse(pool: pg.Pool, project: Child, log: (msg: string)
       p50_ms: round(percentile(latencies, 0.5) ?? NaN),
       p99_ms: round(percentile(latencies, 0.99) ?? NaN),
       max_ms: round(latencies.at(-1) ?? NaN),
+      from_request_p50_ms: round(percentile(fromSend, 0.5) ?? NaN),
+      from_request_p99_ms: round(percentile(fromSend, 0.99) ?? NaN),
+      bid_statuses: statuses,
       rss_before_mb: mb(rssBefore),
       rss_with_streams_mb: mb(rssWith),
       rss_mb_per_1000_streams: mb(per1000),
@@ -184,7 +199,8 @@ export async function benchSse(pool: pg.Pool, project: Child, log: (msg: string)
     };
     log(
       `sse fan-out: ${result.bids} bids × ${STREAMS / cars.length} streams per car → ${result.deliveries} deliveries (${missing} missing); ` +
-        `201→event p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms (target < ${TARGET_P99_MS}); ` +
+        `201→event p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms (target < ${TARGET_P99_MS}), ` +
+        `request sent→event p50 ${result.from_request_p50_ms} ms, p99 ${result.from_request_p99_ms} ms; bid answers ${JSON.stringify(statuses)}; ` +
         `RSS ${result.rss_before_mb} → ${result.rss_with_streams_mb} MB = ${result.rss_mb_per_1000_streams} MB per 1,000 streams (target < ${TARGET_MB_PER_1000}); ` +
         `CPU ${result.cpu_percent_during_bids}% during the bids, ${result.cpu_ms_per_bid_per_1000_streams} ms per bid per 1,000 streams`,
     );
