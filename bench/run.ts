@@ -35,6 +35,7 @@ import { startCountingProxy } from './lib/pgproxy.js';
 import { sampling, startChild, type Child } from './lib/processes.js';
 import { normaliseSql } from './lib/queries.js';
 import { benchEstimate } from './estimate.js';
+import { benchSse } from './sse.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -69,7 +70,7 @@ if (args.help) {
   --no-scaling        skip the data-growth check (car list at --scaling-small and --scaling-large cars)
   --project-dir DIR   the project tree to start (default: this checkout)
   --server-node-options=FLAGS  extra node flags for the project server, e.g. --server-node-options=--max-semi-space-size=4
-  --only a,b          only these scenarios: cars_list car_get car_bids dealer_bids favorites dashboard bid_create access_log estimate
+  --only a,b          only these scenarios: cars_list car_get car_bids dealer_bids favorites dashboard bid_create access_log estimate sse
   --out FILE          results file (default bench/results.json)
   BENCH_DATABASE_URL  PostgreSQL to create the bench database on (default ${DEFAULT_ADMIN_URL})`);
   process.exit(0);
@@ -655,6 +656,8 @@ async function main(): Promise<void> {
       log(`  ${JSON.stringify(accessLog)}`);
     }
 
+    // Live auctions: 2,000 streams from a separate process, bids at a steady rate (bench/sse.ts).
+    if (!opts.only || opts.only.has('sse')) results.sse = await benchSse(db.pool, project, log);
     // last: the sales it adds would change the other scenarios' data
     if (!opts.only || opts.only.has('estimate')) results.price_estimate = await benchEstimate(db.pool, project.url, log);
     const rss = {

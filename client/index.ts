@@ -132,3 +132,85 @@ export type TimelineEntry = Schemas['TimelineEntry'];
 export type SellerCarPage = Schemas['SellerCarPage'];
 export type SellerDecision = Schemas['SellerDecision'];
 export type SellerSale = Schemas['SellerSale'];
+
+/** A live auction event, typed by its name (`GET /api/cars/{car_id}/events`, `GET /api/events`). */
+export type LiveEvent =
+  | { event: 'snapshot'; id: string | undefined; data: Schemas['CarSnapshotEvent'] }
+  | { event: 'bid'; id: string | undefined; data: Schemas['CarBidEvent'] }
+  | { event: 'status'; id: string | undefined; data: Schemas['CarStatusEvent'] }
+  | { event: 'reset'; id: string | undefined; data: Schemas['AllEventsReset'] };
+
+export type StreamEventsOptions = {
+  /** A car's stream; without it, every car's. */
+  carId?: string;
+  /** Resume after this event (the `id` of the last event handled). */
+  lastEventId?: string;
+  /** Stops the stream (the iterator then ends). */
+  signal?: AbortSignal;
+  /** Extra headers (e.g. `Authorization`). */
+  headers?: Record<string, string>;
+};
+
+/**
+ * The live stream as an async iterator of typed events, for code without `EventSource`
+ * (Node, React Native, tests) or that wants the types. A browser can use
+ * `new EventSource(url)` instead, which also reconnects by itself; here reconnecting is the
+ * caller's: keep the last `id` and pass it as `lastEventId`.
+ *
+ *   for await (const e of streamEvents(baseUrl, { carId })) {
+ *     if (e.event === 'bid') show(e.data.amount, e.data.min_next_bid);
+ *   }
+ *
+ * A refused stream (404 no such car, 429/503 too many streams) throws with the error body.
+ */
+export async function* streamEvents(baseUrl: string, options: StreamEventsOptions = {}): AsyncGenerator<LiveEvent> {
+  const path = options.carId ? `/api/cars/${encodeURIComponent(options.carId)}/events` : '/api/events';
+  const res = await fetch(baseUrl.replace(/\/+$/, '') + path, {
+    headers: {
+      accept: 'text/event-stream',
+      ...(options.lastEventId ? { 'last-event-id': options.lastEventId } : {}),
+      ...options.headers,
+    },
+    signal: options.signal,
+  });
+  if (!res.ok || !res.body) {
+    const body = (await res.json().catch(() => null)) as ApiError | null;
+    throw Object.assign(new Error(body?.message ?? `stream refused: ${res.status}`), { status: res.status, body });
+  }
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let id: string | undefined;
+  let event = '';
+  let data: string[] = [];
+  const reader = res.body.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl).replace(/\r$/, '');
+        buffer = buffer.slice(nl + 1);
+        if (line === '') {
+          if (data.length > 0 && event) yield { event, id, data: JSON.parse(data.join('\n')) } as LiveEvent;
+          event = '';
+          data = [];
+          continue;
+        }
+        if (line.startsWith(':')) continue;
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const fieldValue = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (field === 'id') id = fieldValue;
+        else if (field === 'event') event = fieldValue;
+        else if (field === 'data') data.push(fieldValue);
+      }
+    }
+  } catch (error) {
+    if (options.signal?.aborted) return;
+    throw error;
+  } finally {
+    reader.cancel().catch(() => undefined);
+  }
+}

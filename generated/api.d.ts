@@ -816,6 +816,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cars/{car_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a car's auction live (Server-Sent Events)
+         * @description A `text/event-stream` that stays open: first a `snapshot` of the car, then a `bid`
+         *     event for every accepted bid (proxy bids included, `proxy: true`) and a `status`
+         *     event for every status change, as they are committed — on whichever instance they
+         *     were made. Each event's `data` is one line of JSON; nothing in it names a dealer.
+         *
+         *     - `snapshot` → `CarSnapshotEvent`; `bid` → `CarBidEvent` (the standing right after the
+         *       bid; a soft-close extension shows as the new `auction_ends_at`); `status` →
+         *       `CarStatusEvent` (the standing right after the change).
+         *     - Every event has an `id:` that increases per car. A client that reconnects with
+         *       `Last-Event-ID` (a browser's `EventSource` does so by itself) gets the events it
+         *       missed, in order, then live ones; at least the last 1,000 events of a car can be
+         *       resumed (`SSE_REPLAY_LIMIT`). An id it cannot resume from gets a fresh `snapshot`.
+         *     - A comment line (`:`) every `SSE_HEARTBEAT_SECONDS` (15) keeps proxies from closing
+         *       an idle stream; `retry:` says how long to wait before reconnecting. A stopping
+         *       instance ends its streams; the browser reconnects (to another instance) and resumes.
+         *
+         *     No such car → 404 before any stream starts. At most `SSE_MAX_CONNECTIONS` streams per
+         *     instance (503 `too_many_streams`) and `SSE_MAX_CONNECTIONS_PER_IP` per client (429
+         *     `too_many_streams`). A client that stops reading is disconnected.
+         */
+        get: operations["streamCarEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow every auction live (Server-Sent Events)
+         * @description The dealer dashboard's stream: every car's `bid` and `status` events, with `car_id`,
+         *     in the same shapes as `GET /api/cars/{car_id}/events` (no snapshot: the dashboard
+         *     reads its list with `GET /api/cars` and keeps it current from here).
+         *
+         *     - The stream opens with an `id:` line alone (the current position), so a client
+         *       that saw no event yet can still resume from where it connected.
+         *     - `id:` values increase, and an event is sent only once no transaction still running
+         *       could commit one with a smaller id: resuming with `Last-Event-ID` never skips an
+         *       event committed late (this may hold an event back for as long as the oldest
+         *       running database transaction).
+         *     - A client further behind than `SSE_REPLAY_LIMIT` events (1,000) gets a `reset` event
+         *       (`AllEventsReset`): reload the list, then carry on from its `id`.
+         *
+         *     Heartbeat, `retry:`, limits and graceful stop as for a car's stream.
+         */
+        get: operations["streamAllEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/cars/{car_id}/inspection": {
         parameters: {
             query?: never;
@@ -1153,6 +1224,120 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Where a car's auction stands; what every live event of a car carries. */
+        CarStanding: {
+            /** Format: uuid */
+            car_id: string;
+            status: components["schemas"]["CarStatus"];
+            /** @description The highest bid, whole ISK; null without bids. */
+            highest_bid: number | null;
+            bid_count: number;
+            /** @description The least the next bid may be. */
+            min_next_bid: number;
+            /**
+             * Format: date-time
+             * @description When bidding ends (moved by a soft close); null when no auction is set.
+             */
+            auction_ends_at: string | null;
+            reserve_met: boolean;
+        };
+        /**
+         * @description `event: snapshot` — the first event of a car's stream, and after an id that cannot be resumed.
+         * @example {
+         *       "car_id": "6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b",
+         *       "status": "active",
+         *       "highest_bid": 2450000,
+         *       "bid_count": 3,
+         *       "min_next_bid": 2462000,
+         *       "auction_ends_at": "2025-11-27T09:15:00.000Z",
+         *       "reserve_met": true
+         *     }
+         */
+        CarSnapshotEvent: components["schemas"]["CarStanding"];
+        /**
+         * @description `event: bid` — an accepted bid (the system's proxy bids too), with the standing right after it. Never names the dealer.
+         * @example {
+         *       "car_id": "6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b",
+         *       "status": "active",
+         *       "highest_bid": 2462000,
+         *       "bid_count": 4,
+         *       "min_next_bid": 2474000,
+         *       "auction_ends_at": "2025-11-27T09:15:00.000Z",
+         *       "reserve_met": true,
+         *       "amount": 2462000,
+         *       "created_at": "2025-11-26T14:02:11.000Z",
+         *       "proxy": false
+         *     }
+         */
+        CarBidEvent: components["schemas"]["CarStanding"] & {
+            /** @description The bid, whole ISK. */
+            amount: number;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Placed by the system for a dealer's maximum bid. */
+            proxy: boolean;
+        };
+        /**
+         * @description `event: status` — a status change (opened, closed, sold, re-listed, declined, expired, withdrawn), with the standing right after it.
+         * @example {
+         *       "car_id": "6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b",
+         *       "status": "closed",
+         *       "highest_bid": 2950000,
+         *       "bid_count": 12,
+         *       "min_next_bid": 2962000,
+         *       "auction_ends_at": "2025-11-27T09:17:00.000Z",
+         *       "reserve_met": true,
+         *       "from": "active",
+         *       "by": "closing",
+         *       "decision_due_at": "2025-11-29T09:17:00.000Z",
+         *       "at": "2025-11-27T09:17:00.412Z"
+         *     }
+         */
+        CarStatusEvent: components["schemas"]["CarStanding"] & {
+            from?: components["schemas"]["CarStatus"];
+            /** @description Who made the change (`admin`, `seller`, `closing`, `expiry`, `inspection`, `registration`, …). */
+            by?: string;
+            /** @description A machine-readable why, when there is one (e.g. `decision_deadline`). */
+            reason?: string;
+            /**
+             * Format: date-time
+             * @description Until when the seller may accept or decline (a closed car).
+             */
+            decision_due_at?: string | null;
+            /** @description The winning amount, when the car is sold. */
+            sold_for?: number | null;
+            /**
+             * Format: date-time
+             * @description When the change was made.
+             */
+            at: string;
+        };
+        /**
+         * @description `event: reset` on `GET /api/events` — the client was further behind than can be replayed: reload, then carry on from this event's id.
+         * @example {
+         *       "reason": "too_far_behind",
+         *       "missed_more_than": 1000
+         *     }
+         */
+        AllEventsReset: {
+            /** @enum {string} */
+            reason: "too_far_behind";
+            missed_more_than: number;
+        };
+        /**
+         * text/event-stream
+         * @description Server-Sent Events, one car: `snapshot` (`CarSnapshotEvent`), then `bid`
+         *     (`CarBidEvent`) and `status` (`CarStatusEvent`); each with `id:` and a one-line JSON
+         *     `data:`; `:` comment lines as heartbeats.
+         */
+        CarEventStream: string;
+        /**
+         * text/event-stream
+         * @description Server-Sent Events, every car: `bid` (`CarBidEvent`) and `status`
+         *     (`CarStatusEvent`), each with `id:` and a one-line JSON `data:`; `reset`
+         *     (`AllEventsReset`) when the client was too far behind; `:` heartbeats.
+         */
+        AllEventsStream: string;
         /**
          * @description The one error shape of the API, whatever produced it. `message` and `detail` carry
          *     the same human text (some clients read one, some the other).
@@ -2126,6 +2311,32 @@ export interface components {
         };
     };
     responses: {
+        /**
+         * @description This client already holds `SSE_MAX_CONNECTIONS_PER_IP` open streams on the instance
+         *     (`too_many_streams`), or the global rate limit was hit (`rate_limited`).
+         */
+        TooManyStreamsPerClient: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description The instance holds its maximum of `SSE_MAX_CONNECTIONS` streams (`too_many_streams`),
+         *     is stopping (`shutting_down`), or the database is unreachable (`database_unavailable`).
+         *     Try again after `Retry-After` (another instance may take it).
+         */
+        StreamsUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The request has a body that is not JSON. */
         UnsupportedMediaType: {
             headers: {
@@ -2427,6 +2638,14 @@ export interface components {
     };
     parameters: {
         /**
+         * @description The `id:` of the last event the client has; a browser's `EventSource` sends it by
+         *     itself when it reconnects. The stream then starts with the events after it. An id
+         *     that cannot be resumed from (unknown, another car's, too far behind) is not an
+         *     error: the stream starts afresh (a car's with a `snapshot`, every car's with `reset`).
+         * @example 4712
+         */
+        LastEventId: string;
+        /**
          * @description Makes a retry safe: the same key with the same body within 24 hours returns the
          *     first answer (with `Idempotent-Replayed: true`) and writes nothing more; the same
          *     key with a different body → 422 `idempotency_key_reused`; a retry while the first
@@ -2482,6 +2701,16 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /**
+         * @description `no-cache, no-transform`: a stream is never cached, compressed or re-chunked on its way.
+         * @example no-cache, no-transform
+         */
+        StreamCacheControl: string;
+        /**
+         * @description `no`: tells nginx (and compatible proxies) to pass each event on at once.
+         * @example no
+         */
+        XAccelBuffering: "no";
         /**
          * @description Seconds to wait before trying again.
          * @example 60
@@ -3545,6 +3774,84 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    streamCarEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The `id:` of the last event the client has; a browser's `EventSource` sends it by
+                 *     itself when it reconnects. The stream then starts with the events after it. An id
+                 *     that cannot be resumed from (unknown, another car's, too far behind) is not an
+                 *     error: the stream starts afresh (a car's with a `snapshot`, every car's with `reset`).
+                 * @example 4712
+                 */
+                "Last-Event-ID"?: components["parameters"]["LastEventId"];
+            };
+            path: {
+                /**
+                 * @description The car's id (a UUID). Anything else is a 422.
+                 * @example 6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b
+                 */
+                car_id: components["parameters"]["CarId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The car's live stream. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["StreamCacheControl"];
+                    "X-Accel-Buffering": components["headers"]["XAccelBuffering"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["CarEventStream"];
+                };
+            };
+            400: components["responses"]["MalformedPath"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyStreamsPerClient"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["StreamsUnavailable"];
+        };
+    };
+    streamAllEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The `id:` of the last event the client has; a browser's `EventSource` sends it by
+                 *     itself when it reconnects. The stream then starts with the events after it. An id
+                 *     that cannot be resumed from (unknown, another car's, too far behind) is not an
+                 *     error: the stream starts afresh (a car's with a `snapshot`, every car's with `reset`).
+                 * @example 4712
+                 */
+                "Last-Event-ID"?: components["parameters"]["LastEventId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every car's live stream. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["StreamCacheControl"];
+                    "X-Accel-Buffering": components["headers"]["XAccelBuffering"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["AllEventsStream"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            429: components["responses"]["TooManyStreamsPerClient"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["StreamsUnavailable"];
         };
     };
     putCarInspection: {

@@ -116,6 +116,19 @@ const schema = z.object({
   OUTBOX_RETRY_BASE_SECONDS: int(30, 1, 86_400),
   OUTBOX_RETRY_MAX_SECONDS: int(3600, 1, 7 * 86_400),
 
+  /** Live auctions (Server-Sent Events): a comment line this often keeps proxies from closing an idle stream. */
+  SSE_HEARTBEAT_SECONDS: int(15, 1, 3600),
+  /** The `retry:` hint: how long a browser waits before reconnecting a dropped stream. */
+  SSE_RETRY_MS: int(3000, 100, 600_000),
+  /** Open streams per instance (503 `too_many_streams` beyond) and per client IP (429). */
+  SSE_MAX_CONNECTIONS: int(5000, 1),
+  SSE_MAX_CONNECTIONS_PER_IP: int(20, 1),
+  /** Events a reconnecting client may catch up with `Last-Event-ID`; further behind → a fresh snapshot. */
+  SSE_REPLAY_LIMIT: int(1000, 1, 100_000),
+  /** A client that has this much unread (or has not read for SSE_SLOW_CLIENT_SECONDS) is dropped. */
+  SSE_SLOW_CLIENT_BYTES: int(1_048_576, 1024),
+  SSE_SLOW_CLIENT_SECONDS: int(30, 1, 3600),
+
   TWILIO_ACCOUNT_SID: optionalText,
   TWILIO_AUTH_TOKEN: optionalText,
   TWILIO_VERIFY_SERVICE_SID: optionalText,

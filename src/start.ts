@@ -10,9 +10,10 @@ import { seedDemoData } from './db/seed.js';
 import { startAuctionWorker, type AuctionWorker } from './auctions/worker.js';
 import { createServices } from './integrations/index.js';
 import type { Logger } from './logger.js';
+import { EventHub } from './events/hub.js';
 
 /** What is running so far; a stop during start-up stops just that. */
-export type Running = { embedded?: EmbeddedDatabase; db?: Db; server?: Server; auctions?: AuctionWorker };
+export type Running = { embedded?: EmbeddedDatabase; db?: Db; server?: Server; auctions?: AuctionWorker; events?: EventHub };
 
 /**
  * One instance: database (embedded or DATABASE_URL) → migrate (schema and job
@@ -38,7 +39,9 @@ export async function startInstance(config: Config, logger: Logger, running: Run
     logger.warn('AUTH_MODE=off in production: anyone can read and act for any dealer by e-mail. Set AUTH_MODE=jwt.');
   }
   const services = createServices(config, logger);
-  const app = await createApp({ config, db: running.db, logger, services, startedAt: new Date() });
+  // Live events: one LISTEN connection and every open stream of this instance (started by the first stream).
+  running.events = new EventHub({ url, db: running.db, config, logger });
+  const app = await createApp({ config, db: running.db, logger, services, startedAt: new Date(), events: running.events });
   // Closing ended auctions and sending auction e-mails (pg-boss, in the same database).
   // Started before listening: "listening" means everything is up.
   if (config.AUCTION_WORKER_ENABLED) {
@@ -54,7 +57,9 @@ export async function startInstance(config: Config, logger: Logger, running: Run
 
 /** Stop accepting, let in-flight requests and a running job finish, then release the database. */
 export async function stopInstance(running: Running): Promise<void> {
-  const { server, auctions, db, embedded } = running;
+  const { server, auctions, db, embedded, events } = running;
+  // Streams never finish by themselves: end them first, or the server would wait for them.
+  await events?.close();
   const closed = server?.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
   server?.closeIdleConnections();
   const forced = setTimeout(() => server?.closeAllConnections(), 10_000);

@@ -25,7 +25,12 @@ export function requestContext(logger: Logger) {
     res.locals.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
-    res.on('finish', () => {
+    let logged = false;
+    // 'finish' when the answer is complete; 'close' alone when the client hung up first —
+    // the usual end of a live stream, which gets its line (with its whole duration) too.
+    const done = () => {
+      if (logged) return;
+      logged = true;
       // One access line per request at `info`, the default (LOG_LEVEL=warn silences it).
       // winston formats every entry before its transport drops the ones below the
       // level, so the line is not even built when its level is off.
@@ -41,7 +46,9 @@ export function requestContext(logger: Logger) {
         status: res.statusCode,
         duration_ms: Math.round(ms * 10) / 10,
       });
-    });
+    };
+    res.on('finish', done);
+    res.on('close', done);
     next();
   };
 }

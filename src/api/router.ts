@@ -42,6 +42,7 @@ function decodePath(path: string): string {
 
 function send<K extends OperationId>(res: Response, reply: Reply<K>, serializer: (status: number) => Serialize | null): void {
   res.status(reply.status as number);
+  if ('stream' in reply) return reply.stream(res);
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
   if (reply.contentType) {
     res.type(reply.contentType).send(reply.body);

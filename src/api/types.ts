@@ -1,9 +1,10 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { operations } from '../../generated/api.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../integrations/index.js';
+import type { EventHub } from '../events/hub.js';
 
 export type OperationId = keyof operations;
 
@@ -14,14 +15,20 @@ export type Deps = {
   logger: Logger;
   services: Services;
   startedAt: Date;
+  /** The instance's live-event hub (src/events); absent → the stream operations answer 503. */
+  events?: EventHub;
 };
 
 type Content<T> = T extends { content: infer C } ? C[keyof C] : never;
 type Responses<K extends OperationId> = operations[K]['responses'];
 type SuccessStatus<K extends OperationId> = Extract<keyof Responses<K>, 200 | 201 | 202>;
 
-/** What a handler returns: one of the success responses the spec declares for it. */
-export type Reply<K extends OperationId> = {
+/** A reply that takes the response over (Server-Sent Events): the router sets the status and calls `stream`. */
+export type StreamReply = { status: 200; stream: (res: Response) => void };
+type Streaming<K extends OperationId> = Responses<K> extends { 200: { content: { 'text/event-stream': unknown } } } ? StreamReply : never;
+
+/** What a handler returns: one of the success responses the spec declares for it (or a stream, where it declares one). */
+export type Reply<K extends OperationId> = Streaming<K> | {
   [S in SuccessStatus<K>]: {
     status: S;
     body: Content<Responses<K>[S]>;

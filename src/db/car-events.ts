@@ -14,9 +14,10 @@ export async function appendBidEvent(
   tx: CommonQueryMethods,
   carId: string,
   bid: { bid_amount: number; created_at: string; proxy: boolean },
-  snapshot: { highest_bid: number; min_next_bid: number; auction_ends_at: string | null; reserve_met: boolean },
+  snapshot: { highest_bid: number; bid_count: number; min_next_bid: number; auction_ends_at: string | null; reserve_met: boolean },
 ): Promise<void> {
-  const data = { amount: bid.bid_amount, created_at: bid.created_at, proxy: bid.proxy, ...snapshot };
+  // Bids are only taken on active cars: the status is part of the picture a stream shows.
+  const data = { amount: bid.bid_amount, created_at: bid.created_at, proxy: bid.proxy, status: 'active', ...snapshot };
   await tx.query(sql.unsafe`INSERT INTO car_events (car_id, kind, data) VALUES (${carId}, 'bid', ${sql.jsonb(data)})`);
 }
 

@@ -2,7 +2,7 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { loadConfig, type Config } from '../config.js';
 import { conflict, notFound } from '../errors.js';
-import { reserveMet } from '../domain/auction.js';
+import { minNextBid, reserveMet } from '../domain/auction.js';
 import { findTransition, refusal, CAR_STATUSES, type Actor, type CarStatus, type Effect, type Transition } from '../domain/lifecycle.js';
 import { enqueueEmail } from '../auctions/outbox.js';
 import { bidColumns, bidRanking, bidRow, type BidRow } from './cars.js';
@@ -80,6 +80,7 @@ const changedRow = z.object({
   winning_amount: z.number().int().nullable(),
   winning_dealer_email: z.string().nullable(),
   winning_dealer_name: z.string().nullable(),
+  bid_increment: z.number().int(),
 });
 
 /** What a change did (`id` is the car's). */
@@ -161,7 +162,7 @@ export async function changeStatus(
       WHERE c.id = ${carId}
       RETURNING c.*
     )
-    SELECT c.id, c.status, c.auction_ends_at, c.decision_due_at, c.closed_at, c.winning_bid_id,
+    SELECT c.id, c.status, c.auction_ends_at, c.decision_due_at, c.closed_at, c.winning_bid_id, c.bid_increment,
            s.highest_bid, s.bid_count, w.bid_amount AS winning_amount,
            w.dealer_email AS winning_dealer_email, w.dealer_name AS winning_dealer_name
     FROM changed c
@@ -179,6 +180,7 @@ export async function changeStatus(
     decision_due_at: changed.decision_due_at,
     highest_bid: changed.highest_bid,
     bid_count: changed.bid_count,
+    min_next_bid: minNextBid(changed.highest_bid, changed.bid_increment),
     reserve_met: reserveMet(changed.highest_bid, car.reserve_price),
     ...(to === 'sold' ? { sold_for: changed.winning_amount } : {}),
   };

@@ -89,10 +89,13 @@ const createBid: Handler<'createBid'> = async ({ body, deps, log }) => {
     }
     const nextMin = minNextBid(resolution.price, car.bid_increment);
     // One event per row (a proxy answer included), each with the standing right after it.
+    const bidCount = await tx.oneFirst(sql.type(z.object({ n: z.number().int() }))`
+      SELECT count(*)::int AS n FROM "uppboð" WHERE car_id = ${body.car_id}`);
     let highest = leader?.price ?? 0;
-    for (const row of inserted) {
+    for (const [i, row] of inserted.entries()) {
       highest = Math.max(highest, row.bid_amount);
       await appendBidEvent(tx, body.car_id, row, {
+        bid_count: bidCount - (inserted.length - 1 - i),
         highest_bid: highest,
         min_next_bid: minNextBid(highest, car.bid_increment),
         auction_ends_at: auctionEndsAt,

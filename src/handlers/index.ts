@@ -8,6 +8,7 @@ import { dealerHandlers } from './dealers.js';
 import { docsHandlers } from './docs.js';
 import { emailHandlers } from './email.js';
 import { estimateHandlers } from './estimates.js';
+import { eventHandlers } from './events.js';
 import { favoriteHandlers } from './favorites.js';
 import { inspectionHandlers } from './inspections.js';
 import { sellerHandlers } from './seller.js';
@@ -34,4 +35,5 @@ export const handlers = {
   ...estimateHandlers,
   ...sellerHandlers,
   ...docsHandlers,
+  ...eventHandlers,
 } satisfies HandlerMap;

@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createDb, type Db } from '../../src/db/pool.js';
 import { createServices } from '../../src/integrations/index.js';
 import { createLogger, type Logger } from '../../src/logger.js';
+import { EventHub } from '../../src/events/hub.js';
 import { assertMatchesSpec } from './contract.js';
 
 function withDatabase(url: string, name: string): string {
@@ -69,6 +70,19 @@ export type RequestOptions = {
   headers?: Record<string, string>;
 };
 
+async function firstFrame(res: Response): Promise<string> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!text.includes('\n\n')) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  await reader.cancel();
+  return text;
+}
+
 /** Every response that reaches a test has been checked against openapi.yaml. */
 export async function request<T = any>(base: string, method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...options.headers };
@@ -78,8 +92,9 @@ export async function request<T = any>(base: string, method: string, path: strin
     headers['content-type'] ??= 'application/json';
   }
   const res = await fetch(`${base}${path}`, { method, headers, body: payload });
-  const text = await res.text();
   const contentType = res.headers.get('content-type');
+  // A live stream never ends: take its first frame and hang up (tests/events reads streams in full).
+  const text = contentType?.startsWith('text/event-stream') ? await firstFrame(res) : await res.text();
   const body = contentType?.includes('json') && text ? JSON.parse(text) : text;
   await assertMatchesSpec(method, path, res.status, contentType, body);
   return { status: res.status, body, headers: res.headers, text };
@@ -102,7 +117,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     : undefined;
   const logger = createLogger(config, transport);
   const db = await createDb(database.url, config);
-  const app = await createApp({ config, db, logger, services: createServices(config, logger), startedAt: new Date() });
+  const events = new EventHub({ url: database.url, db, config, logger });
+  const app = await createApp({ config, db, logger, services: createServices(config, logger), startedAt: new Date(), events });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -115,6 +131,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     logger,
     request: (method, path, options) => request(url, method, path, options),
     close: async () => {
+      await events.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await db.end();

@@ -63,3 +63,23 @@ export async function assertMatchesSpec(
   }
   return { operationId: operation.operationId ?? null };
 }
+
+/** The schema of each live event's `data` (openapi.yaml, `contentSchema` of the streams). */
+const EVENT_SCHEMAS: Record<string, string> = {
+  snapshot: 'CarSnapshotEvent',
+  bid: 'CarBidEvent',
+  status: 'CarStatusEvent',
+  reset: 'AllEventsReset',
+};
+
+/** Judges one Server-Sent Event against openapi.yaml: a known event name, data matching its schema. */
+export async function assertEventMatchesSpec(event: string, data: unknown): Promise<void> {
+  await ready;
+  const name = EVENT_SCHEMAS[event];
+  if (!name) throw new Error(`event "${event}" is not described in openapi.yaml`);
+  const schemas = (api.document as { components: { schemas: Record<string, object> } }).components.schemas;
+  const validate = compile(`#event:${name}`, schemas[name]);
+  if (!validate(data)) {
+    throw new Error(`event ${event} does not match ${name}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(data).slice(0, 800)}`);
+  }
+}

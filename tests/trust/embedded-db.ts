@@ -11,6 +11,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { createDb, type Db } from '../../src/db/pool.js';
 import { createServices } from '../../src/integrations/index.js';
 import { createLogger } from '../../src/logger.js';
+import { EventHub } from '../../src/events/hub.js';
 import { request, type RequestOptions } from '../helpers/app.js';
 
 /** A port nothing listens on right now. */
@@ -51,7 +52,8 @@ export async function startAppOnEmbeddedDatabase(env: Record<string, string> = {
 
   const config: Config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: url, ...env });
   const db: Db = await createDb(url, config);
-  const app = await createApp({ config, db, logger: createLogger(config), services: createServices(config, logger), startedAt: new Date() });
+  const events = new EventHub({ url, db, config, logger });
+  const app = await createApp({ config, db, logger: createLogger(config), services: createServices(config, logger), startedAt: new Date(), events });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -88,6 +90,7 @@ export async function startAppOnEmbeddedDatabase(env: Record<string, string> = {
     },
     close: async () => {
       for (const pid of frozen) process.kill(pid, 'SIGCONT');
+      await events.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await db.end().catch(() => undefined);

@@ -1,0 +1,228 @@
+import type { StreamReply } from '../api/types.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/pool.js';
+import { ApiError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { eventFrame } from './frames.js';
+import { Listener } from './listener.js';
+import { eventsAfter, latestEventId } from './queries.js';
+import { SseStream } from './stream.js';
+
+type HubSettings = Pick<
+  Config,
+  | 'SSE_HEARTBEAT_SECONDS'
+  | 'SSE_MAX_CONNECTIONS'
+  | 'SSE_MAX_CONNECTIONS_PER_IP'
+  | 'SSE_SLOW_CLIENT_BYTES'
+  | 'SSE_SLOW_CLIENT_SECONDS'
+  | 'DB_CONNECT_TIMEOUT_MS'
+>;
+
+export type EventHubOptions = { url: string; db: Db; config: HubSettings; logger: Logger };
+
+const PAGE = 500;
+/** A safety net while streams are open, should a notification ever go missing. */
+const IDLE_POLL_MS = 5000;
+
+/**
+ * One per instance: the one LISTEN connection, a cursor over car_events, and every open
+ * stream of this instance. A NOTIFY (or a reconnect) makes the hub read the rows after its
+ * cursor, once, and hand each to the streams that want it (its car's, and every-car ones),
+ * formatted once. Event ids rise in commit order (migration 008), so reading `id > cursor`
+ * never skips a row, and a client's `Last-Event-ID` is a cursor of the same kind.
+ *
+ * After a database outage the listener reconnects and the hub reads from its cursor: the
+ * streams, kept open by their heartbeats meanwhile, get exactly the events they missed.
+ */
+export class EventHub {
+  private readonly streams = new Set<SseStream>();
+  private readonly byCar = new Map<string, Set<SseStream>>();
+  private readonly everyCar = new Set<SseStream>();
+  private readonly perIp = new Map<string, number>();
+  private reserved = 0;
+  /** Every event up to here has been handed out. */
+  private cursor = 0;
+  private readonly listener: Listener;
+  private started: Promise<void> | undefined;
+  private polling = false;
+  private again = false;
+  private retry: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private closing = false;
+
+  constructor(private readonly options: EventHubOptions) {
+    this.listener = new Listener({
+      url: options.url,
+      connectTimeoutMs: options.config.DB_CONNECT_TIMEOUT_MS,
+      logger: options.logger,
+      onNotify: () => this.wake(),
+      onListening: () => this.wake(),
+    });
+  }
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  get position(): number {
+    return this.cursor;
+  }
+
+  /**
+   * Opens a stream: admits it (limits), registers it so it collects live rows from now on,
+   * runs `first` (the snapshot or replay, which decides `lastId`) and hands back the reply
+   * that writes it. Anything thrown (404, database down) releases the place again.
+   */
+  async open(
+    carId: string | null,
+    ip: string,
+    first: (stream: SseStream) => Promise<string>,
+  ): Promise<StreamReply> {
+    this.admit(ip);
+    let stream: SseStream | undefined;
+    try {
+      await this.start();
+      stream = new SseStream(
+        carId,
+        ip,
+        { slowClientBytes: this.options.config.SSE_SLOW_CLIENT_BYTES, slowClientMs: this.options.config.SSE_SLOW_CLIENT_SECONDS * 1000 },
+        (s) => this.remove(s),
+      );
+      this.add(stream);
+      const head = await first(stream);
+      const opened = stream;
+      return { status: 200, stream: (res) => opened.attach(res, head) };
+    } catch (error) {
+      if (stream) this.remove(stream);
+      else this.release(ip);
+      throw error;
+    }
+  }
+
+  private admit(ip: string): void {
+    if (this.closing) throw new ApiError(503, 'shutting_down', 'This instance is stopping; reconnect to continue', { headers: { 'Retry-After': '1' } });
+    const { SSE_MAX_CONNECTIONS, SSE_MAX_CONNECTIONS_PER_IP } = this.options.config;
+    if (this.reserved >= SSE_MAX_CONNECTIONS) {
+      throw new ApiError(503, 'too_many_streams', `This instance holds its maximum of ${SSE_MAX_CONNECTIONS} live streams; try again shortly`, {
+        headers: { 'Retry-After': '5' },
+      });
+    }
+    const mine = this.perIp.get(ip) ?? 0;
+    if (mine >= SSE_MAX_CONNECTIONS_PER_IP) {
+      throw new ApiError(429, 'too_many_streams', `At most ${SSE_MAX_CONNECTIONS_PER_IP} live streams per client; close one first`, {
+        headers: { 'Retry-After': '5' },
+      });
+    }
+    this.reserved += 1;
+    this.perIp.set(ip, mine + 1);
+  }
+
+  private release(ip: string): void {
+    this.reserved -= 1;
+    const left = (this.perIp.get(ip) ?? 1) - 1;
+    if (left > 0) this.perIp.set(ip, left);
+    else this.perIp.delete(ip);
+  }
+
+  private add(stream: SseStream): void {
+    this.streams.add(stream);
+    if (stream.carId === null) this.everyCar.add(stream);
+    else {
+      let set = this.byCar.get(stream.carId);
+      if (!set) this.byCar.set(stream.carId, (set = new Set()));
+      set.add(stream);
+    }
+  }
+
+  private remove(stream: SseStream): void {
+    if (!this.streams.delete(stream)) return;
+    this.release(stream.ip);
+    if (stream.carId === null) this.everyCar.delete(stream);
+    else {
+      const set = this.byCar.get(stream.carId);
+      set?.delete(stream);
+      if (set?.size === 0) this.byCar.delete(stream.carId);
+    }
+  }
+
+  /** Started by the first stream: an instance nobody watches holds no LISTEN connection. */
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      this.cursor = await latestEventId(this.options.db);
+      await this.listener.start();
+      const { SSE_HEARTBEAT_SECONDS } = this.options.config;
+      this.timers.push(setInterval(() => this.beat(), SSE_HEARTBEAT_SECONDS * 1000));
+      this.timers.push(setInterval(() => this.streams.size > 0 && this.wake(), IDLE_POLL_MS));
+      for (const t of this.timers) t.unref();
+    })().catch((error) => {
+      this.started = undefined;
+      throw error;
+    });
+    return this.started;
+  }
+
+  private beat(): void {
+    const now = Date.now();
+    for (const stream of [...this.streams]) stream.beat(now);
+  }
+
+  /** Read what is new; a read already running reads again when it is done. */
+  wake(): void {
+    if (this.closing) return;
+    if (this.polling) {
+      this.again = true;
+      return;
+    }
+    this.polling = true;
+    void this.poll();
+  }
+
+  private async poll(): Promise<void> {
+    let retryIn: number | undefined;
+    try {
+      do {
+        this.again = false;
+        await this.readPages();
+      } while (this.again && !this.closing);
+      this.failures = 0;
+    } catch (error) {
+      // The database is away: the listener's reconnect wakes us, but keep trying too.
+      this.failures += 1;
+      retryIn = Math.min(5000, 100 * 2 ** Math.min(this.failures, 6));
+      if (this.failures === 1) this.options.logger.warn('live events: reading car_events failed', { error: (error as Error).message });
+    } finally {
+      this.polling = false;
+    }
+    if (retryIn !== undefined && !this.closing && !this.retry) {
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        this.wake();
+      }, retryIn);
+      this.retry.unref();
+    }
+  }
+
+  /** Reads and hands out every page after the cursor. */
+  private async readPages(): Promise<void> {
+    for (;;) {
+      const rows = await eventsAfter(this.options.db, this.cursor, PAGE);
+      for (const row of rows) {
+        const text = eventFrame(row);
+        for (const stream of this.byCar.get(row.car_id) ?? []) stream.offer(row, text);
+        for (const stream of this.everyCar) stream.offer(row, text);
+        this.cursor = row.id;
+      }
+      if (rows.length < PAGE) return;
+    }
+  }
+
+  /** The instance is stopping: every stream ends cleanly (browsers reconnect elsewhere). */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.retry);
+    for (const stream of [...this.streams]) stream.end();
+    await this.listener.close();
+  }
+}
