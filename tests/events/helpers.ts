@@ -1,12 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createDb, type Db } from '../../src/db/pool.js';
+import type { Db } from '../../src/db/pool.js';
 import { EventHub } from '../../src/events/hub.js';
-import { createServices } from '../../src/integrations/index.js';
 import { createLogger } from '../../src/logger.js';
-import { createTestDatabase, request, type RequestOptions } from '../helpers/app.js';
+import { createTestDatabase, serveApp, type RequestOptions } from '../helpers/app.js';
 import { assertEventMatchesSpec, assertMatchesSpec } from '../helpers/contract.js';
 import { camelCar } from '../helpers/fixtures.js';
 
@@ -144,29 +141,8 @@ export type Instance = {
 /** An app instance on a given database, as src/start.ts wires one (hub included). */
 export async function startInstance(databaseUrl: string, env: Record<string, string> = {}): Promise<Instance> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, RATE_LIMIT_ENABLED: 'false', ...env });
-  const logger = createLogger(config);
-  const db = await createDb(databaseUrl, config);
-  const hub = new EventHub({ url: databaseUrl, db, config, logger });
-  const app = await createApp({ config, db, logger, services: createServices(config, logger), startedAt: new Date(), events: hub });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    config,
-    db,
-    hub,
-    server,
-    request: (method, path, options) => request(url, method, path, options),
-    stream: (path, headers) => SseClient.open(url, path, headers),
-    close: async () => {
-      await hub.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await db.end().catch(() => undefined);
-    },
-  };
+  const served = await serveApp(config, createLogger(config));
+  return { ...served, config, stream: (path, headers) => SseClient.open(served.url, path, headers) };
 }
 
 /** `count` instances on one fresh database (a copy of the migrated template). */

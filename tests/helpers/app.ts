@@ -116,26 +116,52 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       })
     : undefined;
   const logger = createLogger(config, transport);
-  const db = await createDb(database.url, config);
-  const events = new EventHub({ url: database.url, db, config, logger });
-  const app = await createApp({ config, db, logger, services: createServices(config, logger), startedAt: new Date(), events });
+  const served = await serveApp(config, logger);
+  return {
+    url: served.url,
+    config,
+    db: served.db,
+    sql: database.sql,
+    logger,
+    request: served.request,
+    close: async () => {
+      await served.close();
+      await database.drop();
+    },
+  };
+}
+
+export type ServedApp = {
+  url: string;
+  db: Db;
+  hub: EventHub;
+  server: Server;
+  request: TestApp['request'];
+  /** Ends the streams, the server and the pool (not the database). */
+  close: () => Promise<void>;
+};
+
+/** The app on `config.DATABASE_URL`, as src/start.ts wires one (pool, services, live-event hub), on a free port. */
+export async function serveApp(config: Config, logger: Logger): Promise<ServedApp> {
+  const databaseUrl = config.DATABASE_URL!;
+  const db = await createDb(databaseUrl, config);
+  const hub = new EventHub({ url: databaseUrl, db, config, logger });
+  const app = await createApp({ config, db, logger, services: createServices(config, logger), startedAt: new Date(), events: hub });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
-    config,
     db,
-    sql: database.sql,
-    logger,
+    hub,
+    server,
     request: (method, path, options) => request(url, method, path, options),
     close: async () => {
-      await events.close();
+      await hub.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await db.end();
-      await database.drop();
+      await db.end().catch(() => undefined);
     },
   };
 }
