@@ -207,6 +207,7 @@ app.post(
         { increment: car.bid_increment, reservePrice: car.reserve_price },
       );
       let own;
+      const inserted = [];
       for (const placed of resolution.bids) {
         const mine = placed.bidder === dealerEmail;
         const { rows } = await client.query(bidSql.insert, [
@@ -218,11 +219,29 @@ app.post(
           placed.proxy,
         ]);
         if (mine) own = rows[0];
+        inserted.push(rows[0]);
       }
       const extended = softCloseEnd(car.auction_ends_at, car.now, 2);
       const auctionEndsAt = extended ? extended.toISOString() : car.auction_ends_at;
       if (extended) await client.query(bidSql.softClose, [auctionEndsAt, carId]);
       const nextMin = minNextBid(resolution.price, car.bid_increment);
+      // the live-event row of each bid, as the project writes it (the trigger announces it)
+      let highest = leader?.price ?? 0;
+      for (const [i, row] of inserted.entries()) {
+        highest = Math.max(highest, row.bid_amount);
+        const data = {
+          amount: row.bid_amount,
+          created_at: row.created_at,
+          proxy: row.proxy,
+          status: 'active',
+          bid_count: (leader?.bid_count ?? 0) + i + 1,
+          highest_bid: highest,
+          min_next_bid: minNextBid(highest, car.bid_increment),
+          auction_ends_at: auctionEndsAt,
+          reserve_met: car.reserve_price === null || highest >= car.reserve_price,
+        };
+        await client.query(bidSql.event, [carId, JSON.stringify(data)]);
+      }
       if (resolution.outbid && leader) {
         const params = {
           car_id: carId,

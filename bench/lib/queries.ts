@@ -90,7 +90,7 @@ export function normaliseSql(text: string): string {
 
 /**
  * The project's bid (src/handlers/bids.ts createBid, src/db/cars.ts findLeader,
- * src/auctions/outbox.ts enqueueEmail) in plain `pg` form: what the hand-written
+ * src/db/car-events.ts appendBidEvent, src/auctions/outbox.ts enqueueEmail) in plain `pg` form: what the hand-written
  * Express server (bench/express-baseline.ts) sends, so that its bid does the
  * same work as the project's, auction rules included.
  */
@@ -105,13 +105,15 @@ export const bidSql = {
     SELECT l.id AS bid_id, l.dealer_email, l.dealer_name, l.bid_amount AS price,
            (SELECT max(greatest(m.bid_amount, coalesce(m.max_amount, 0)))::int
               FROM "uppboð" m WHERE m.car_id = l.car_id AND m.dealer_email = l.dealer_email) AS leader_max,
-           EXISTS (SELECT 1 FROM dealers d WHERE d.email = l.dealer_email AND d.status = 'suspended') AS suspended
+           EXISTS (SELECT 1 FROM dealers d WHERE d.email = l.dealer_email AND d.status = 'suspended') AS suspended,
+           (SELECT count(*)::int FROM "uppboð" c WHERE c.car_id = l.car_id) AS bid_count
     FROM (SELECT * FROM "uppboð" WHERE car_id = $1 ORDER BY ${bidRanking} LIMIT 1) l`,
   insert: `
         INSERT INTO "uppboð" (car_id, dealer_name, dealer_email, bid_amount, max_amount, proxy, created_at, updated_at)
         VALUES ($1, $2, $3, $4,
                 $5, $6, clock_timestamp(), clock_timestamp())
         RETURNING ${bidColumns}`,
+  event: `INSERT INTO car_events (car_id, kind, data) VALUES ($1, 'bid', $2::jsonb)`,
   softClose: `
         UPDATE "Bílar" SET auction_ends_at = $1::timestamptz, updated_at = now() WHERE id = $2`,
   outbox: `

@@ -87,18 +87,22 @@ const leaderRow = z.object({
   price: z.number().int(),
   leader_max: z.number().int(),
   suspended: z.boolean(),
+  /** How many bids the car has now (the standing a live event shows after a new one). */
+  bid_count: z.number().int(),
 });
 export type Leader = z.infer<typeof leaderRow>;
 
 /**
  * Who leads a car: the best-ranked bid, the largest maximum its dealer has given
- * on the car, and whether that dealer is suspended (then the maximum no longer bids).
+ * on the car, whether that dealer is suspended (then the maximum no longer bids),
+ * and the car's bid count; null when the car has no bids.
  */
 export function findLeader(tx: Pick<DatabaseTransactionConnection, 'maybeOne'>, carId: string): Promise<Leader | null> {
   return tx.maybeOne(sql.type(leaderRow)`
     SELECT l.id AS bid_id, l.dealer_email, l.dealer_name, l.bid_amount AS price,
            (SELECT max(greatest(m.bid_amount, coalesce(m.max_amount, 0)))::int
               FROM "uppboð" m WHERE m.car_id = l.car_id AND m.dealer_email = l.dealer_email) AS leader_max,
-           EXISTS (SELECT 1 FROM dealers d WHERE d.email = l.dealer_email AND d.status = 'suspended') AS suspended
+           EXISTS (SELECT 1 FROM dealers d WHERE d.email = l.dealer_email AND d.status = 'suspended') AS suspended,
+           (SELECT count(*)::int FROM "uppboð" c WHERE c.car_id = l.car_id) AS bid_count
     FROM (SELECT * FROM "uppboð" WHERE car_id = ${carId} ORDER BY ${bidRanking} LIMIT 1) l`);
 }

@@ -88,14 +88,13 @@ const createBid: Handler<'createBid'> = async ({ body, deps, log }) => {
         UPDATE "Bílar" SET auction_ends_at = ${auctionEndsAt}::timestamptz, updated_at = now() WHERE id = ${body.car_id}`);
     }
     const nextMin = minNextBid(resolution.price, car.bid_increment);
-    // One event per row (a proxy answer included), each with the standing right after it.
-    const bidCount = await tx.oneFirst(sql.type(z.object({ n: z.number().int() }))`
-      SELECT count(*)::int AS n FROM "uppboð" WHERE car_id = ${body.car_id}`);
+    // One event per row (a proxy answer included), each with the standing right after it;
+    // the count comes from the leader lookup, read under the same row lock.
     let highest = leader?.price ?? 0;
     for (const [i, row] of inserted.entries()) {
       highest = Math.max(highest, row.bid_amount);
       await appendBidEvent(tx, body.car_id, row, {
-        bid_count: bidCount - (inserted.length - 1 - i),
+        bid_count: (leader?.bid_count ?? 0) + i + 1,
         highest_bid: highest,
         min_next_bid: minNextBid(highest, car.bid_increment),
         auction_ends_at: auctionEndsAt,
