@@ -52,6 +52,7 @@ const { values: args } = parseArgs({
     'scaling-large': { type: 'string', default: '100000' },
     'project-dir': { type: 'string' },
     'server-node-options': { type: 'string', default: '' },
+    profile: { type: 'string' },
     only: { type: 'string' },
     out: { type: 'string', default: path.join(ROOT, 'bench', 'results.json') },
     help: { type: 'boolean', default: false },
@@ -69,7 +70,8 @@ if (args.help) {
   --pool N            database connections of each server (default 10)
   --no-scaling        skip the data-growth check (car list at --scaling-small and --scaling-large cars)
   --project-dir DIR   the project tree to start (default: this checkout)
-  --server-node-options=FLAGS  extra node flags for the project server, e.g. --server-node-options=--max-semi-space-size=4
+  --server-node-options=FLAGS  extra node flags for the project server, e.g. --server-node-options='--cpu-prof --cpu-prof-dir=/tmp/prof'
+  --profile DIR       CPU profiles (node --cpu-prof) of the measured project, Express and bare servers into DIR/<server>/
   --only a,b          only these scenarios: cars_list car_get car_bids dealer_bids favorites dashboard bid_create access_log estimate sse
   --out FILE          results file (default bench/results.json)
   BENCH_DATABASE_URL  PostgreSQL to create the bench database on (default ${DEFAULT_ADMIN_URL})`);
@@ -88,6 +90,7 @@ const opts = {
   scalingLarge: Number(args['scaling-large']),
   projectDir: path.resolve(args['project-dir'] ?? ROOT),
   serverNodeOptions: args['server-node-options'] ?? '',
+  profileDir: args.profile ? path.resolve(args.profile) : null,
   only: args.only ? new Set(args.only.split(',')) : null,
   out: path.resolve(args.out!),
 };
@@ -121,11 +124,19 @@ const EXPRESS_ARGS = ['--import', 'tsx', 'bench/express-baseline.ts'];
  * runs its src/server.ts through tsx.
  */
 function projectArgs(dir: string): string[] {
+  // Extra flags go on the command line, not in NODE_OPTIONS, which refuses some (--cpu-prof).
+  const extra = opts.serverNodeOptions ? opts.serverNodeOptions.trim().split(/\s+/) : [];
   const start = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
-  if (!/^node\s/.test(start)) return ['--import', 'tsx', 'src/server.ts'];
+  if (!/^node\s/.test(start)) return ['--import', 'tsx', ...extra, 'src/server.ts'];
   const build = path.join(dir, 'scripts/build.mjs');
   if (existsSync(build)) execFileSync(process.execPath, [build, '--if-stale'], { cwd: dir, stdio: 'inherit' });
-  return start.trim().split(/\s+/).slice(1);
+  const argv = start.trim().split(/\s+/).slice(1);
+  return [...argv.slice(0, -1), ...extra, ...argv.slice(-1)];
+}
+/** With --profile, the measured servers write a CPU profile when they stop (the script stays last). */
+function profiled(name: string, argv: string[]): string[] {
+  if (!opts.profileDir) return argv;
+  return [...argv.slice(0, -1), '--cpu-prof', `--cpu-prof-dir=${path.join(opts.profileDir, name)}`, ...argv.slice(-1)];
 }
 const ONE_ROUND_TRIP = new Set(['car_get', 'dealer_bids', 'favorites', 'dashboard']);
 
@@ -378,7 +389,6 @@ function canonicalJson(value: unknown): string {
 
 function serverEnv(databaseUrl: string): Record<string, string> {
   return {
-    ...(opts.serverNodeOptions ? { NODE_OPTIONS: opts.serverNodeOptions } : {}),
     NODE_ENV: 'production',
     LOG_LEVEL: 'info',
     RATE_LIMIT_ENABLED: 'true',
@@ -533,11 +543,11 @@ async function main(): Promise<void> {
     const startMs = [...starts].sort((a, b) => a - b)[1];
     log(`project start to listening: ${starts.join(', ')} ms (median ${startMs})`);
 
-    const project = await startChild({ name: 'project', cwd: opts.projectDir, args: projectArgs(opts.projectDir), env: serverEnv(db.url), logDir });
+    const project = await startChild({ name: 'project', cwd: opts.projectDir, args: profiled('project', projectArgs(opts.projectDir)), env: serverEnv(db.url), logDir });
     children.push(project);
-    const baseline = await startChild({ name: 'baseline', cwd: ROOT, args: BASELINE_ARGS, env: baselineEnv(db.url), logDir });
+    const baseline = await startChild({ name: 'baseline', cwd: ROOT, args: profiled('bare', BASELINE_ARGS), env: baselineEnv(db.url), logDir });
     children.push(baseline);
-    const expressServer = await startChild({ name: 'express', cwd: ROOT, args: EXPRESS_ARGS, env: expressEnv(db.url), logDir });
+    const expressServer = await startChild({ name: 'express', cwd: ROOT, args: profiled('express', EXPRESS_ARGS), env: expressEnv(db.url), logDir });
     children.push(expressServer);
     const rssIdle = { project_mb: mb(project.rssAfterStart), baseline_mb: mb(baseline.rssAfterStart), express_mb: mb(expressServer.rssAfterStart) };
     log(`project pid ${project.pid} on ${project.url} (${rssIdle.project_mb} MB after start), baseline pid ${baseline.pid} on ${baseline.url} (${rssIdle.baseline_mb} MB)`);
