@@ -11,16 +11,20 @@ import {
 } from 'slonik';
 import type { Config } from '../config.js';
 import { createLiveness, type Liveness } from './liveness.js';
+import { rowCheckOf } from './row-check.js';
 
 /**
  * Slonik checks the zod schema of `sql.type(...)` queries only through an
- * interceptor; without it a typed query is typed in name only.
+ * interceptor; without it a typed query is typed in name only. A row the
+ * schema's compiled check passes is the value zod would return
+ * (src/db/row-check.ts); any other row is zod's to parse or refuse.
  */
 const resultParser: Interceptor = {
   name: 'zod-result-parser',
   transformRow: (context, query, row, fields) => {
     const parser = context.resultParser;
     if (!parser) return row;
+    if (rowCheckOf(parser)?.(row)) return row;
     const parsed = parser.safeParse(row);
     if (!parsed.success) {
       throw new SchemaValidationError(query, row, parsed.error.issues);
