@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Db } from './db/pool.js';
 
 /**
  * Keep-alive connections during a stop. Node's `server.close()` stops accepting
@@ -32,4 +33,20 @@ export function drainOnStop(server: Server): Drain {
       inFlight.clear();
     },
   };
+}
+
+/**
+ * Resolves once no connection of `db` is in use or awaited (or after `ms`).
+ * The server has closed by then, but a request whose connection was cut (its
+ * client hung up, or the stop's deadline) still runs its SQL: ending the pool
+ * under it fails it as "Client is pending destroy".
+ */
+export async function poolQuiet(db: Db, ms: number): Promise<boolean> {
+  const until = performance.now() + ms;
+  for (;;) {
+    const { acquiredConnections, pendingConnections, waitingClients } = db.state();
+    if (acquiredConnections + pendingConnections + waitingClients === 0) return true;
+    if (performance.now() > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

@@ -11,7 +11,7 @@ import { startAuctionWorker, type AuctionWorker } from './auctions/worker.js';
 import { createServices } from './integrations/index.js';
 import type { Logger } from './logger.js';
 import { EventHub } from './events/hub.js';
-import { drainOnStop, type Drain } from './drain.js';
+import { drainOnStop, poolQuiet, type Drain } from './drain.js';
 
 /** What is running so far; a stop during start-up stops just that. */
 export type Running = { embedded?: EmbeddedDatabase; db?: Db; server?: Server; drain?: Drain; auctions?: AuctionWorker; events?: EventHub };
@@ -63,7 +63,7 @@ export async function startInstance(config: Config, logger: Logger, running: Run
 /**
  * Stop accepting, answer the requests in flight (each answer then closes its
  * keep-alive connection, src/drain.ts), let a running job finish, then release
- * the database.
+ * the database once nothing uses it.
  */
 export async function stopInstance(running: Running): Promise<void> {
   const { server, drain, auctions, db, embedded, events } = running;
@@ -75,6 +75,8 @@ export async function stopInstance(running: Running): Promise<void> {
   const forced = setTimeout(() => server?.closeAllConnections(), STOP_DEADLINE_MS);
   await Promise.all([closed, auctions?.stop()]);
   clearTimeout(forced);
+  // A request whose connection was cut (its client hung up, or the deadline above) may still be running its SQL.
+  if (db) await poolQuiet(db, STOP_DEADLINE_MS);
   await db?.end();
   await embedded?.stop();
 }

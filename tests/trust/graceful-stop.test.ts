@@ -172,4 +172,26 @@ describe('SIGTERM during a burst of bids on one car, with keep-alive clients sti
       await locker.end().catch(() => undefined);
     }
   }, 90_000);
+
+  it('lets the bid of a client that hung up finish before the pool ends', async () => {
+    // No job queue to stop: the stop reaches the pool at once.
+    const { server, carId } = await serverWithCar({ AUCTION_WORKER_ENABLED: 'false' });
+    const locker = await holdCarLock(carId);
+    try {
+      const agent = new http.Agent({ keepAlive: true });
+      const { outcome } = send(agent, server.url, { car_id: carId, dealer_name: 'Gone', dealer_email: 'gone@example.is', bid_amount: 1_000_000 });
+      await untilWaitingOnLock(1);
+      agent.destroy();
+      expect(await outcome).toEqual({ error: 'ECONNRESET' });
+      // Nobody waits for the answer, so the server closes at once; the bid's transaction still holds a connection.
+      const exited = server.stop();
+      await new Promise((r) => setTimeout(r, 500));
+      await locker.query('COMMIT');
+      expect(await exited, server.logs.join('\n').slice(-3000)).toEqual({ code: 0, signal: null });
+      expect(server.logs.filter((l) => l.includes('"level":"error"'))).toEqual([]);
+      expect(await bidsOn(carId)).toBe(1);
+    } finally {
+      await locker.end().catch(() => undefined);
+    }
+  }, 60_000);
 });
