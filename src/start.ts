@@ -11,9 +11,13 @@ import { startAuctionWorker, type AuctionWorker } from './auctions/worker.js';
 import { createServices } from './integrations/index.js';
 import type { Logger } from './logger.js';
 import { EventHub } from './events/hub.js';
+import { drainOnStop, poolQuiet, type Drain } from './drain.js';
 
 /** What is running so far; a stop during start-up stops just that. */
-export type Running = { embedded?: EmbeddedDatabase; db?: Db; server?: Server; auctions?: AuctionWorker; events?: EventHub };
+export type Running = { embedded?: EmbeddedDatabase; db?: Db; server?: Server; drain?: Drain; auctions?: AuctionWorker; events?: EventHub };
+
+/** How long a stop waits for the requests in flight before it cuts their connections. */
+const STOP_DEADLINE_MS = 10_000;
 
 /**
  * One instance: database (embedded or DATABASE_URL) → migrate (schema and job
@@ -49,22 +53,30 @@ export async function startInstance(config: Config, logger: Logger, running: Run
   }
   const server = app.listen(config.PORT, config.HOST);
   running.server = server;
+  running.drain = drainOnStop(server);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   logger.info('Kaggi API listening', { port, environment: config.NODE_ENV, docs: `http://localhost:${port}/docs` });
   return { port };
 }
 
-/** Stop accepting, let in-flight requests and a running job finish, then release the database. */
+/**
+ * Stop accepting, answer the requests in flight (each answer then closes its
+ * keep-alive connection, src/drain.ts), let a running job finish, then release
+ * the database once nothing uses it.
+ */
 export async function stopInstance(running: Running): Promise<void> {
-  const { server, auctions, db, embedded, events } = running;
-  // Streams never finish by themselves: end them first, or the server would wait for them.
-  await events?.close();
+  const { server, drain, auctions, db, embedded, events } = running;
   const closed = server?.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+  drain?.begin();
+  // Streams never finish by themselves: end them, then close the connections they leave idle.
+  await events?.close();
   server?.closeIdleConnections();
-  const forced = setTimeout(() => server?.closeAllConnections(), 10_000);
+  const forced = setTimeout(() => server?.closeAllConnections(), STOP_DEADLINE_MS);
   await Promise.all([closed, auctions?.stop()]);
   clearTimeout(forced);
+  // A request whose connection was cut (its client hung up, or the deadline above) may still be running its SQL.
+  if (db) await poolQuiet(db, STOP_DEADLINE_MS);
   await db?.end();
   await embedded?.stop();
 }

@@ -34,6 +34,8 @@ export type Operation = {
   path: string;
   params: Param[];
   body?: { schema: Schema; required: boolean };
+  /** Its security alternatives (or the spec's default): each the scheme names it needs, `[]` for none. */
+  security: string[][];
   /** Only X-Admin-Key opens it (every security alternative needs AdminKey). */
   adminOnly: boolean;
   responses: string[];
@@ -58,6 +60,7 @@ export function operations(): Operation[] {
         path,
         params,
         body: jsonSchema ? { schema: jsonSchema, required: Boolean(rb.required) } : undefined,
+        security: (security ?? []).map((alternative) => Object.keys(alternative)),
         adminOnly: Array.isArray(security) && security.length > 0 && security.every((s) => Object.keys(s).includes('AdminKey')),
         responses: Object.keys(op.responses ?? {}),
       });
