@@ -33,20 +33,28 @@ const resultParser: Interceptor = {
   },
 };
 
-/** `2026-11-29 14:00:00.123456+00`: PostgreSQL's text form of a timestamptz in a UTC session. */
-const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00$/;
+/** Where PostgreSQL's `2026-11-29 14:00:00.123456+00` has its separators. */
+const SEPARATORS: Array<[number, number]> = [[4, 45], [7, 45], [10, 32], [13, 58], [16, 58]]; // - - ␠ : :
 
 /**
  * Timestamps leave the database as ISO 8601 strings, the wire format of the API,
  * in milliseconds (truncated, as Date does). V8 parses PostgreSQL's form through
  * its slow legacy parser: three timestamps per car made it the largest single
- * cost of a car list. A UTC value is rewritten as text; any other (another
- * session time zone, BC, infinity) still goes through Date.
+ * cost of a car list. A UTC value (`YYYY-MM-DD HH:MM:SS[.ffffff]+00`, what a UTC
+ * session prints) is rewritten as text by position — a regular expression's
+ * match arrays were most of what this allocated; any other form (another
+ * session time zone, a five-digit year, BC, infinity) still goes through Date.
  */
 export function timestamptzToIso(value: string): string {
-  const m = UTC_TIMESTAMP.exec(value);
-  if (m) return `${m[1]}T${m[2]}.${(m[3] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
-  return new Date(Date.parse(value)).toISOString();
+  const n = value.length;
+  const utc =
+    (n === 22 || (n >= 24 && n <= 29 && value.charCodeAt(19) === 46)) && // no fraction, or '.' and 1–6 digits
+    value.endsWith('+00') &&
+    SEPARATORS.every(([at, code]) => value.charCodeAt(at) === code);
+  if (!utc) return new Date(Date.parse(value)).toISOString();
+  const fraction = n === 22 ? '' : value.slice(20, n - 3);
+  const ms = fraction.length >= 3 ? fraction.slice(0, 3) : fraction.padEnd(3, '0');
+  return `${value.slice(0, 10)}T${value.slice(11, 19)}.${ms}Z`;
 }
 
 const typeParsers = [

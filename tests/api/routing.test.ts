@@ -43,9 +43,17 @@ describe('timestamps from PostgreSQL', () => {
       '2026-11-29 14:00:00.5+00',
       '2026-11-29 16:00:00.5+02',
       '2026-11-29 14:00:00.12+05:30',
+      '2026-11-29 14:00:00.123+00',
+      '2026-11-29 14:00:00.1234+00',
+      '12026-11-29 14:00:00.5+00',
+      '2026-11-29 14:00:00.5-03',
     ]) {
       expect(timestamptzToIso(value)).toBe(new Date(Date.parse(value)).toISOString());
     }
+    // where V8's legacy parser is wrong (it reads year 1 as 2001), the text is right
+    expect(timestamptzToIso('0001-01-01 00:00:00+00')).toBe('0001-01-01T00:00:00.000Z');
+    // forms Date cannot read stay what Date makes of them (Invalid Date throws in toISOString)
+    expect(() => timestamptzToIso('infinity')).toThrow(RangeError);
   });
 });
 
