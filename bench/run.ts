@@ -9,8 +9,7 @@
  * round-trip and data-growth checks; a table on stdout and bench/results.json.
  * Exits non-zero only when the run itself failed, never for a missed target.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -30,10 +29,20 @@ import {
   type BidCar,
   type Migrate,
 } from './lib/db.js';
-import { fire, rotating, summarise, type Measurement, type Run } from './lib/load.js';
+import { fire, summarise, type Measurement, type Run } from './lib/load.js';
 import { startCountingProxy } from './lib/pgproxy.js';
 import { sampling, startChild, type Child } from './lib/processes.js';
 import { normaliseSql } from './lib/queries.js';
+import { readScenarios, type Scenario } from './lib/scenarios.js';
+import {
+  baselineEnv as bareEnv,
+  BASELINE_ARGS,
+  expressEnv as handWrittenEnv,
+  EXPRESS_ARGS,
+  projectArgs as startArgs,
+  projectEnv,
+  withNodeFlags,
+} from './lib/servers.js';
 import { benchEstimate } from './estimate.js';
 import { benchSse } from './sse.js';
 
@@ -107,70 +116,23 @@ const TARGET_VS_BARE = 0.6;
 const TARGET_BID_VS_EXPRESS = 0.8;
 const TARGET_POINT_READ_CPU_MS = 0.25;
 const POINT_READS = new Set(['car_get', 'car_bids']);
-/** Rate limits are on in the measured configuration (memory store), with a ceiling the load never reaches. */
-const UNREACHED_LIMIT_PER_MINUTE = '100000000';
 const TARGET_SCALING = 1.5;
 /** Footprint targets (issue 11): a 256 MB container must hold the server with room to spare. */
 const TARGET_RSS_AFTER_START_MB = 100;
 const TARGET_RSS_PEAK_MB = 150;
 const TARGET_START_MS = 1500;
-const BASELINE_ARGS = ['--import', 'tsx', 'bench/baseline.ts'];
-const EXPRESS_ARGS = ['--import', 'tsx', 'bench/express-baseline.ts'];
 
-/**
- * The project server is started exactly as `npm start` starts it: the node
- * arguments of package.json's start script (compiled JavaScript, after
- * building when stale). An older tree whose start script is not plain node
- * runs its src/server.ts through tsx.
- */
-function projectArgs(dir: string): string[] {
-  // Extra flags go on the command line, not in NODE_OPTIONS, which refuses some (--cpu-prof).
-  const extra = opts.serverNodeOptions ? opts.serverNodeOptions.trim().split(/\s+/) : [];
-  const start = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
-  if (!/^node\s/.test(start)) return ['--import', 'tsx', ...extra, 'src/server.ts'];
-  const build = path.join(dir, 'scripts/build.mjs');
-  if (existsSync(build)) execFileSync(process.execPath, [build, '--if-stale'], { cwd: dir, stdio: 'inherit' });
-  const argv = start.trim().split(/\s+/).slice(1);
-  return [...argv.slice(0, -1), ...extra, ...argv.slice(-1)];
-}
 /** With --profile, the measured servers write a CPU profile when they stop (the script stays last). */
 function profiled(name: string, argv: string[]): string[] {
-  if (!opts.profileDir) return argv;
-  return [...argv.slice(0, -1), '--cpu-prof', `--cpu-prof-dir=${path.join(opts.profileDir, name)}`, ...argv.slice(-1)];
+  return opts.profileDir ? withNodeFlags(argv, ['--cpu-prof', `--cpu-prof-dir=${path.join(opts.profileDir, name)}`]) : argv;
 }
 const ONE_ROUND_TRIP = new Set(['car_get', 'dealer_bids', 'favorites', 'dashboard']);
-
-type Scenario = {
-  name: string;
-  label: string;
-  requests: () => Request[];
-  /** a path for the n-th request, for the sequential round-trip check */
-  path: (n: number) => string;
-};
 
 const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : NaN);
 const load = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
-
-function readScenarios(carIds: string[], dealers: string[]): Scenario[] {
-  const e = (d: string) => encodeURIComponent(d);
-  const make = (name: string, label: string, paths: string[]): Scenario => ({
-    name,
-    label,
-    requests: () => rotating(paths),
-    path: (n) => paths[n % paths.length],
-  });
-  return [
-    make('cars_list', 'GET /api/cars?limit=50', ['/api/cars?limit=50']),
-    make('car_get', 'GET /api/cars/{id}', carIds.map((id) => `/api/cars/${id}`)),
-    make('car_bids', 'GET /api/bids/car/{id}', carIds.map((id) => `/api/bids/car/${id}`)),
-    make('dealer_bids', 'GET /api/bids/dealer/{email}', dealers.map((d) => `/api/bids/dealer/${e(d)}`)),
-    make('favorites', 'GET /api/favorites/{email}', dealers.map((d) => `/api/favorites/${e(d)}`)),
-    make('dashboard', 'GET /api/dashboard/stats/{email}', dealers.map((d) => `/api/dashboard/stats/${e(d)}`)),
-  ];
-}
 
 /**
  * Every server on one scenario: a warm-up each, then `rounds` short runs each,
@@ -387,28 +349,11 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function serverEnv(databaseUrl: string): Record<string, string> {
-  return {
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'info',
-    RATE_LIMIT_ENABLED: 'true',
-    RATE_LIMIT_STORE: 'memory',
-    RATE_LIMIT_GLOBAL_PER_MINUTE: UNREACHED_LIMIT_PER_MINUTE,
-    // the price estimate has a limit of its own (bench/estimate.ts sends 400 requests)
-    RATE_LIMIT_ESTIMATE_PER_HOUR: UNREACHED_LIMIT_PER_MINUTE,
-    AUTH_MODE: 'off',
-    DATABASE_URL: databaseUrl,
-    DB_POOL_MAX: String(opts.pool),
-  };
-}
-
-function baselineEnv(databaseUrl: string): Record<string, string> {
-  return { DATABASE_URL: databaseUrl, DB_POOL_MAX: String(opts.pool) };
-}
-
-function expressEnv(databaseUrl: string): Record<string, string> {
-  return { ...baselineEnv(databaseUrl), LOG_LEVEL: 'info', RATE_LIMIT_GLOBAL_PER_MINUTE: UNREACHED_LIMIT_PER_MINUTE };
-}
+const serverEnv = (databaseUrl: string) => projectEnv(databaseUrl, opts.pool);
+const baselineEnv = (databaseUrl: string) => bareEnv(databaseUrl, opts.pool);
+const expressEnv = (databaseUrl: string) => handWrittenEnv(databaseUrl, opts.pool);
+/** The project as `npm start` runs it, with --server-node-options. */
+const projectArgs = (dir: string) => startArgs(dir, opts.serverNodeOptions ? opts.serverNodeOptions.trim().split(/\s+/) : []);
 
 function pad(s: string | number, n: number, right = false): string {
   const t = String(s);
