@@ -126,9 +126,13 @@ describe('GET /docs in chromium', () => {
       for (const id of ids) {
         // The tag's operations are listed under it in the menu; following the link renders the section.
         await menu.locator(`a[href="#${id}"]`).first().click();
-        const h2 = page.locator(`[data-section-id="${id}"] h2`).first();
-        await h2.waitFor({ timeout: 20_000 });
-        headings.push((await h2.innerText()).trim());
+        const heading = `[data-section-id="${id}"] h2`;
+        // Visible is not yet written: now and then Redoc shows the heading a frame before its
+        // text (innerText "", a chance failure seen on "Decline the bids"); wait for the text.
+        await page.waitForFunction((sel) => Boolean((document.querySelector(sel) as HTMLElement | null)?.innerText.trim()), heading, {
+          timeout: 20_000,
+        });
+        headings.push((await page.locator(heading).first().innerText()).trim());
       }
       rendered.set(tag, headings);
       // The open tag lists its operations in the side menu.
