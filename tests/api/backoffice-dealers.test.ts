@@ -1,19 +1,13 @@
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { count, insertDealer, registerCar } from '../helpers/fixtures.js';
 import { SANDBOX_COMPANIES } from '../../src/integrations/rsk.js';
+import { supabaseHsToken } from '../helpers/tokens.js';
 
 const SECRET = 'super-secret-jwt-token-with-at-least-32-characters-long';
 const ADMIN_KEY = 'admin-key';
 
-const token = (claims: Record<string, unknown>) =>
-  new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuedAt()
-    .setExpirationTime('1h')
-    .setAudience('authenticated')
-    .sign(new TextEncoder().encode(SECRET));
+const token = (claims: Record<string, unknown>) => supabaseHsToken(SECRET, claims);
 const bearer = async (email: string) => ({ Authorization: `Bearer ${await token({ email })}` });
 const adminToken = async () => ({ Authorization: `Bearer ${await token({ email: 'boss@kaggi.is', app_metadata: { role: 'admin' } })}` });
 const adminKey = { 'X-Admin-Key': ADMIN_KEY };

@@ -1,4 +1,3 @@
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operationGuards } from '../../src/api/guards.js';
 import { createLimiterFactory } from '../../src/api/rate-limits.js';
@@ -7,6 +6,7 @@ import { sellerTokens } from '../../src/api/seller-auth.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { insertDealer, registerCar } from '../helpers/fixtures.js';
 import { operations, type Operation } from '../trust/spec-walk.js';
+import { supabaseHsToken } from '../helpers/tokens.js';
 
 /**
  * Each operation's `security` in openapi.yaml is what its guards enforce. For
@@ -29,13 +29,7 @@ const JWT_ONLY: Credential[] = ['AdminBearer', 'DealerBearer'];
 /** The codes with which the guards (src/api/auth.ts, seller-auth.ts) refuse a caller; any other answer got past them. */
 const REFUSALS = new Set(['unauthorized', 'forbidden', 'admin_key_required', 'invalid_admin_key', 'admin_disabled', 'dealer_not_approved', 'dealer_suspended']);
 
-const hsToken = (claims: Record<string, unknown>) =>
-  new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuedAt()
-    .setExpirationTime('1h')
-    .setAudience('authenticated')
-    .sign(new TextEncoder().encode(SECRET));
+const hsToken = (claims: Record<string, unknown>) => supabaseHsToken(SECRET, claims);
 
 let ip = 0;
 
