@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { ApiError } from '../errors.js';
 import type { Db } from '../db/pool.js';
 
+const claimedKeyRow = z.object({ key: z.string() });
+
 /** JSON with sorted keys, so `{a,b}` and `{b,a}` are the same request. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
@@ -43,7 +45,7 @@ export async function idempotent<R extends Reply>(
   await db.query(sql.unsafe`
     DELETE FROM idempotency_keys
     WHERE operation = ${operation} AND key = ${key} AND created_at < now() - make_interval(hours => ${ttlHours})`);
-  const claimed = await db.maybeOneFirst(sql.type(z.object({ key: z.string() }))`
+  const claimed = await db.maybeOneFirst(sql.type(claimedKeyRow)`
     INSERT INTO idempotency_keys (operation, key, request_hash) VALUES (${operation}, ${key}, ${hash})
     ON CONFLICT DO NOTHING RETURNING key`);
   if (!claimed) {

@@ -3,6 +3,9 @@ import { z } from 'zod';
 import type { Db } from '../db/pool.js';
 import { changeStatus, defaultLifecycleSettings, type LifecycleSettings, type StatusChanged } from '../db/car-status.js';
 
+const carIdRow = z.object({ id: z.string().uuid() });
+const secondsRow = z.object({ seconds: z.number().nullable() });
+
 /**
  * The sweeps: closing ended auctions and expiring results the seller never decided on.
  * All times are PostgreSQL's (`now()`), so every instance agrees and tests move time by
@@ -23,7 +26,7 @@ async function sweep(
   { settings = defaultLifecycleSettings(), limit = 500 }: SweepOptions,
 ): Promise<readonly StatusChanged[]> {
   return db.transaction(async (tx) => {
-    const ids = await tx.anyFirst(sql.type(z.object({ id: z.string().uuid() }))`
+    const ids = await tx.anyFirst(sql.type(carIdRow)`
       SELECT id FROM "Bílar" WHERE ${due}
       ORDER BY id
       LIMIT ${limit}
@@ -54,7 +57,7 @@ export function expireUndecided(db: Db, options: SweepOptions = {}): Promise<rea
  * missing column of a running auction.
  */
 export async function scheduleUnscheduledAuctions(db: Db, durationHours: number): Promise<number> {
-  const ids = await db.anyFirst(sql.type(z.object({ id: z.string().uuid() }))`
+  const ids = await db.anyFirst(sql.type(carIdRow)`
     UPDATE "Bílar" SET auction_ends_at = now() + make_interval(hours => ${durationHours}), updated_at = now()
     WHERE status = 'active' AND auction_ends_at IS NULL
     RETURNING id`);
@@ -63,7 +66,7 @@ export async function scheduleUnscheduledAuctions(db: Db, durationHours: number)
 
 /** Seconds (database time) until the next auction ends or decision falls due; null when none is waiting. */
 export async function secondsUntilNextClose(db: Db): Promise<number | null> {
-  return db.oneFirst(sql.type(z.object({ seconds: z.number().nullable() }))`
+  return db.oneFirst(sql.type(secondsRow)`
     SELECT extract(epoch FROM least(
              (SELECT min(auction_ends_at) FROM "Bílar" WHERE status = 'active' AND auction_ends_at > now()),
              (SELECT min(decision_due_at) FROM "Bílar" WHERE status = 'closed' AND decision_due_at > now())) - now())::float8 AS seconds`);

@@ -6,6 +6,8 @@ import { ApiError } from '../errors.js';
 import type { BrevoClient } from '../integrations/index.js';
 import type { Logger } from '../logger.js';
 
+const outboxIdRow = z.object({ id: z.string() });
+
 /**
  * The e-mail outbox. Auction events write a row in the same transaction as the
  * event itself (`enqueueEmail`), so an e-mail is never lost when the event
@@ -42,7 +44,7 @@ export type OutboxEmail = {
 
 /** Queues an e-mail inside the caller's transaction. Returns false when that event already has its e-mail. */
 export async function enqueueEmail(q: CommonQueryMethods, email: OutboxEmail): Promise<boolean> {
-  const id = await q.maybeOneFirst(sql.type(z.object({ id: z.string() }))`
+  const id = await q.maybeOneFirst(sql.type(outboxIdRow)`
     INSERT INTO email_outbox (kind, dedupe_key, car_id, to_email, to_name, params)
     VALUES (${email.kind}, ${email.dedupeKey}, ${email.carId}, ${email.toEmail.trim().toLowerCase()}, ${email.toName},
             ${sql.jsonb(email.params)})

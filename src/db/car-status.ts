@@ -7,6 +7,8 @@ import { findTransition, refusal, CAR_STATUSES, type Actor, type CarStatus, type
 import { enqueueEmail } from '../auctions/outbox.js';
 import { bidColumns, bidRanking, bidRow, type BidRow } from './cars.js';
 
+const appendedEventRow = z.object({ id: z.string(), at: z.string() });
+
 /**
  * The only code that writes a car's `status`. Every change — an admin's, the seller's,
  * the closing and expiry sweeps', accept-bid's, an inspection's — goes through
@@ -184,7 +186,7 @@ export async function changeStatus(
     reserve_met: reserveMet(changed.highest_bid, car.reserve_price),
     ...(to === 'sold' ? { sold_for: changed.winning_amount } : {}),
   };
-  const event = await tx.one(sql.type(z.object({ id: z.string(), at: z.string() }))`
+  const event = await tx.one(sql.type(appendedEventRow)`
     INSERT INTO car_events (car_id, kind, data) VALUES (${carId}, 'status', ${sql.jsonb(data)})
     RETURNING id::text, at`);
 

@@ -2,6 +2,8 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { CODE_TTL_MINUTES, MAX_CODE_ATTEMPTS, codeMatches, hashCode } from '../domain/codes.js';
 
+const codeIdRow = z.object({ id: z.string() });
+
 /**
  * One-time codes kept in PostgreSQL (phone verification, seller sign-in): only a hash bound
  * to its subject is stored, a code lives CODE_TTL_MINUTES, works once, dies after
@@ -22,7 +24,7 @@ export function codeStore({ table, subject }: CodeTable) {
     /** Stores `code` for `key`, retiring any open one; returns the row id. */
     async issue(tx: CommonQueryMethods, key: string, code: string): Promise<string> {
       await tx.query(sql.unsafe`UPDATE ${T} SET consumed_at = now() WHERE ${S} = ${key} AND consumed_at IS NULL`);
-      return tx.oneFirst(sql.type(z.object({ id: z.string() }))`
+      return tx.oneFirst(sql.type(codeIdRow)`
         INSERT INTO ${T} (${S}, code_hash, expires_at)
         VALUES (${key}, ${hashCode(key, code)}, now() + make_interval(mins => ${CODE_TTL_MINUTES}))
         RETURNING id`);

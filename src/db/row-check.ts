@@ -126,6 +126,8 @@ function compileObject(schema: z.AnyZodObject): RowCheck | null {
   };
 }
 
+// Keyed by the schema object: a schema written inline in a function (`sql.type(z.object(…))`)
+// would be built and compiled again on every call, so row schemas are module constants.
 const compiled = new WeakMap<ZodTypeAny, RowCheck | null>();
 
 /** The schema's compiled check, built on first use. */

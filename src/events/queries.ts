@@ -12,6 +12,7 @@ const eventRow = z.object({
   data: z.record(z.unknown()),
   at: z.string(),
 });
+const eventIdRow = z.object({ id: z.coerce.number() });
 const columns = sql.fragment`e.id, e.car_id, e.kind, e.data, e.at`;
 
 const snapshotRow = z.object({
@@ -96,7 +97,7 @@ export function eventsAfter(q: CommonQueryMethods, cursor: number, limit: number
 
 /** Where the hub starts: the newest event. */
 export function latestEventId(q: CommonQueryMethods): Promise<number> {
-  return q.oneFirst(sql.type(z.object({ id: z.coerce.number() }))`
+  return q.oneFirst(sql.type(eventIdRow)`
     SELECT coalesce(max(id), 0) AS id FROM car_events`);
 }
 

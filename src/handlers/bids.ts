@@ -9,6 +9,8 @@ import { appendBidEvent } from '../db/car-events.js';
 import type { Handler } from '../api/types.js';
 import { principalOf, seesBidder } from '../api/principal.js';
 
+const lockedCarRow = z.object({ id: z.string() });
+
 const lockedCar = z.object({
   status: carStatus,
   auction_ends_at: z.string().nullable(),
@@ -38,7 +40,7 @@ const createBid: Handler<'createBid'> = async ({ body, deps, log }) => {
   const softCloseMinutes = deps.config.AUCTION_SOFT_CLOSE_MINUTES;
 
   const outcome = await deps.db.transaction(async (tx) => {
-    const locked = await tx.maybeOne(sql.type(z.object({ id: z.string() }))`
+    const locked = await tx.maybeOne(sql.type(lockedCarRow)`
       SELECT id FROM "Bílar" WHERE id = ${body.car_id} FOR UPDATE`);
     if (!locked) throw notFound('Car');
     // The time the lock was won is the time of the bid (clock_timestamp, not the transaction's start).

@@ -4,6 +4,8 @@ import { normaliseEmail } from '../domain/normalise.js';
 import { bidRanking } from '../db/cars.js';
 import type { Handler } from '../api/types.js';
 
+const countRow = z.object({ n: z.number().int() });
+
 const statsRow = z.object({
   active_auctions: z.number().int(),
   coming_cars: z.number().int(),
@@ -32,7 +34,7 @@ const getDashboardStats: Handler<'getDashboardStats'> = async ({ params, deps })
 };
 
 const testDatabaseConnection: Handler<'testDatabaseConnection'> = async ({ deps }) => {
-  const recordCount = await deps.db.oneFirst(sql.type(z.object({ n: z.number().int() }))`
+  const recordCount = await deps.db.oneFirst(sql.type(countRow)`
     SELECT count(*)::int AS n FROM "Bílar"`);
   return { status: 200, body: { success: true, message: 'Database connection is working', recordCount } };
 };

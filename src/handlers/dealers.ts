@@ -13,6 +13,8 @@ import {
 import type { Handler } from '../api/types.js';
 import { dealerColumns, dealerRow } from '../db/dealers.js';
 
+const carIdRow = z.object({ id: z.string().uuid() });
+
 const registerDealer: Handler<'registerDealer'> = async ({ body, deps, log }) => {
   const errors: FieldError[] = [];
   const kennitala = kennitalaDigits(body.organizationNumber);
@@ -53,7 +55,7 @@ const registerDealer: Handler<'registerDealer'> = async ({ body, deps, log }) =>
     const v = body.vehicle;
     const plate = normalisePlate(v.registrationNumber);
     // The dealer's own car waits as `pending`; its e-mail is the dealer's or none, never made up.
-    const carId = await tx.maybeOneFirst(sql.type(z.object({ id: z.string().uuid() }))`
+    const carId = await tx.maybeOneFirst(sql.type(carIdRow)`
       INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status)
       VALUES (${`${firstName} ${surname}`}, ${email}, ${mobile!}, ${body.postalCode}, ${v.make.trim()}, ${v.model.trim()},
               ${plate}, ${vehicleYear!}, ${toInteger(v.mileage)}, 'pending')

@@ -6,6 +6,8 @@ import { normaliseEmail } from '../domain/normalise.js';
 import type { Handler } from '../api/types.js';
 import { sellerVisibility } from '../api/principal.js';
 
+const removedRow = z.object({ id: z.string() });
+
 const favoriteRow = z.object({
   id: z.string().uuid(),
   car_id: z.string().uuid(),
@@ -32,7 +34,7 @@ const addFavorite: Handler<'addFavorite'> = async ({ body, deps }) => {
 };
 
 const removeFavorite: Handler<'removeFavorite'> = async ({ body, deps }) => {
-  const removed = await deps.db.maybeOne(sql.type(z.object({ id: z.string() }))`
+  const removed = await deps.db.maybeOne(sql.type(removedRow)`
     DELETE FROM favorites WHERE car_id = ${body.car_id} AND dealer_email = ${normaliseEmail(body.dealer_email)}
     RETURNING id`);
   if (!removed) throw notFound('Favorite');
