@@ -1,6 +1,9 @@
 /**
  * npm run bench:profile [-- --scenario car_get --requests 20000 --servers project,express,bare]
  *
+ * Scenarios: the read scenarios of `npm run bench` (cars_list car_get car_bids
+ * dealer_bids favorites dashboard) and bid_create (bids on one hot car, a car
+ * of its own per server, amounts rising by the car's increment).
  * Where each server's CPU goes, per request: one scenario of `npm run bench`
  * on a fresh bench database, each server started with `node --cpu-prof`,
  * warmed, then a counted run of exactly --requests responses. The profile's
@@ -15,11 +18,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createBenchDatabase, dealerEmail, DEFAULT_ADMIN_URL, DEFAULT_SHAPE, growTo, sampleCarIds, type Migrate } from './lib/db.js';
+import type { Request } from 'autocannon';
+import { activeCarId, createBenchDatabase, dealerEmail, DEFAULT_ADMIN_URL, DEFAULT_SHAPE, growTo, sampleCarIds, type Migrate } from './lib/db.js';
 import { profileWindow, type ProfileWindow } from './lib/cpuprofile.js';
 import { fire } from './lib/load.js';
 import { startChild } from './lib/processes.js';
-import { readScenarios } from './lib/scenarios.js';
+import { bidRequests, readScenarios, type BidTally } from './lib/scenarios.js';
 import { BASELINE_ARGS, baselineEnv, EXPRESS_ARGS, expressEnv, projectArgs, projectEnv, withNodeFlags } from './lib/servers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,22 +60,32 @@ const logDir = mkdtempSync(path.join(os.tmpdir(), 'kaggi-profile-logs-'));
 try {
   await growTo(db.pool, 0, opts.cars, DEFAULT_SHAPE);
   const dealers = Array.from({ length: DEFAULT_SHAPE.dealers }, (_, i) => dealerEmail(i));
-  const scenario = readScenarios(await sampleCarIds(db.pool, 100), dealers).find((s) => s.name === opts.scenario);
-  if (!scenario) throw new Error(`no read scenario ${opts.scenario}`);
+  const reads = readScenarios(await sampleCarIds(db.pool, 100), dealers);
+  // Each server bids on a car of its own; amounts rise by the car's increment across all connections.
+  const bidsOnOwnCar = async (i: number): Promise<() => Request[]> => {
+    const car = await activeCarId(db.pool, Math.ceil(opts.cars / 2) + 20 * i);
+    const counter = { amount: car.highest, step: car.increment, n: 0 };
+    const tally: BidTally = { statuses: {}, accepted: [] };
+    return () => bidRequests(car.id, counter, tally);
+  };
+  const read = reads.find((s) => s.name === opts.scenario);
+  if (!read && opts.scenario !== 'bid_create') throw new Error(`no scenario ${opts.scenario}`);
+  const label = read?.label ?? 'POST /api/bids/create (hot car)';
   const servers: Record<string, { argv: string[]; env: Record<string, string> }> = {
     project: { argv: projectArgs(ROOT, opts.extra), env: projectEnv(db.url, opts.pool) },
     express: { argv: EXPRESS_ARGS, env: expressEnv(db.url, opts.pool) },
     bare: { argv: BASELINE_ARGS, env: baselineEnv(db.url, opts.pool) },
   };
   const results: Array<{ name: string; window: ProfileWindow; responses: number; cpuUs: number }> = [];
-  for (const name of opts.servers) {
+  for (const [i, name] of opts.servers.entries()) {
+    const requests = read ? read.requests : await bidsOnOwnCar(i);
     const dir = path.join(profileDir, name);
     rmSync(dir, { recursive: true, force: true });
     const child = await startChild({ name, cwd: ROOT, args: withNodeFlags(servers[name].argv, ['--cpu-prof', `--cpu-prof-dir=${dir}`]), env: servers[name].env, logDir });
-    await fire({ url: child.url, connections: opts.connections, amount: opts.warmup, requests: scenario.requests() });
+    await fire({ url: child.url, connections: opts.connections, amount: opts.warmup, requests: requests() });
     const cpuBefore = child.cpuMs();
     const from = Number(process.hrtime.bigint() / 1000n);
-    const run = await fire({ url: child.url, connections: opts.connections, amount: opts.requests, requests: scenario.requests() });
+    const run = await fire({ url: child.url, connections: opts.connections, amount: opts.requests, requests: requests() });
     const to = Number(process.hrtime.bigint() / 1000n);
     const cpuUs = (child.cpuMs() - cpuBefore) * 1000;
     await child.stop();
@@ -84,7 +98,7 @@ try {
 
   const perRequest = (r: (typeof results)[number], us: number) => us / r.responses;
   const fmt = (n: number | undefined) => (n === undefined ? '' : n.toFixed(1)).padStart(9);
-  console.log(`\n${scenario.label}, ${opts.requests} requests, ${opts.connections} connections; µs per request (self time, main thread)`);
+  console.log(`\n${label}, ${opts.requests} requests, ${opts.connections} connections; µs per request (self time, main thread)`);
   console.log(`${'process CPU (/proc)'.padEnd(44)}${results.map((r) => fmt(perRequest(r, r.cpuUs))).join('')}`);
   console.log(`${'sampled busy'.padEnd(44)}${results.map((r) => fmt(perRequest(r, r.window.busyUs))).join('')}`);
   console.log(`${''.padEnd(44)}${results.map((r) => r.name.padStart(9)).join('')}`);

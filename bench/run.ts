@@ -33,7 +33,7 @@ import { fire, summarise, type Measurement, type Run } from './lib/load.js';
 import { startCountingProxy } from './lib/pgproxy.js';
 import { sampling, startChild, type Child } from './lib/processes.js';
 import { normaliseSql } from './lib/queries.js';
-import { readScenarios, type Scenario } from './lib/scenarios.js';
+import { bidRequests, readScenarios, type BidTally, type Scenario } from './lib/scenarios.js';
 import {
   baselineEnv as bareEnv,
   BASELINE_ARGS,
@@ -165,37 +165,6 @@ function assertServed(name: string, who: string, m: Measurement): void {
   if (ok === 0) {
     throw new Error(`${who} answered no 2xx in ${name}: ${JSON.stringify(m.statuses)} (${m.responses} responses, ${m.errors} errors, ${m.timeouts} timeouts)`);
   }
-}
-
-type BidTally = { statuses: Record<string, number>; accepted: string[] };
-
-/** Bids on one car from many dealers; every body distinct, amounts rising with a counter shared by all connections. */
-function bidRequests(carId: string, counter: { amount: number; step: number; n: number }, tally: BidTally): Request[] {
-  return [
-    {
-      method: 'POST',
-      path: '/api/bids/create',
-      headers: { 'content-type': 'application/json' },
-      setupRequest: (req) => {
-        counter.amount += counter.step;
-        const dealer = counter.n++ % 200;
-        return {
-          ...req,
-          body: JSON.stringify({ car_id: carId, dealer_name: `Hot Dealer ${dealer}`, dealer_email: `hot${dealer}@bench.is`, bid_amount: counter.amount }),
-        };
-      },
-      onResponse: (status, body) => {
-        tally.statuses[status] = (tally.statuses[status] ?? 0) + 1;
-        if (status === 201) {
-          try {
-            tally.accepted.push((JSON.parse(body) as { bid_id: string }).bid_id);
-          } catch {
-            tally.accepted.push('(unparsable 201 body)');
-          }
-        }
-      },
-    },
-  ];
 }
 
 /**

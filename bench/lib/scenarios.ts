@@ -27,3 +27,34 @@ export function readScenarios(carIds: string[], dealers: string[]): Scenario[] {
     make('dashboard', 'GET /api/dashboard/stats/{email}', dealers.map((d) => `/api/dashboard/stats/${e(d)}`)),
   ];
 }
+
+export type BidTally = { statuses: Record<string, number>; accepted: string[] };
+
+/** Bids on one car from many dealers; every body distinct, amounts rising with a counter shared by all connections. */
+export function bidRequests(carId: string, counter: { amount: number; step: number; n: number }, tally: BidTally): Request[] {
+  return [
+    {
+      method: 'POST',
+      path: '/api/bids/create',
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (req) => {
+        counter.amount += counter.step;
+        const dealer = counter.n++ % 200;
+        return {
+          ...req,
+          body: JSON.stringify({ car_id: carId, dealer_name: `Hot Dealer ${dealer}`, dealer_email: `hot${dealer}@bench.is`, bid_amount: counter.amount }),
+        };
+      },
+      onResponse: (status, body) => {
+        tally.statuses[status] = (tally.statuses[status] ?? 0) + 1;
+        if (status === 201) {
+          try {
+            tally.accepted.push((JSON.parse(body) as { bid_id: string }).bid_id);
+          } catch {
+            tally.accepted.push('(unparsable 201 body)');
+          }
+        }
+      },
+    },
+  ];
+}
