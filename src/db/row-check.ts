@@ -82,7 +82,15 @@ export function compileRowCheck(schema: ZodTypeAny): RowCheck | null {
     const def = schema._def;
     if (def.minLength || def.maxLength || def.exactLength) return null;
     const element = compileRowCheck(schema.element as ZodTypeAny);
-    return element && ((v) => Array.isArray(v) && v.every((item) => element(item)));
+    return (
+      element &&
+      ((v) => {
+        // zod copies into a new plain array, holes as undefined: anything else goes to zod
+        if (!Array.isArray(v) || Object.getPrototypeOf(v) !== Array.prototype) return false;
+        for (let i = 0; i < v.length; i += 1) if (!(i in v) || !element(v[i])) return false;
+        return true;
+      })
+    );
   }
   if (schema instanceof z.ZodRecord) {
     if (!(schema.keySchema instanceof z.ZodString) || schema.keySchema._def.checks.length > 0 || schema.keySchema._def.coerce) return null;

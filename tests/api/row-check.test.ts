@@ -84,6 +84,16 @@ describe('compiled row checks (the fast path before zod)', () => {
     expect(expectOneSided(schema, Object.assign(Object.create({ inherited: 1 }) as object, row))).toBe(false);
   });
 
+  it('arrays: a sparse array or an array subclass goes to zod', () => {
+    const strings = z.array(z.string());
+    // eslint-disable-next-line no-sparse-arrays
+    expect(expectOneSided(strings, [, 'a'])).toBe(false);
+    expect(expectOneSided(z.array(z.unknown()), [, 'a'])).toBe(false);
+    class Tags extends Array<string> {}
+    expect(expectOneSided(strings, Tags.from(['a']))).toBe(false);
+    expect(expectOneSided(strings, ['a', 'b'])).toBe(true);
+  });
+
   it('records: zod leaves out __proto__ and undefined values, so those go to zod', () => {
     const schema = z.record(z.unknown());
     expect(expectOneSided(schema, JSON.parse('{"a":1,"b":{"c":[1]}}'))).toBe(true);
