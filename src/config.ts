@@ -4,6 +4,10 @@ import { z } from 'zod';
  * Every environment variable the service reads, parsed once at start-up.
  * A bad value stops the process with a message naming the variable, so a
  * typo in production fails the deploy instead of misbehaving later.
+ *
+ * Each variable's `.describe()` is its documentation: docs/configuration.md is
+ * generated from this schema (`npm run docs:config`), and a test fails when the
+ * two drift apart, so a new variable needs a description here and nowhere else.
  */
 const bool = (fallback: boolean) =>
   z
@@ -22,11 +26,11 @@ const optionalText = z
 const url = (fallback: string) => z.string().url().default(fallback);
 const optionalUrl = z.string().url().optional();
 
-const schema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  PORT: int(8004, 0, 65535),
-  HOST: z.string().default('0.0.0.0'),
-  LOG_LEVEL: z.enum(['silent', 'error', 'warn', 'info', 'http', 'verbose', 'debug']).default('info'),
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development').describe('`production` turns each service without credentials into 503 `not_configured` instead of a sandbox.'),
+  PORT: int(8004, 0, 65535).describe('Port the API listens on.'),
+  HOST: z.string().default('0.0.0.0').describe('Address the API listens on.'),
+  LOG_LEVEL: z.enum(['silent', 'error', 'warn', 'info', 'http', 'verbose', 'debug']).default('info').describe('Log level: `info` writes one access line per request, `warn` and quieter levels leave the access log out.'),
   CORS_ORIGINS: z
     .string()
     .default('http://localhost:3000')
@@ -35,119 +39,99 @@ const schema = z.object({
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean),
-    ),
-  /** Proxy hops whose X-Forwarded-For we trust for the client IP. */
-  TRUST_PROXY_HOPS: int(1, 0, 10),
-  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb or 1mb').default('100kb'),
+    ).describe('Comma-separated origins allowed by CORS (`*` for any).'),
+  TRUST_PROXY_HOPS: int(1, 0, 10).describe('Proxy hops whose `X-Forwarded-For` is trusted for the client IP.'),
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb or 1mb').default('100kb').describe('Largest JSON body, a size such as `100kb` or `1mb`; a larger body answers 413.'),
 
-  DATABASE_URL: optionalText.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional()),
-  DB_POOL_MAX: int(10, 1, 200),
-  DB_CONNECT_TIMEOUT_MS: int(2000, 100),
-  DB_STATEMENT_TIMEOUT_MS: int(10000, 100),
-  EMBEDDED_PG_DIR: z.string().default('.data/postgres'),
-  EMBEDDED_PG_PORT: int(54329, 1, 65535),
+  DATABASE_URL: optionalText.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional()).describe('The PostgreSQL to use (`postgres://…`); unset, an embedded PostgreSQL starts with demo data.'),
+  DB_POOL_MAX: int(10, 1, 200).describe('Database connections per instance.'),
+  DB_CONNECT_TIMEOUT_MS: int(2000, 100).describe('Connect timeout: a dead or frozen database answers 503 within this plus 1 s.'),
+  DB_STATEMENT_TIMEOUT_MS: int(10000, 100).describe('Longest a query may run on a database that still answers.'),
+  EMBEDDED_PG_DIR: z.string().default('.data/postgres').describe('Data directory of the embedded PostgreSQL (used when DATABASE_URL is unset).'),
+  EMBEDDED_PG_PORT: int(54329, 1, 65535).describe('Port of the embedded PostgreSQL.'),
 
-  ADMIN_API_KEY: optionalText,
-  AUTH_MODE: z.enum(['off', 'jwt']).default('off'),
-  /** HS256 secret of the Supabase project (Settings → API → JWT secret). */
-  SUPABASE_JWT_SECRET: optionalText,
-  /** Or asymmetric keys (RS256/ES256) from a JWKS endpoint. */
-  AUTH_JWKS_URL: optionalUrl,
-  AUTH_AUDIENCE: z.string().default('authenticated'),
-  AUTH_ISSUER: optionalText,
-  /** `app_metadata.role` (or `role`) value that makes a token an admin's. */
-  AUTH_ADMIN_ROLE: z.string().default('admin'),
-  IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 30),
-  /** `postgres` shares rate-limit counters between instances. */
-  RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory'),
+  ADMIN_API_KEY: optionalText.describe('Enables the admin endpoints (`X-Admin-Key`, compared in constant time); unset, they answer 403 `admin_disabled`.'),
+  AUTH_MODE: z.enum(['off', 'jwt']).default('off').describe('`jwt` requires dealer tokens on the dealer operations (and SUPABASE_JWT_SECRET or AUTH_JWKS_URL); `off` trusts the e-mail in the request.'),
+  SUPABASE_JWT_SECRET: optionalText.describe("With AUTH_MODE=jwt: the Supabase project's HS256 JWT secret (Settings → API → JWT secret)."),
+  AUTH_JWKS_URL: optionalUrl.describe('With AUTH_MODE=jwt: a JWKS URL for RS256/ES256 keys, instead of SUPABASE_JWT_SECRET.'),
+  AUTH_AUDIENCE: z.string().default('authenticated').describe('Audience a dealer or admin token must carry.'),
+  AUTH_ISSUER: optionalText.describe('Issuer a token must carry; checked only when set.'),
+  AUTH_ADMIN_ROLE: z.string().default('admin').describe("The `app_metadata.role` (or `role`) that makes a token an admin's."),
+  IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 30).describe('How long an `Idempotency-Key` answer is kept.'),
+  RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory').describe('`postgres` keeps the rate-limit counters in PostgreSQL, shared by all instances; `memory` keeps them per instance.'),
 
-  RATE_LIMIT_ENABLED: bool(true),
-  RATE_LIMIT_GLOBAL_PER_MINUTE: int(600, 1),
-  RATE_LIMIT_VEHICLE_PER_HOUR: int(60, 1),
-  RATE_LIMIT_COMPANY_PER_HOUR: int(30, 1),
-  RATE_LIMIT_SMS_PER_PHONE_PER_HOUR: int(5, 1),
-  RATE_LIMIT_SMS_PER_IP_PER_HOUR: int(20, 1),
-  RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN: int(10, 1),
-  RATE_LIMIT_ESTIMATE_PER_HOUR: int(60, 1),
-  RATE_LIMIT_SELLER_LOGIN_PER_PLATE_PER_HOUR: int(5, 1),
-  RATE_LIMIT_SELLER_LOGIN_PER_IP_PER_HOUR: int(20, 1),
-  RATE_LIMIT_SELLER_VERIFY_PER_PLATE_PER_15MIN: int(10, 1),
+  RATE_LIMIT_ENABLED: bool(true).describe('False switches every rate limit off (for a benchmark, say).'),
+  RATE_LIMIT_GLOBAL_PER_MINUTE: int(600, 1).describe('Requests per IP per minute over all of `/api`.'),
+  RATE_LIMIT_VEHICLE_PER_HOUR: int(60, 1).describe('Plate lookups per IP per hour.'),
+  RATE_LIMIT_COMPANY_PER_HOUR: int(30, 1).describe('Company checks per IP per hour.'),
+  RATE_LIMIT_SMS_PER_PHONE_PER_HOUR: int(5, 1).describe('Verification codes sent per phone number per hour.'),
+  RATE_LIMIT_SMS_PER_IP_PER_HOUR: int(20, 1).describe('Verification codes sent per IP per hour.'),
+  RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN: int(10, 1).describe('Verification code checks per phone number per 15 minutes.'),
+  RATE_LIMIT_ESTIMATE_PER_HOUR: int(60, 1).describe('Price estimates per IP per hour.'),
+  RATE_LIMIT_SELLER_LOGIN_PER_PLATE_PER_HOUR: int(5, 1).describe('Seller sign-in codes asked for per plate per hour.'),
+  RATE_LIMIT_SELLER_LOGIN_PER_IP_PER_HOUR: int(20, 1).describe('Seller sign-in codes asked for per IP per hour.'),
+  RATE_LIMIT_SELLER_VERIFY_PER_PLATE_PER_15MIN: int(10, 1).describe('Seller sign-in code checks per plate per 15 minutes.'),
 
-  CREDITINFO_USERNAME: optionalText,
-  CREDITINFO_PASSWORD: optionalText,
-  CREDITINFO_CLIENT_ID: optionalText,
-  CREDITINFO_CLIENT_SECRET: optionalText,
-  CREDITINFO_TOKEN_URL: url('https://login.creditinfo.is/connect/token'),
-  VEHICLE_API_BASE: url('https://api.creditinfo.is/vehicleregistrycore'),
-  CREDITINFO_TIMEOUT_MS: int(8000, 1),
+  CREDITINFO_USERNAME: optionalText.describe('Vehicle registry (Creditinfo) user name; the lookup is live only with all four CREDITINFO_ credentials.'),
+  CREDITINFO_PASSWORD: optionalText.describe('Vehicle registry (Creditinfo) password.'),
+  CREDITINFO_CLIENT_ID: optionalText.describe('Vehicle registry (Creditinfo) OAuth2 client id.'),
+  CREDITINFO_CLIENT_SECRET: optionalText.describe('Vehicle registry (Creditinfo) OAuth2 client secret.'),
+  CREDITINFO_TOKEN_URL: url('https://login.creditinfo.is/connect/token').describe("Creditinfo's OAuth2 token endpoint."),
+  VEHICLE_API_BASE: url('https://api.creditinfo.is/vehicleregistrycore').describe("Creditinfo's vehicle registry API."),
+  CREDITINFO_TIMEOUT_MS: int(8000, 1).describe('One deadline for the token and the lookup together.'),
 
-  BREVO_API_KEY: optionalText,
-  BREVO_API_BASE: url('https://api.brevo.com/v3'),
-  BREVO_SENDER_EMAIL: optionalText.pipe(z.string().email().optional()),
-  BREVO_SENDER_NAME: z.string().default('Kaggi'),
-  BREVO_WELCOME_TEMPLATE_ID: z.coerce.number().int().positive().optional(),
-  BREVO_LIST_ID: int(3, 1),
-  BREVO_TIMEOUT_MS: int(8000, 1),
-  /** Template of the outbid e-mail; unset → a plain subject and HTML body. */
-  BREVO_OUTBID_TEMPLATE_ID: z.coerce.number().int().positive().optional(),
-  /** Template of the seller's sign-in code (the code in `params.code`); unset → a plain subject and HTML. */
-  BREVO_SELLER_CODE_TEMPLATE_ID: z.coerce.number().int().positive().optional(),
+  BREVO_API_KEY: optionalText.describe('Brevo API key for transactional e-mail and contacts; unset, Brevo is a sandbox (503 in production).'),
+  BREVO_API_BASE: url('https://api.brevo.com/v3').describe("Brevo's API."),
+  BREVO_SENDER_EMAIL: optionalText.pipe(z.string().email().optional()).describe('Sender address of plain (non-template) e-mails.'),
+  BREVO_SENDER_NAME: z.string().default('Kaggi').describe('Sender name of plain (non-template) e-mails.'),
+  BREVO_WELCOME_TEMPLATE_ID: z.coerce.number().int().positive().optional().describe('Brevo template of the welcome e-mail; unset, a plain message from the sender.'),
+  BREVO_LIST_ID: int(3, 1).describe('Brevo contact list new contacts are added to.'),
+  BREVO_TIMEOUT_MS: int(8000, 1).describe('Deadline of one Brevo call.'),
+  BREVO_OUTBID_TEMPLATE_ID: z.coerce.number().int().positive().optional().describe('Brevo template of the outbid e-mail; unset, a plain subject and HTML body.'),
+  BREVO_SELLER_CODE_TEMPLATE_ID: z.coerce.number().int().positive().optional().describe("Brevo template of the seller's sign-in e-mail (the code in `params.code`); unset, a plain subject and HTML with the code."),
 
-  /** Signs sellers' session tokens (HS256). Unset: a random per-process secret outside production; seller endpoints 503 in production. */
-  SELLER_TOKEN_SECRET: optionalText.pipe(z.string().min(32, 'at least 32 characters').optional()),
-  SELLER_SESSION_HOURS: int(12, 1, 24 * 30),
+  SELLER_TOKEN_SECRET: optionalText.pipe(z.string().min(32, 'at least 32 characters').optional()).describe('Signs seller session tokens (HS256, at least 32 characters); unset, a random per-process secret outside production (tokens die at restart) and 503 `not_configured` on the seller endpoints in production.'),
+  SELLER_SESSION_HOURS: int(12, 1, 24 * 30).describe('How long a seller token is valid.'),
 
-  /** Auctions: how long a car is open for bids once it becomes active. */
-  AUCTION_DURATION_HOURS: int(48, 1, 24 * 90),
-  /** The smallest step between bids (and the smallest first bid), whole ISK. */
-  BID_INCREMENT_ISK: int(12000, 1, 10_000_000),
-  /** A bid accepted within this many minutes of the end moves the end to now + this (0 = off). */
-  AUCTION_SOFT_CLOSE_MINUTES: int(2, 0, 24 * 60),
-  /** Runs the closing job and the e-mail outbox worker (pg-boss) in this process. */
-  AUCTION_WORKER_ENABLED: bool(true),
-  /** How often ended auctions are looked for (an auction due sooner gets its own job). */
-  AUCTION_CLOSE_INTERVAL_SECONDS: int(15, 1, 3600),
-  /** How long a seller has to accept or decline once the auction has closed; then the car expires. */
-  SELLER_DECISION_HOURS: int(48, 1, 24 * 90),
-  /** The e-mail outbox: how often it is read, how many rows a run sends, and the retries. */
-  OUTBOX_POLL_INTERVAL_SECONDS: int(5, 1, 3600),
-  OUTBOX_BATCH_SIZE: int(20, 1, 500),
-  OUTBOX_MAX_ATTEMPTS: int(50, 1, 1000),
-  OUTBOX_RETRY_BASE_SECONDS: int(30, 1, 86_400),
-  OUTBOX_RETRY_MAX_SECONDS: int(3600, 1, 7 * 86_400),
+  AUCTION_DURATION_HOURS: int(48, 1, 24 * 90).describe('How long a car that becomes `active` takes bids.'),
+  BID_INCREMENT_ISK: int(12000, 1, 10_000_000).describe('Smallest step between bids and smallest first bid, whole ISK; each auction keeps the value it opened with.'),
+  AUCTION_SOFT_CLOSE_MINUTES: int(2, 0, 24 * 60).describe('A bid accepted this close to the end moves the end to now plus this (`0` turns soft close off).'),
+  AUCTION_WORKER_ENABLED: bool(true).describe('Runs the closing job and the e-mail outbox worker (pg-boss) in this process.'),
+  AUCTION_CLOSE_INTERVAL_SECONDS: int(15, 1, 3600).describe('How often ended auctions are looked for (an auction due sooner gets its own job).'),
+  SELLER_DECISION_HOURS: int(48, 1, 24 * 90).describe('How long a seller has to accept or decline once the auction has closed; then the car is `expired`.'),
+  OUTBOX_POLL_INTERVAL_SECONDS: int(5, 1, 3600).describe('How often the e-mail outbox is read.'),
+  OUTBOX_BATCH_SIZE: int(20, 1, 500).describe('Outbox rows sent per run.'),
+  OUTBOX_MAX_ATTEMPTS: int(50, 1, 1000).describe('Attempts at one e-mail before it is marked `failed`.'),
+  OUTBOX_RETRY_BASE_SECONDS: int(30, 1, 86_400).describe('First retry delay of a failed e-mail, doubled at each retry up to OUTBOX_RETRY_MAX_SECONDS.'),
+  OUTBOX_RETRY_MAX_SECONDS: int(3600, 1, 7 * 86_400).describe('Longest retry delay of a failed e-mail.'),
 
-  /** Live auctions (Server-Sent Events): a comment line this often keeps proxies from closing an idle stream. */
-  SSE_HEARTBEAT_SECONDS: int(15, 1, 3600),
-  /** The `retry:` hint: how long a browser waits before reconnecting a dropped stream. */
-  SSE_RETRY_MS: int(3000, 100, 600_000),
-  /** Open streams per instance (503 `too_many_streams` beyond) and per client IP (429). */
-  SSE_MAX_CONNECTIONS: int(5000, 1),
-  SSE_MAX_CONNECTIONS_PER_IP: int(20, 1),
-  /** Events a reconnecting client may catch up with `Last-Event-ID`; further behind → a fresh snapshot. */
-  SSE_REPLAY_LIMIT: int(1000, 1, 100_000),
-  /** A client that has this much unread (or has not read for SSE_SLOW_CLIENT_SECONDS) is dropped. */
-  SSE_SLOW_CLIENT_BYTES: int(1_048_576, 1024),
-  SSE_SLOW_CLIENT_SECONDS: int(30, 1, 3600),
+  SSE_HEARTBEAT_SECONDS: int(15, 1, 3600).describe('A comment line on every live stream this often, so proxies keep idle streams open; slow clients are checked at the same beat.'),
+  SSE_RETRY_MS: int(3000, 100, 600_000).describe('The `retry:` hint: how long a browser waits before reconnecting a dropped stream.'),
+  SSE_MAX_CONNECTIONS: int(5000, 1).describe('Open live streams per instance; beyond, 503 `too_many_streams`.'),
+  SSE_MAX_CONNECTIONS_PER_IP: int(20, 1).describe('Open live streams per client IP; beyond, 429 `too_many_streams`.'),
+  SSE_REPLAY_LIMIT: int(1000, 1, 100_000).describe("Events a reconnecting client may catch up with `Last-Event-ID`; further behind, a fresh `snapshot` (a car's stream) or `reset` (every car's)."),
+  SSE_SLOW_CLIENT_BYTES: int(1_048_576, 1024).describe('A client with this much unread output is disconnected.'),
+  SSE_SLOW_CLIENT_SECONDS: int(30, 1, 3600).describe('A client whose output has waited this long to drain is disconnected.'),
 
-  TWILIO_ACCOUNT_SID: optionalText,
-  TWILIO_AUTH_TOKEN: optionalText,
-  TWILIO_VERIFY_SERVICE_SID: optionalText,
-  TWILIO_PHONE_NUMBER: optionalText,
-  TWILIO_API_BASE: optionalUrl,
-  TWILIO_TIMEOUT_MS: int(8000, 1),
+  TWILIO_ACCOUNT_SID: optionalText.describe('Twilio account SID (starts with AC); SMS is live with it, TWILIO_AUTH_TOKEN and a Verify service or phone number.'),
+  TWILIO_AUTH_TOKEN: optionalText.describe('Twilio auth token.'),
+  TWILIO_VERIFY_SERVICE_SID: optionalText.describe('Twilio Verify service that sends and checks the verification codes (preferred over TWILIO_PHONE_NUMBER).'),
+  TWILIO_PHONE_NUMBER: optionalText.describe('Sender number for our own 6-digit codes by SMS, used when TWILIO_VERIFY_SERVICE_SID is unset.'),
+  TWILIO_API_BASE: optionalUrl.describe("Sends every Twilio call to this origin instead of Twilio's (staging, tests)."),
+  TWILIO_TIMEOUT_MS: int(8000, 1).describe('Deadline of one Twilio call.'),
 
-  RSK_API_BASE: url('https://api.skattur.cloud/legalentities/v2'),
-  RSK_API_KEY: optionalText,
-  RSK_TIMEOUT_MS: int(8000, 1),
+  RSK_API_BASE: url('https://api.skattur.cloud/legalentities/v2').describe('The company registry (RSK) API.'),
+  RSK_API_KEY: optionalText.describe('Company registry subscription key; unset, a sandbox outside production and calls without a key in production.'),
+  RSK_TIMEOUT_MS: int(8000, 1).describe('Deadline of one company registry call.'),
 });
 
-const checked = schema.superRefine((env, ctx) => {
+const checked = configSchema.superRefine((env, ctx) => {
   if (env.AUTH_MODE === 'jwt' && !env.SUPABASE_JWT_SECRET && !env.AUTH_JWKS_URL) {
     ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'AUTH_MODE=jwt needs SUPABASE_JWT_SECRET or AUTH_JWKS_URL' });
   }
 });
 
-export type Config = Readonly<z.output<typeof schema>>;
+export type Config = Readonly<z.output<typeof configSchema>>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
