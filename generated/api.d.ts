@@ -37,8 +37,9 @@ export interface paths {
          * @description Says that the process is up. Never touches the database and is never rate limited,
          *     so it is safe for a load balancer to call as often as it likes. Use
          *     `GET /health/ready` to know whether the service can serve traffic.
-         *     The only client error is a 400 `malformed_json`, when a request carries a malformed
-         *     JSON body (the body parser runs before every route).
+         *     The only client errors are a 400 `malformed_json`, when a request carries a malformed
+         *     JSON body (the body parser runs before every route), and a 414 `uri_too_long` for a
+         *     request target over 2,048 characters.
          */
         get: operations["getHealth"];
         put?: never;
@@ -62,8 +63,9 @@ export interface paths {
          *     when the service can serve traffic, otherwise 503 with `database_unavailable` (the
          *     database cannot be reached) or `migrations_pending` (the schema is behind the code).
          *     Not rate limited.
-         *     The only client error is a 400 `malformed_json`, when a request carries a malformed
-         *     JSON body (the body parser runs before every route).
+         *     The only client errors are a 400 `malformed_json`, when a request carries a malformed
+         *     JSON body (the body parser runs before every route), and a 414 `uri_too_long` for a
+         *     request target over 2,048 characters.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -1015,8 +1017,9 @@ export interface paths {
         /**
          * API reference page
          * @description A Redoc page rendering this API description. Not rate limited.
-         *     The only client error is a 400 `malformed_json`, when a request carries a malformed
-         *     JSON body (the body parser runs before every route).
+         *     The only client errors are a 400 `malformed_json`, when a request carries a malformed
+         *     JSON body (the body parser runs before every route), and a 414 `uri_too_long` for a
+         *     request target over 2,048 characters.
          */
         get: operations["getDocs"];
         put?: never;
@@ -1037,8 +1040,9 @@ export interface paths {
         /**
          * API description (YAML)
          * @description This OpenAPI 3.1 document as YAML, exactly as stored in the project. Not rate limited.
-         *     The only client error is a 400 `malformed_json`, when a request carries a malformed
-         *     JSON body (the body parser runs before every route).
+         *     The only client errors are a 400 `malformed_json`, when a request carries a malformed
+         *     JSON body (the body parser runs before every route), and a 414 `uri_too_long` for a
+         *     request target over 2,048 characters.
          */
         get: operations["getOpenApiYaml"];
         put?: never;
@@ -1059,8 +1063,9 @@ export interface paths {
         /**
          * API description (JSON)
          * @description This OpenAPI 3.1 document converted to JSON. Not rate limited.
-         *     The only client error is a 400 `malformed_json`, when a request carries a malformed
-         *     JSON body (the body parser runs before every route).
+         *     The only client errors are a 400 `malformed_json`, when a request carries a malformed
+         *     JSON body (the body parser runs before every route), and a 414 `uri_too_long` for a
+         *     request target over 2,048 characters.
          */
         get: operations["getOpenApiJson"];
         put?: never;
@@ -2346,6 +2351,18 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /**
+         * @description The request target (path and query string) is longer than 2,048 characters. Refused on
+         *     every path before any other work, the access log's line included.
+         */
+        UriTooLong: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The request path has broken percent-encoding (e.g. `%E0%A4%A`). */
         MalformedPath: {
             headers: {
@@ -2749,6 +2766,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiInfo"];
                 };
             };
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -2772,6 +2790,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["MalformedJson"];
+            414: components["responses"]["UriTooLong"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2794,6 +2813,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["MalformedJson"];
+            414: components["responses"]["UriTooLong"];
             500: components["responses"]["InternalError"];
             /** @description Not ready to serve traffic. */
             503: {
@@ -2830,6 +2850,7 @@ export interface operations {
                     "application/json": components["schemas"]["StatusCheckList"];
                 };
             };
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2860,6 +2881,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -2894,6 +2916,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -2925,6 +2948,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedPhone"];
             429: components["responses"]["TooManyRequests"];
@@ -2956,6 +2980,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedPhone"];
             429: components["responses"]["TooManyRequests"];
@@ -2983,6 +3008,7 @@ export interface operations {
             };
             401: components["responses"]["AdminKeyRequired"];
             403: components["responses"]["AdminForbidden"];
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3014,6 +3040,7 @@ export interface operations {
             401: components["responses"]["AdminKeyRequired"];
             403: components["responses"]["AdminForbidden"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3047,6 +3074,7 @@ export interface operations {
             401: components["responses"]["AdminKeyRequired"];
             403: components["responses"]["AdminForbidden"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3080,6 +3108,7 @@ export interface operations {
             401: components["responses"]["AdminKeyRequired"];
             403: components["responses"]["AdminForbidden"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3111,6 +3140,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedPhone"];
             429: components["responses"]["TooManyRequests"];
@@ -3142,6 +3172,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedPhone"];
             429: components["responses"]["TooManyRequests"];
@@ -3167,6 +3198,7 @@ export interface operations {
                     "application/json": components["schemas"]["SmsServiceInfo"];
                 };
             };
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3195,6 +3227,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3228,6 +3261,7 @@ export interface operations {
                     "application/json": components["schemas"]["RskServiceStatus"];
                 };
             };
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3266,6 +3300,7 @@ export interface operations {
             400: components["responses"]["MalformedJson"];
             409: components["responses"]["PlateAlreadyRegistered"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedPhone"];
             429: components["responses"]["TooManyRequests"];
@@ -3307,6 +3342,7 @@ export interface operations {
                     "application/json": components["schemas"]["CarList"];
                 };
             };
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3339,6 +3375,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedPath"];
             404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3385,6 +3422,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["InvalidStatusTransition"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3422,6 +3460,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["AcceptBidConflict"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3466,6 +3505,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["BidConflict"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3499,6 +3539,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedPath"];
             404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3532,6 +3573,7 @@ export interface operations {
             400: components["responses"]["MalformedPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["DealerForbidden"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3574,6 +3616,7 @@ export interface operations {
             403: components["responses"]["DealerForbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3616,6 +3659,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3650,6 +3694,7 @@ export interface operations {
             400: components["responses"]["MalformedPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["DealerForbidden"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3683,6 +3728,7 @@ export interface operations {
             400: components["responses"]["MalformedPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["DealerForbidden"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3707,6 +3753,7 @@ export interface operations {
                     "application/json": components["schemas"]["DatabaseConnectionTest"];
                 };
             };
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3737,6 +3784,7 @@ export interface operations {
             400: components["responses"]["MalformedJson"];
             409: components["responses"]["DealerConflict"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedDealer"];
             429: components["responses"]["TooManyRequests"];
@@ -3770,6 +3818,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedPath"];
             404: components["responses"]["InspectionNotFound"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3813,6 +3862,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedPath"];
             404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyStreamsPerClient"];
             500: components["responses"]["InternalError"];
@@ -3849,6 +3899,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["MalformedJson"];
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyStreamsPerClient"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["StreamsUnavailable"];
@@ -3888,6 +3939,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["InvalidStatusTransition"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3931,6 +3983,7 @@ export interface operations {
             };
             401: components["responses"]["BackOfficeUnauthorized"];
             403: components["responses"]["BackOfficeForbidden"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3970,6 +4023,7 @@ export interface operations {
             403: components["responses"]["BackOfficeForbidden"];
             404: components["responses"]["DealerNotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -4016,6 +4070,7 @@ export interface operations {
                     "application/json": components["schemas"]["PriceEstimateResponse"];
                 };
             };
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -4041,6 +4096,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["MalformedJson"];
+            414: components["responses"]["UriTooLong"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4063,6 +4119,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["MalformedJson"];
+            414: components["responses"]["UriTooLong"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4085,6 +4142,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["MalformedJson"];
+            414: components["responses"]["UriTooLong"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4112,6 +4170,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -4144,6 +4203,7 @@ export interface operations {
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["InvalidCode"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -4170,6 +4230,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["SellerUnauthorized"];
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4206,6 +4267,7 @@ export interface operations {
             401: components["responses"]["SellerUnauthorized"];
             409: components["responses"]["SellerDecisionConflict"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -4244,6 +4306,7 @@ export interface operations {
             401: components["responses"]["SellerUnauthorized"];
             409: components["responses"]["SellerDecisionConflict"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -4286,6 +4349,7 @@ export interface operations {
             401: components["responses"]["SellerUnauthorized"];
             409: components["responses"]["WithdrawConflict"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
