@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
 import { ApiError } from '../errors.js';
@@ -6,19 +6,37 @@ import { ApiError } from '../errors.js';
 /** No route of this API needs a longer request target (path and query); browsers and proxies stop near here too. */
 export const MAX_REQUEST_TARGET = 2048;
 
+const tooLong = (req: IncomingMessage) => (req.url?.length ?? 0) > MAX_REQUEST_TARGET;
+
+function refuseTooLong(res: ServerResponse): void {
+  const body = JSON.stringify(new ApiError(414, 'uri_too_long', `The request target is longer than ${MAX_REQUEST_TARGET} characters`).toBody());
+  res.writeHead(414, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
 /**
  * 414 for a request target over MAX_REQUEST_TARGET, before anything else reads
  * it (the access log's masking, routing, percent-decoding), on every path: a
- * long target is then cheap to refuse whatever the later steps cost.
+ * long target is then cheap to refuse whatever the later steps cost. The first
+ * middleware of the app; `createHttpServer` refuses even before Express.
  */
 export function refuseLongRequestTargets(req: Request, res: Response, next: NextFunction): void {
-  if (req.url.length <= MAX_REQUEST_TARGET) {
-    next();
-    return;
-  }
-  const error = new ApiError(414, 'uri_too_long', `The request target is longer than ${MAX_REQUEST_TARGET} characters`);
-  res.status(error.status).setHeader('Connection', 'close');
-  res.json(error.toBody());
+  if (tooLong(req)) refuseTooLong(res);
+  else next();
+}
+
+/**
+ * The HTTP server of an app: a request target over the limit is answered before
+ * Express sees the request (Express's own per-request set-up costs several times
+ * the refusal), and a request Node cannot parse is answered in the error shape.
+ */
+export function createHttpServer(app: RequestListener): Server {
+  const server = createServer((req, res) => {
+    if (tooLong(req)) refuseTooLong(res);
+    else app(req, res);
+  });
+  answerClientErrors(server);
+  return server;
 }
 
 const CLIENT_ERRORS: Record<string, [number, string, string]> = {
@@ -31,7 +49,7 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
  * shape instead, and then closes the connection, since the rest of the stream
  * cannot be read as requests.
  */
-export function answerClientErrors(server: Server): void {
+function answerClientErrors(server: Server): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
       socket.destroy();

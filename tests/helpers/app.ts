@@ -11,7 +11,7 @@ import { createDb, type Db } from '../../src/db/pool.js';
 import { createServices } from '../../src/integrations/index.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { EventHub } from '../../src/events/hub.js';
-import { answerClientErrors } from '../../src/api/request-limits.js';
+import { createHttpServer } from '../../src/api/request-limits.js';
 import { assertMatchesSpec } from './contract.js';
 
 function withDatabase(url: string, name: string): string {
@@ -149,9 +149,8 @@ export async function serveApp(config: Config, logger: Logger): Promise<ServedAp
   const hub = new EventHub({ url: databaseUrl, db, config, logger });
   const app = await createApp({ config, db, logger, services: createServices(config, logger), startedAt: new Date(), events: hub });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createHttpServer(app).listen(0, '127.0.0.1', () => resolve(s));
   });
-  answerClientErrors(server);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
