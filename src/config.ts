@@ -36,8 +36,11 @@ const schema = z.object({
         .map((s) => s.trim())
         .filter(Boolean),
     ),
-  /** Proxy hops whose X-Forwarded-For we trust for the client IP. */
-  TRUST_PROXY_HOPS: int(1, 0, 10),
+  /**
+   * Proxy hops whose X-Forwarded-For we trust for the client IP. 0 (no proxy) unless set:
+   * a client reaching the server directly would otherwise pick its own IP for every per-IP limit.
+   */
+  TRUST_PROXY_HOPS: int(0, 0, 10).describe('Proxies in front of the server (load balancer = 1) whose X-Forwarded-For is trusted for the client IP; 0 trusts none'),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb or 1mb').default('100kb'),
 
   DATABASE_URL: optionalText.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional()),
@@ -47,10 +50,18 @@ const schema = z.object({
   EMBEDDED_PG_DIR: z.string().default('.data/postgres'),
   EMBEDDED_PG_PORT: int(54329, 1, 65535),
 
-  ADMIN_API_KEY: optionalText,
-  AUTH_MODE: z.enum(['off', 'jwt']).default('off'),
+  ADMIN_API_KEY: optionalText
+    .pipe(z.string().min(32, 'at least 32 characters').optional())
+    .describe('The X-Admin-Key of operator and back-office operations; unset turns them off'),
+  /** Unset means `off`, except in production, where it must be chosen (see `checked`). */
+  AUTH_MODE: z
+    .enum(['off', 'jwt'])
+    .optional()
+    .describe('jwt: dealer and admin operations need a Supabase token; off: they run open (must be set explicitly in production)'),
   /** HS256 secret of the Supabase project (Settings → API → JWT secret). */
-  SUPABASE_JWT_SECRET: optionalText,
+  SUPABASE_JWT_SECRET: optionalText
+    .pipe(z.string().min(32, 'at least 32 characters').optional())
+    .describe('HS256 secret that signs Supabase access tokens'),
   /** Or asymmetric keys (RS256/ES256) from a JWKS endpoint. */
   AUTH_JWKS_URL: optionalUrl,
   AUTH_AUDIENCE: z.string().default('authenticated'),
@@ -141,13 +152,19 @@ const schema = z.object({
   RSK_TIMEOUT_MS: int(8000, 1),
 });
 
-const checked = schema.superRefine((env, ctx) => {
-  if (env.AUTH_MODE === 'jwt' && !env.SUPABASE_JWT_SECRET && !env.AUTH_JWKS_URL) {
-    ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'AUTH_MODE=jwt needs SUPABASE_JWT_SECRET or AUTH_JWKS_URL' });
-  }
-});
+const checked = schema
+  .superRefine((env, ctx) => {
+    // Open by accident is the dangerous default: anyone could act for any dealer.
+    if (env.NODE_ENV === 'production' && env.AUTH_MODE === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'set AUTH_MODE=jwt, or AUTH_MODE=off to run open on purpose' });
+    }
+    if (env.AUTH_MODE === 'jwt' && !env.SUPABASE_JWT_SECRET && !env.AUTH_JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'AUTH_MODE=jwt needs SUPABASE_JWT_SECRET or AUTH_JWKS_URL' });
+    }
+  })
+  .transform((env) => ({ ...env, AUTH_MODE: env.AUTH_MODE ?? ('off' as const) }));
 
-export type Config = Readonly<z.output<typeof schema>>;
+export type Config = Readonly<z.output<typeof checked>>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

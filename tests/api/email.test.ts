@@ -3,7 +3,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { BREVO_KEY, startFakeBrevo, type BrevoMode } from '../fakes/brevo.js';
 import type { Fake } from '../fakes/fake-server.js';
 
-const ADMIN_KEY = 'admin-test-key-0123456789';
+const ADMIN_KEY = 'admin-test-key-0123456789-abcdefghij';
 let fake: Fake<BrevoMode>;
 let app: TestApp;
 beforeAll(async () => {

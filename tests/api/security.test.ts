@@ -22,7 +22,7 @@ describe('AUTH_MODE=jwt with a Supabase HS256 secret', () => {
   let app: TestApp;
   let carId: string;
   beforeAll(async () => {
-    app = await startTestApp({ AUTH_MODE: 'jwt', SUPABASE_JWT_SECRET: SECRET, ADMIN_API_KEY: 'admin-key' });
+    app = await startTestApp({ AUTH_MODE: 'jwt', SUPABASE_JWT_SECRET: SECRET, ADMIN_API_KEY: 'admin-key-for-tests-0123456789abcdef' });
     await insertDealer(app, dealer, 'approved');
     carId = (await registerCar(app)).id;
   });
@@ -69,7 +69,7 @@ describe('AUTH_MODE=jwt with a Supabase HS256 secret', () => {
     expect((await app.request('PUT', path, { body, headers: bearer(await hsToken({ email: dealer })) })).status).toBe(403);
     const byToken = await app.request('PUT', path, { body, headers: bearer(await hsToken({ email: 'boss@kaggi.is', app_metadata: { role: 'admin' } })) });
     expect(byToken.status).toBe(200);
-    expect((await app.request('PUT', path, { body: { status: 'active' }, headers: { 'X-Admin-Key': 'admin-key' } })).status).toBe(200);
+    expect((await app.request('PUT', path, { body: { status: 'active' }, headers: { 'X-Admin-Key': 'admin-key-for-tests-0123456789abcdef' } })).status).toBe(200);
     expect((await app.request('PUT', path, { body, headers: { 'X-Admin-Key': 'wrong' } })).status).toBe(403);
   });
 

@@ -105,6 +105,7 @@ describe('graceful stop', () => {
       PORT: '0',
       HOST: '127.0.0.1',
       AUCTION_WORKER_ENABLED: 'false',
+      TRUST_PROXY_HOPS: '1',
     });
     const running: Running = {};
     const { port } = await startServer(config, createLogger(config), running);

@@ -104,7 +104,8 @@ export async function request<T = any>(base: string, method: string, path: strin
 /** `logLines`: collect every log line (as written, after masking) instead of discarding them. */
 export async function startTestApp(env: Record<string, string> = {}, options: { logLines?: string[] } = {}): Promise<TestApp> {
   const database = await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: options.logLines ? 'debug' : 'silent', DATABASE_URL: database.url, ...env });
+  // The tests stand in for the load balancer: one trusted hop, so X-Forwarded-For names the client.
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: options.logLines ? 'debug' : 'silent', TRUST_PROXY_HOPS: '1', DATABASE_URL: database.url, ...env });
   const lines = options.logLines;
   const transport = lines
     ? new winston.transports.Stream({

@@ -20,7 +20,7 @@ import { backtrackingShapes, regexLiterals } from './regex-audit.js';
  */
 
 const SECRET = 'drift-test-jwt-secret-with-at-least-32-characters';
-const ADMIN_KEY = 'drift-test-admin-key';
+const ADMIN_KEY = 'drift-test-admin-key-0123456789abcdef';
 const DEALER = 'drift@dealer.is';
 const CREDENTIALS = ['none', 'AdminKey', 'AdminBearer', 'DealerBearer', 'sellerToken'] as const;
 type Credential = (typeof CREDENTIALS)[number];
