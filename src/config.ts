@@ -131,7 +131,7 @@ const schema = z.object({
   SSE_HEARTBEAT_SECONDS: int(15, 1, 3600),
   /** The `retry:` hint: how long a browser waits before reconnecting a dropped stream. */
   SSE_RETRY_MS: int(3000, 100, 600_000),
-  /** Open streams per instance (503 `too_many_streams` beyond) and per client IP (429). */
+  /** Open streams per instance (503 `too_many_streams` beyond) and per client (429; the rate limiter's client key: an IPv6 /56 is one client). */
   SSE_MAX_CONNECTIONS: int(5000, 1),
   SSE_MAX_CONNECTIONS_PER_IP: int(20, 1),
   /** Events a reconnecting client may catch up with `Last-Event-ID`; further behind → a fresh snapshot. */

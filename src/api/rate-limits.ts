@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ipKeyGenerator, rateLimit, type Options, type Store } from 'express-rate-limit';
+import { rateLimit, type Options, type Store } from 'express-rate-limit';
+import { clientKey } from './client-key.js';
 import { ApiError } from '../errors.js';
 import type { Config } from '../config.js';
 import { normalisePlate, toE164 } from '../domain/normalise.js';
@@ -47,8 +48,7 @@ export function createLimiterFactory(config: Config, db: Db) {
       standardHeaders: 'draft-8',
       legacyHeaders: false,
       store: store(),
-      // IPv6 clients are grouped by /56 so one host cannot rotate addresses past the limit.
-      keyGenerator: (req) => `${name}:${key?.(req) ?? ipKeyGenerator(req.ip ?? '')}`,
+      keyGenerator: (req) => `${name}:${key?.(req) ?? clientKey(req)}`,
       handler: rateLimitHandler,
     });
 }
