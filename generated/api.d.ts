@@ -282,11 +282,14 @@ export interface paths {
          * Send an SMS verification code
          * @description Sends a one-time code by SMS to the phone number (`phone`, or its alias
          *     `phone_number`). The number is normalised to E.164; a bare 7-digit number is
-         *     Icelandic (+354), valid numbers from any country are accepted, an unparseable
-         *     one is a 422 `invalid_phone`.
+         *     Icelandic (+354); an unparseable one is a 422 `invalid_phone`. Codes go only to
+         *     numbers of the countries in `SMS_ALLOWED_COUNTRIES` (default `IS`): a number of any
+         *     other country is a 422 `sms_country_not_allowed`, and nothing is sent.
          *
-         *     Rate limited to 5 codes per hour per phone number and 20 per hour per IP address;
-         *     Twilio's own rate limit is passed on as a 429 too. Twilio not configured in
+         *     Rate limited to 5 codes per hour per phone number, 20 per hour per client IP address
+         *     and 30 a day per number range (the number without its last 4 digits,
+         *     `RATE_LIMIT_SMS_PER_PREFIX_PER_DAY`), against SMS pumping; Twilio's own rate limit
+         *     is passed on as a 429 too. Twilio not configured in
          *     production or failing → 503.
          */
         post: operations["sendVerificationCode"];
@@ -2515,6 +2518,19 @@ export interface components {
         };
         /**
          * @description The request does not match the schema (`validation_failed`, with `errors`), the
+         *     phone number cannot be parsed as a valid number (`invalid_phone`), or it belongs to
+         *     a country codes are not sent to (`sms_country_not_allowed`, `SMS_ALLOWED_COUNTRIES`).
+         */
+        ValidationFailedSmsPhone: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description The request does not match the schema (`validation_failed`, with `errors`), the
          *     organisation number's check digit fails (`invalid_kennitala`), or the mobile number
          *     cannot be parsed (`invalid_phone`).
          */
@@ -3142,7 +3158,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailedPhone"];
+            422: components["responses"]["ValidationFailedSmsPhone"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -1,3 +1,4 @@
+import { isSupportedCountry } from 'libphonenumber-js/max';
 import { z } from 'zod';
 
 /**
@@ -78,6 +79,24 @@ const schema = z.object({
   RATE_LIMIT_COMPANY_PER_HOUR: int(30, 1),
   RATE_LIMIT_SMS_PER_PHONE_PER_HOUR: int(5, 1),
   RATE_LIMIT_SMS_PER_IP_PER_HOUR: int(20, 1),
+  RATE_LIMIT_SMS_PER_PREFIX_PER_DAY: int(30, 1).describe(
+    'SMS codes a day to one number range (the number without its last 4 digits, 10,000 numbers), against SMS pumping',
+  ),
+  SMS_ALLOWED_COUNTRIES: z
+    .string()
+    .default('IS')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim().toUpperCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.string().refine((c) => isSupportedCountry(c), 'a two-letter country code (ISO 3166), such as IS'))
+        .min(1, 'at least one country'),
+    )
+    .describe('Comma-separated ISO 3166 country codes whose phone numbers may be sent SMS codes'),
   RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN: int(10, 1),
   RATE_LIMIT_ESTIMATE_PER_HOUR: int(60, 1),
   RATE_LIMIT_SELLER_LOGIN_PER_PLATE_PER_HOUR: int(5, 1),
