@@ -86,7 +86,7 @@ export interface paths {
         /**
          * List status checks
          * @description Returns the stored status checks, newest first, as a bare JSON array (no `success`
-         *     wrapper). `limit` caps the number returned (default 100, at most 1000); a value out
+         *     wrapper). `limit` caps the number returned (default 100, at most 100); a value out
          *     of range is a 422.
          */
         get: operations["listStatusChecks"];
@@ -144,8 +144,11 @@ export interface paths {
         put?: never;
         /**
          * Send the welcome e-mail
-         * @description Sends the Brevo welcome template to the given address. `messageId` is Brevo's id of
-         *     the queued message. An unparseable `phone` is a 422 `invalid_phone`. Without Brevo
+         * @description Sends the Brevo welcome template to the given address, only when it is the e-mail of
+         *     a car registered within the last hour, and only once per car. Otherwise nothing is
+         *     sent and the answer is the same (so it does not tell whether the address registered
+         *     a car). `messageId` is Brevo's id of the queued message, or an id of the same shape
+         *     when nothing was sent. An unparseable `phone` is a 422 `invalid_phone`. Without Brevo
          *     credentials outside production nothing is sent and `sandbox` is true; in production
          *     that is a 503 `not_configured`. Brevo failing → 503 `upstream_unavailable`.
          */
@@ -167,9 +170,12 @@ export interface paths {
         put?: never;
         /**
          * Add a contact to the mailing list
-         * @description Creates or updates the contact in Brevo (first name, last name, SMS attribute) and
-         *     adds it to the configured list (`BREVO_LIST_ID`). A contact already on the list is
-         *     still a success, with `already_on_list: true`. An unparseable `phone` is a 422
+         * @description Signs the contact up with Brevo's double opt-in: Brevo e-mails the address a
+         *     confirmation (template `BREVO_DOI_TEMPLATE_ID`, then to `BREVO_DOI_REDIRECT_URL`) and
+         *     adds the contact (first name, last name, SMS attribute) to the configured list
+         *     (`BREVO_LIST_ID`) only once it has confirmed. A contact Brevo already has is still a
+         *     success, with `already_on_list: true`. Without `BREVO_DOI_TEMPLATE_ID` a configured
+         *     Brevo answers 503 `not_configured`. An unparseable `phone` is a 422
          *     `invalid_phone`. Brevo missing or failing → 503 as for the welcome e-mail.
          */
         post: operations["addToBrevoList"];
@@ -1728,8 +1734,14 @@ export interface components {
         CreateStatusCheckRequest: {
             client_name?: string;
             message?: string;
-            /** @description Any JSON value. */
-            details?: unknown;
+            /**
+             * @description Flat key–value pairs: at most 10 keys of up to 64 characters, each value a string
+             *     of up to 200 characters, a number, a boolean or null (a stored check stays small;
+             *     anyone may read it back).
+             */
+            details?: {
+                [key: string]: string | number | boolean | null;
+            } | null;
         } & (unknown | unknown | unknown);
         /** @description Unknown fields are ignored. */
         VerifyVehicleRequest: {
@@ -2697,7 +2709,7 @@ export interface components {
          */
         DealerEmail: components["schemas"]["Email"];
         /**
-         * @description How many status checks to return at most.
+         * @description How many status checks to return at most (1–100; above 100 is a 422).
          * @example 20
          */
         StatusCheckLimit: number;
@@ -2846,7 +2858,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description How many status checks to return at most.
+                 * @description How many status checks to return at most (1–100; above 100 is a 422).
                  * @example 20
                  */
                 limit?: components["parameters"]["StatusCheckLimit"];
@@ -2985,7 +2997,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The contact is on the list. */
+            /** @description Brevo has sent the confirmation e-mail; the contact joins the list once confirmed. */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -117,6 +117,13 @@ const schema = z.object({
   BREVO_SENDER_NAME: z.string().default('Kaggi'),
   BREVO_WELCOME_TEMPLATE_ID: z.coerce.number().int().positive().optional(),
   BREVO_LIST_ID: int(3, 1),
+  BREVO_DOI_TEMPLATE_ID: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Brevo double opt-in template: list sign-ups get this confirmation e-mail and join BREVO_LIST_ID only after confirming'),
+  BREVO_DOI_REDIRECT_URL: url('https://kaggi.is/').describe('Where Brevo sends a contact after they confirm a list sign-up'),
   BREVO_TIMEOUT_MS: int(8000, 1),
   /** Template of the outbid e-mail; unset → a plain subject and HTML body. */
   BREVO_OUTBID_TEMPLATE_ID: z.coerce.number().int().positive().optional(),
