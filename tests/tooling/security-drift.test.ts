@@ -139,6 +139,10 @@ describe('regular expressions in src/', () => {
     expect(backtrackingShapes(String.raw`\s+`)).toEqual({ nested: false, leading: false });
   });
 
+  it('every operation declares the 414 that refuses a long request target before routing', () => {
+    expect(operations().filter((op) => !op.responses.includes('414')).map((op) => op.operationId)).toEqual([]);
+  });
+
   it('has no nested unbounded quantifier, nor an unanchored one that scans a run from every start', () => {
     const literals = regexLiterals(process.cwd());
     expect(literals.length).toBeGreaterThan(30);
