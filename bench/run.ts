@@ -45,6 +45,7 @@ import {
 } from './lib/servers.js';
 import { benchEstimate } from './estimate.js';
 import { benchSse } from './sse.js';
+import { benchLongPaths } from './lib/long-paths.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -81,7 +82,7 @@ if (args.help) {
   --project-dir DIR   the project tree to start (default: this checkout)
   --server-node-options=FLAGS  extra node flags for the project server, e.g. --server-node-options='--cpu-prof --cpu-prof-dir=/tmp/prof'
   --profile DIR       CPU profiles (node --cpu-prof) of the measured project, Express and bare servers into DIR/<server>/
-  --only a,b          only these scenarios: cars_list car_get car_bids dealer_bids favorites dashboard bid_create access_log estimate sse
+  --only a,b          only these scenarios: cars_list car_get car_bids dealer_bids favorites dashboard bid_create access_log estimate sse long_path
   --out FILE          results file (default bench/results.json)
   BENCH_DATABASE_URL  PostgreSQL to create the bench database on (default ${DEFAULT_ADMIN_URL})`);
   process.exit(0);
@@ -580,6 +581,8 @@ async function main(): Promise<void> {
       log(`  ${JSON.stringify(accessLog)}`);
     }
 
+    // Request size: /health behind 40 concurrent 16,000-character paths (bench/lib/long-paths.ts).
+    if (!opts.only || opts.only.has('long_path')) results.long_path = await benchLongPaths(project, log);
     // Live auctions: 2,000 streams from a separate process, bids at a steady rate (bench/sse.ts).
     if (!opts.only || opts.only.has('sse')) results.sse = await benchSse(db.pool, project, log);
     // last: the sales it adds would change the other scenarios' data

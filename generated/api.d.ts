@@ -37,8 +37,9 @@ export interface paths {
          * @description Says that the process is up. Never touches the database and is never rate limited,
          *     so it is safe for a load balancer to call as often as it likes. Use
          *     `GET /health/ready` to know whether the service can serve traffic.
-         *     The only client error is a 400 `malformed_json`, when a request carries a malformed
-         *     JSON body (the body parser runs before every route).
+         *     The only client errors are a 400 `malformed_json`, when a request carries a malformed
+         *     JSON body (the body parser runs before every route), and a 414 `uri_too_long` for a
+         *     request target over 2,048 characters.
          */
         get: operations["getHealth"];
         put?: never;
@@ -62,8 +63,9 @@ export interface paths {
          *     when the service can serve traffic, otherwise 503 with `database_unavailable` (the
          *     database cannot be reached) or `migrations_pending` (the schema is behind the code).
          *     Not rate limited.
-         *     The only client error is a 400 `malformed_json`, when a request carries a malformed
-         *     JSON body (the body parser runs before every route).
+         *     The only client errors are a 400 `malformed_json`, when a request carries a malformed
+         *     JSON body (the body parser runs before every route), and a 414 `uri_too_long` for a
+         *     request target over 2,048 characters.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -84,7 +86,7 @@ export interface paths {
         /**
          * List status checks
          * @description Returns the stored status checks, newest first, as a bare JSON array (no `success`
-         *     wrapper). `limit` caps the number returned (default 100, at most 1000); a value out
+         *     wrapper). `limit` caps the number returned (default 100, at most 100); a value out
          *     of range is a 422.
          */
         get: operations["listStatusChecks"];
@@ -142,8 +144,11 @@ export interface paths {
         put?: never;
         /**
          * Send the welcome e-mail
-         * @description Sends the Brevo welcome template to the given address. `messageId` is Brevo's id of
-         *     the queued message. An unparseable `phone` is a 422 `invalid_phone`. Without Brevo
+         * @description Sends the Brevo welcome template to the given address, only when it is the e-mail of
+         *     a car registered within the last hour, and only once per car. Otherwise nothing is
+         *     sent and the answer is the same (so it does not tell whether the address registered
+         *     a car). `messageId` is Brevo's id of the queued message, or an id of the same shape
+         *     when nothing was sent. An unparseable `phone` is a 422 `invalid_phone`. Without Brevo
          *     credentials outside production nothing is sent and `sandbox` is true; in production
          *     that is a 503 `not_configured`. Brevo failing → 503 `upstream_unavailable`.
          */
@@ -165,9 +170,12 @@ export interface paths {
         put?: never;
         /**
          * Add a contact to the mailing list
-         * @description Creates or updates the contact in Brevo (first name, last name, SMS attribute) and
-         *     adds it to the configured list (`BREVO_LIST_ID`). A contact already on the list is
-         *     still a success, with `already_on_list: true`. An unparseable `phone` is a 422
+         * @description Signs the contact up with Brevo's double opt-in: Brevo e-mails the address a
+         *     confirmation (template `BREVO_DOI_TEMPLATE_ID`, then to `BREVO_DOI_REDIRECT_URL`) and
+         *     adds the contact (first name, last name, SMS attribute) to the configured list
+         *     (`BREVO_LIST_ID`) only once it has confirmed. A contact Brevo already has is still a
+         *     success, with `already_on_list: true`. Without `BREVO_DOI_TEMPLATE_ID` a configured
+         *     Brevo answers 503 `not_configured`. An unparseable `phone` is a 422
          *     `invalid_phone`. Brevo missing or failing → 503 as for the welcome e-mail.
          */
         post: operations["addToBrevoList"];
@@ -280,11 +288,14 @@ export interface paths {
          * Send an SMS verification code
          * @description Sends a one-time code by SMS to the phone number (`phone`, or its alias
          *     `phone_number`). The number is normalised to E.164; a bare 7-digit number is
-         *     Icelandic (+354), valid numbers from any country are accepted, an unparseable
-         *     one is a 422 `invalid_phone`.
+         *     Icelandic (+354); an unparseable one is a 422 `invalid_phone`. Codes go only to
+         *     numbers of the countries in `SMS_ALLOWED_COUNTRIES` (default `IS`): a number of any
+         *     other country is a 422 `sms_country_not_allowed`, and nothing is sent.
          *
-         *     Rate limited to 5 codes per hour per phone number and 20 per hour per IP address;
-         *     Twilio's own rate limit is passed on as a 429 too. Twilio not configured in
+         *     Rate limited to 5 codes per hour per phone number, 20 per hour per client IP address
+         *     and 30 a day per number range (the number without its last 4 digits,
+         *     `RATE_LIMIT_SMS_PER_PREFIX_PER_DAY`), against SMS pumping; Twilio's own rate limit
+         *     is passed on as a 429 too. Twilio not configured in
          *     production or failing → 503.
          */
         post: operations["sendVerificationCode"];
@@ -1015,8 +1026,9 @@ export interface paths {
         /**
          * API reference page
          * @description A Redoc page rendering this API description. Not rate limited.
-         *     The only client error is a 400 `malformed_json`, when a request carries a malformed
-         *     JSON body (the body parser runs before every route).
+         *     The only client errors are a 400 `malformed_json`, when a request carries a malformed
+         *     JSON body (the body parser runs before every route), and a 414 `uri_too_long` for a
+         *     request target over 2,048 characters.
          */
         get: operations["getDocs"];
         put?: never;
@@ -1037,8 +1049,9 @@ export interface paths {
         /**
          * API description (YAML)
          * @description This OpenAPI 3.1 document as YAML, exactly as stored in the project. Not rate limited.
-         *     The only client error is a 400 `malformed_json`, when a request carries a malformed
-         *     JSON body (the body parser runs before every route).
+         *     The only client errors are a 400 `malformed_json`, when a request carries a malformed
+         *     JSON body (the body parser runs before every route), and a 414 `uri_too_long` for a
+         *     request target over 2,048 characters.
          */
         get: operations["getOpenApiYaml"];
         put?: never;
@@ -1059,8 +1072,9 @@ export interface paths {
         /**
          * API description (JSON)
          * @description This OpenAPI 3.1 document converted to JSON. Not rate limited.
-         *     The only client error is a 400 `malformed_json`, when a request carries a malformed
-         *     JSON body (the body parser runs before every route).
+         *     The only client errors are a 400 `malformed_json`, when a request carries a malformed
+         *     JSON body (the body parser runs before every route), and a 414 `uri_too_long` for a
+         *     request target over 2,048 characters.
          */
         get: operations["getOpenApiJson"];
         put?: never;
@@ -1720,8 +1734,14 @@ export interface components {
         CreateStatusCheckRequest: {
             client_name?: string;
             message?: string;
-            /** @description Any JSON value. */
-            details?: unknown;
+            /**
+             * @description Flat key–value pairs: at most 10 keys of up to 64 characters, each value a string
+             *     of up to 200 characters, a number, a boolean or null (a stored check stays small;
+             *     anyone may read it back).
+             */
+            details?: {
+                [key: string]: string | number | boolean | null;
+            } | null;
         } & (unknown | unknown | unknown);
         /** @description Unknown fields are ignored. */
         VerifyVehicleRequest: {
@@ -2346,6 +2366,18 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /**
+         * @description The request target (path and query string) is longer than 2,048 characters. Refused on
+         *     every path before any other work, the access log's line included.
+         */
+        UriTooLong: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The request path has broken percent-encoding (e.g. `%E0%A4%A`). */
         MalformedPath: {
             headers: {
@@ -2489,6 +2521,19 @@ export interface components {
          *     phone number cannot be parsed as a valid number (`invalid_phone`).
          */
         ValidationFailedPhone: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description The request does not match the schema (`validation_failed`, with `errors`), the
+         *     phone number cannot be parsed as a valid number (`invalid_phone`), or it belongs to
+         *     a country codes are not sent to (`sms_country_not_allowed`, `SMS_ALLOWED_COUNTRIES`).
+         */
+        ValidationFailedSmsPhone: {
             headers: {
                 [name: string]: unknown;
             };
@@ -2664,7 +2709,7 @@ export interface components {
          */
         DealerEmail: components["schemas"]["Email"];
         /**
-         * @description How many status checks to return at most.
+         * @description How many status checks to return at most (1–100; above 100 is a 422).
          * @example 20
          */
         StatusCheckLimit: number;
@@ -2749,6 +2794,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiInfo"];
                 };
             };
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -2772,6 +2818,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["MalformedJson"];
+            414: components["responses"]["UriTooLong"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2794,6 +2841,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["MalformedJson"];
+            414: components["responses"]["UriTooLong"];
             500: components["responses"]["InternalError"];
             /** @description Not ready to serve traffic. */
             503: {
@@ -2810,7 +2858,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description How many status checks to return at most.
+                 * @description How many status checks to return at most (1–100; above 100 is a 422).
                  * @example 20
                  */
                 limit?: components["parameters"]["StatusCheckLimit"];
@@ -2830,6 +2878,7 @@ export interface operations {
                     "application/json": components["schemas"]["StatusCheckList"];
                 };
             };
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2860,6 +2909,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -2894,6 +2944,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -2925,6 +2976,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedPhone"];
             429: components["responses"]["TooManyRequests"];
@@ -2945,7 +2997,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The contact is on the list. */
+            /** @description Brevo has sent the confirmation e-mail; the contact joins the list once confirmed. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2956,6 +3008,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedPhone"];
             429: components["responses"]["TooManyRequests"];
@@ -2983,6 +3036,7 @@ export interface operations {
             };
             401: components["responses"]["AdminKeyRequired"];
             403: components["responses"]["AdminForbidden"];
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3014,6 +3068,7 @@ export interface operations {
             401: components["responses"]["AdminKeyRequired"];
             403: components["responses"]["AdminForbidden"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3047,6 +3102,7 @@ export interface operations {
             401: components["responses"]["AdminKeyRequired"];
             403: components["responses"]["AdminForbidden"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3080,6 +3136,7 @@ export interface operations {
             401: components["responses"]["AdminKeyRequired"];
             403: components["responses"]["AdminForbidden"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3111,8 +3168,9 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailedPhone"];
+            422: components["responses"]["ValidationFailedSmsPhone"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3142,6 +3200,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedPhone"];
             429: components["responses"]["TooManyRequests"];
@@ -3167,6 +3226,7 @@ export interface operations {
                     "application/json": components["schemas"]["SmsServiceInfo"];
                 };
             };
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3195,6 +3255,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3228,6 +3289,7 @@ export interface operations {
                     "application/json": components["schemas"]["RskServiceStatus"];
                 };
             };
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3266,6 +3328,7 @@ export interface operations {
             400: components["responses"]["MalformedJson"];
             409: components["responses"]["PlateAlreadyRegistered"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedPhone"];
             429: components["responses"]["TooManyRequests"];
@@ -3307,6 +3370,7 @@ export interface operations {
                     "application/json": components["schemas"]["CarList"];
                 };
             };
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3339,6 +3403,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedPath"];
             404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3385,6 +3450,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["InvalidStatusTransition"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3422,6 +3488,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["AcceptBidConflict"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3466,6 +3533,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["BidConflict"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3499,6 +3567,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedPath"];
             404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3532,6 +3601,7 @@ export interface operations {
             400: components["responses"]["MalformedPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["DealerForbidden"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3574,6 +3644,7 @@ export interface operations {
             403: components["responses"]["DealerForbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3616,6 +3687,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3650,6 +3722,7 @@ export interface operations {
             400: components["responses"]["MalformedPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["DealerForbidden"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3683,6 +3756,7 @@ export interface operations {
             400: components["responses"]["MalformedPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["DealerForbidden"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3707,6 +3781,7 @@ export interface operations {
                     "application/json": components["schemas"]["DatabaseConnectionTest"];
                 };
             };
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3737,6 +3812,7 @@ export interface operations {
             400: components["responses"]["MalformedJson"];
             409: components["responses"]["DealerConflict"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailedDealer"];
             429: components["responses"]["TooManyRequests"];
@@ -3770,6 +3846,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedPath"];
             404: components["responses"]["InspectionNotFound"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3813,6 +3890,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedPath"];
             404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyStreamsPerClient"];
             500: components["responses"]["InternalError"];
@@ -3849,6 +3927,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["MalformedJson"];
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyStreamsPerClient"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["StreamsUnavailable"];
@@ -3888,6 +3967,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["InvalidStatusTransition"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3931,6 +4011,7 @@ export interface operations {
             };
             401: components["responses"]["BackOfficeUnauthorized"];
             403: components["responses"]["BackOfficeForbidden"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3970,6 +4051,7 @@ export interface operations {
             403: components["responses"]["BackOfficeForbidden"];
             404: components["responses"]["DealerNotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -4016,6 +4098,7 @@ export interface operations {
                     "application/json": components["schemas"]["PriceEstimateResponse"];
                 };
             };
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -4041,6 +4124,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["MalformedJson"];
+            414: components["responses"]["UriTooLong"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4063,6 +4147,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["MalformedJson"];
+            414: components["responses"]["UriTooLong"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4085,6 +4170,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["MalformedJson"];
+            414: components["responses"]["UriTooLong"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4112,6 +4198,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -4144,6 +4231,7 @@ export interface operations {
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["InvalidCode"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -4170,6 +4258,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["SellerUnauthorized"];
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4206,6 +4295,7 @@ export interface operations {
             401: components["responses"]["SellerUnauthorized"];
             409: components["responses"]["SellerDecisionConflict"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -4244,6 +4334,7 @@ export interface operations {
             401: components["responses"]["SellerUnauthorized"];
             409: components["responses"]["SellerDecisionConflict"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -4286,6 +4377,7 @@ export interface operations {
             401: components["responses"]["SellerUnauthorized"];
             409: components["responses"]["WithdrawConflict"];
             413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];

@@ -6,11 +6,12 @@ import { errorMiddleware } from './api/error-middleware.js';
 import { operationGuards } from './api/guards.js';
 import { createLimiterFactory, globalLimit } from './api/rate-limits.js';
 import { requestContext } from './api/request-context.js';
+import { refuseLongRequestTargets } from './api/request-limits.js';
 import { createApiRouter } from './api/router.js';
 import { handlers } from './handlers/index.js';
 import type { Deps } from './api/types.js';
 
-/** request id + log → helmet/CORS → rate limit → JSON body → API router → the one error handler. */
+/** long-target refusal → request id + log → helmet/CORS → rate limit → JSON body → API router → the one error handler. */
 export async function createApp(deps: Deps): Promise<Express> {
   const { config } = deps;
   const app = express();
@@ -23,6 +24,8 @@ export async function createApp(deps: Deps): Promise<Express> {
   app.set('etag', false);
   const limiter = createLimiterFactory(config, deps.db);
 
+  // First: a refused target costs nothing further (not even its log line's masking).
+  app.use(refuseLongRequestTargets);
   app.use(requestContext(deps.logger));
   app.use(helmet());
   app.use(

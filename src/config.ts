@@ -1,3 +1,4 @@
+import { isSupportedCountry } from 'libphonenumber-js/max';
 import { z } from 'zod';
 
 /**
@@ -40,7 +41,8 @@ export const configSchema = z.object({
         .map((s) => s.trim())
         .filter(Boolean),
     ).describe('Comma-separated origins allowed by CORS (`*` for any).'),
-  TRUST_PROXY_HOPS: int(1, 0, 10).describe('Proxy hops whose `X-Forwarded-For` is trusted for the client IP.'),
+  /** 0 unless set: a client reaching the server directly would otherwise pick its own IP for every per-IP limit. */
+  TRUST_PROXY_HOPS: int(0, 0, 10).describe('Proxies in front of the server (a load balancer = 1) whose `X-Forwarded-For` is trusted for the client IP; 0 trusts none.'),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb or 1mb').default('100kb').describe('Largest JSON body, a size such as `100kb` or `1mb`; a larger body answers 413.'),
 
   DATABASE_URL: optionalText.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional()).describe('The PostgreSQL to use (`postgres://…`); unset, an embedded PostgreSQL starts with demo data.'),
@@ -50,9 +52,10 @@ export const configSchema = z.object({
   EMBEDDED_PG_DIR: z.string().default('.data/postgres').describe('Data directory of the embedded PostgreSQL (used when DATABASE_URL is unset).'),
   EMBEDDED_PG_PORT: int(54329, 1, 65535).describe('Port of the embedded PostgreSQL.'),
 
-  ADMIN_API_KEY: optionalText.describe('Enables the admin endpoints (`X-Admin-Key`, compared in constant time); unset, they answer 403 `admin_disabled`.'),
-  AUTH_MODE: z.enum(['off', 'jwt']).default('off').describe('`jwt` requires dealer tokens on the dealer operations (and SUPABASE_JWT_SECRET or AUTH_JWKS_URL); `off` trusts the e-mail in the request.'),
-  SUPABASE_JWT_SECRET: optionalText.describe("With AUTH_MODE=jwt: the Supabase project's HS256 JWT secret (Settings → API → JWT secret)."),
+  ADMIN_API_KEY: optionalText.pipe(z.string().min(32, 'at least 32 characters').optional()).describe('Enables the admin endpoints (`X-Admin-Key`, compared in constant time); unset, they answer 403 `admin_disabled`.'),
+  /** Unset means `off`, except in production, where it must be chosen (see `checked`). */
+  AUTH_MODE: z.enum(['off', 'jwt']).optional().describe('`jwt` requires dealer tokens on the dealer operations (and SUPABASE_JWT_SECRET or AUTH_JWKS_URL); `off` trusts the e-mail in the request. Unset means `off`, except in production, where it must be set.'),
+  SUPABASE_JWT_SECRET: optionalText.pipe(z.string().min(32, 'at least 32 characters').optional()).describe("With AUTH_MODE=jwt: the Supabase project's HS256 JWT secret (Settings → API → JWT secret)."),
   AUTH_JWKS_URL: optionalUrl.describe('With AUTH_MODE=jwt: a JWKS URL for RS256/ES256 keys, instead of SUPABASE_JWT_SECRET.'),
   AUTH_AUDIENCE: z.string().default('authenticated').describe('Audience a dealer or admin token must carry.'),
   AUTH_ISSUER: optionalText.describe('Issuer a token must carry; checked only when set.'),
@@ -66,6 +69,24 @@ export const configSchema = z.object({
   RATE_LIMIT_COMPANY_PER_HOUR: int(30, 1).describe('Company checks per IP per hour.'),
   RATE_LIMIT_SMS_PER_PHONE_PER_HOUR: int(5, 1).describe('Verification codes sent per phone number per hour.'),
   RATE_LIMIT_SMS_PER_IP_PER_HOUR: int(20, 1).describe('Verification codes sent per IP per hour.'),
+  RATE_LIMIT_SMS_PER_PREFIX_PER_DAY: int(30, 1).describe(
+    'SMS codes a day to one number range (the number without its last 4 digits, 10,000 numbers), against SMS pumping',
+  ),
+  SMS_ALLOWED_COUNTRIES: z
+    .string()
+    .default('IS')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim().toUpperCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.string().refine((c) => isSupportedCountry(c), 'a two-letter country code (ISO 3166), such as IS'))
+        .min(1, 'at least one country'),
+    )
+    .describe('Comma-separated ISO 3166 country codes whose phone numbers may be sent SMS codes'),
   RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN: int(10, 1).describe('Verification code checks per phone number per 15 minutes.'),
   RATE_LIMIT_ESTIMATE_PER_HOUR: int(60, 1).describe('Price estimates per IP per hour.'),
   RATE_LIMIT_SELLER_LOGIN_PER_PLATE_PER_HOUR: int(5, 1).describe('Seller sign-in codes asked for per plate per hour.'),
@@ -86,6 +107,13 @@ export const configSchema = z.object({
   BREVO_SENDER_NAME: z.string().default('Kaggi').describe('Sender name of plain (non-template) e-mails.'),
   BREVO_WELCOME_TEMPLATE_ID: z.coerce.number().int().positive().optional().describe('Brevo template of the welcome e-mail; unset, a plain message from the sender.'),
   BREVO_LIST_ID: int(3, 1).describe('Brevo contact list new contacts are added to.'),
+  BREVO_DOI_TEMPLATE_ID: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Brevo double opt-in template: list sign-ups get this confirmation e-mail and join BREVO_LIST_ID only after confirming'),
+  BREVO_DOI_REDIRECT_URL: url('https://kaggi.is/').describe('Where Brevo sends a contact after they confirm a list sign-up'),
   BREVO_TIMEOUT_MS: int(8000, 1).describe('Deadline of one Brevo call.'),
   BREVO_OUTBID_TEMPLATE_ID: z.coerce.number().int().positive().optional().describe('Brevo template of the outbid e-mail; unset, a plain subject and HTML body.'),
   BREVO_SELLER_CODE_TEMPLATE_ID: z.coerce.number().int().positive().optional().describe("Brevo template of the seller's sign-in e-mail (the code in `params.code`); unset, a plain subject and HTML with the code."),
@@ -108,7 +136,7 @@ export const configSchema = z.object({
   SSE_HEARTBEAT_SECONDS: int(15, 1, 3600).describe('A comment line on every live stream this often, so proxies keep idle streams open; slow clients are checked at the same beat.'),
   SSE_RETRY_MS: int(3000, 100, 600_000).describe('The `retry:` hint: how long a browser waits before reconnecting a dropped stream.'),
   SSE_MAX_CONNECTIONS: int(5000, 1).describe('Open live streams per instance; beyond, 503 `too_many_streams`.'),
-  SSE_MAX_CONNECTIONS_PER_IP: int(20, 1).describe('Open live streams per client IP; beyond, 429 `too_many_streams`.'),
+  SSE_MAX_CONNECTIONS_PER_IP: int(20, 1).describe('Open live streams per client (the rate limiter\'s client key: an IPv6 /56 is one client); beyond, 429 `too_many_streams`.'),
   SSE_REPLAY_LIMIT: int(1000, 1, 100_000).describe("Events a reconnecting client may catch up with `Last-Event-ID`; further behind, a fresh `snapshot` (a car's stream) or `reset` (every car's)."),
   SSE_SLOW_CLIENT_BYTES: int(1_048_576, 1024).describe('A client with this much unread output is disconnected.'),
   SSE_SLOW_CLIENT_SECONDS: int(30, 1, 3600).describe('A client whose output has waited this long to drain is disconnected.'),
@@ -125,13 +153,19 @@ export const configSchema = z.object({
   RSK_TIMEOUT_MS: int(8000, 1).describe('Deadline of one company registry call.'),
 });
 
-const checked = configSchema.superRefine((env, ctx) => {
-  if (env.AUTH_MODE === 'jwt' && !env.SUPABASE_JWT_SECRET && !env.AUTH_JWKS_URL) {
-    ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'AUTH_MODE=jwt needs SUPABASE_JWT_SECRET or AUTH_JWKS_URL' });
-  }
-});
+const checked = configSchema
+  .superRefine((env, ctx) => {
+    // Open by accident is the dangerous default: anyone could act for any dealer.
+    if (env.NODE_ENV === 'production' && env.AUTH_MODE === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'set AUTH_MODE=jwt, or AUTH_MODE=off to run open on purpose' });
+    }
+    if (env.AUTH_MODE === 'jwt' && !env.SUPABASE_JWT_SECRET && !env.AUTH_JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'AUTH_MODE=jwt needs SUPABASE_JWT_SECRET or AUTH_JWKS_URL' });
+    }
+  })
+  .transform((env) => ({ ...env, AUTH_MODE: env.AUTH_MODE ?? ('off' as const) }));
 
-export type Config = Readonly<z.output<typeof configSchema>>;
+export type Config = Readonly<z.output<typeof checked>>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

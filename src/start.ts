@@ -12,6 +12,7 @@ import { createServices } from './integrations/index.js';
 import type { Logger } from './logger.js';
 import { EventHub } from './events/hub.js';
 import { drainOnStop, poolQuiet, type Drain } from './drain.js';
+import { createHttpServer } from './api/request-limits.js';
 
 /** What is running so far; a stop during start-up stops just that. */
 export type Running = { embedded?: EmbeddedDatabase; db?: Db; server?: Server; drain?: Drain; auctions?: AuctionWorker; events?: EventHub };
@@ -51,7 +52,7 @@ export async function startInstance(config: Config, logger: Logger, running: Run
   if (config.AUCTION_WORKER_ENABLED) {
     running.auctions = await startAuctionWorker({ config, db: running.db, databaseUrl: url, logger, brevo: services.brevo });
   }
-  const server = app.listen(config.PORT, config.HOST);
+  const server = createHttpServer(app).listen(config.PORT, config.HOST);
   running.server = server;
   running.drain = drainOnStop(server);
   await once(server, 'listening');

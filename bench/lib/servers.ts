@@ -43,6 +43,8 @@ export function projectEnv(databaseUrl: string, pool: number): Record<string, st
     // the price estimate has a limit of its own (bench/estimate.ts sends 400 requests)
     RATE_LIMIT_ESTIMATE_PER_HOUR: UNREACHED_LIMIT_PER_MINUTE,
     AUTH_MODE: 'off',
+    // loopback clients stand in for a crowd behind one proxy (bench/sse.ts gives each stream its own X-Forwarded-For)
+    TRUST_PROXY_HOPS: '1',
     DATABASE_URL: databaseUrl,
     DB_POOL_MAX: String(pool),
   };

@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { normaliseEmail } from '../domain/normalise.js';
+import { emailKey } from '../domain/normalise.js';
 import type { Db } from '../db/pool.js';
 import { setPrincipal, type DealerStatus, type Principal } from './principal.js';
 
@@ -44,6 +44,8 @@ type Claims = JWTPayload & { email?: string; role?: string; app_metadata?: { rol
 function tokenVerifier(config: Config): (token: string) => Promise<Claims> {
   const options = {
     audience: config.AUTH_AUDIENCE,
+    // a token without an expiry would work forever once leaked
+    requiredClaims: ['exp'],
     ...(config.AUTH_ISSUER ? { issuer: config.AUTH_ISSUER } : {}),
   };
   const secret = config.SUPABASE_JWT_SECRET ? new TextEncoder().encode(config.SUPABASE_JWT_SECRET) : undefined;
@@ -67,7 +69,7 @@ const dealerStatusRow = z.object({ status: z.enum(['pending', 'approved', 'suspe
 
 /** The approval state of the dealer with this e-mail; `unregistered` when there is none. */
 async function dealerStatus(db: Db, email: string): Promise<DealerStatus | 'unregistered'> {
-  const status = await db.maybeOneFirst(sql.type(dealerStatusRow)`SELECT status FROM dealers WHERE email = ${normaliseEmail(email)}`);
+  const status = await db.maybeOneFirst(sql.type(dealerStatusRow)`SELECT status FROM dealers WHERE email = ${email}`);
   return status ?? 'unregistered';
 }
 
@@ -119,12 +121,18 @@ export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGu
     // A seller's session token (src/api/seller-auth.ts) is never a dealer's or an admin's,
     // even if someone configured the same secret for both.
     if (claims.role === 'seller') throw new ApiError(401, 'unauthorized', 'A seller token is not valid here');
-    return claims;
+    if (typeof claims.email === 'string') {
+      const email = emailKey(claims.email);
+      // a look-alike address (Kelvin sign for K) must not pass as the dealer it resembles
+      if (email === null) throw new ApiError(401, 'unauthorized', 'The token’s e-mail is not in Unicode normal form (NFKC)');
+      return { ...claims, email };
+    }
+    return { ...claims, email: undefined };
   };
   const principalOfClaims = async (claims: Claims): Promise<Principal> => {
     if (isAdminToken(claims, config.AUTH_ADMIN_ROLE)) return { kind: 'admin' };
     if (!claims.email) return { kind: 'anonymous' };
-    return { kind: 'dealer', email: normaliseEmail(claims.email), status: await dealerStatus(db, claims.email) };
+    return { kind: 'dealer', email: claims.email, status: await dealerStatus(db, claims.email) };
   };
 
   const dealer: Guard = (req, res, next) => {
@@ -134,7 +142,7 @@ export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGu
         const body = (req.body ?? {}) as { dealer_email?: unknown };
         const subject = params.dealer_email ?? (typeof body.dealer_email === 'string' ? body.dealer_email : undefined);
         if (!claims.email) throw new ApiError(403, 'forbidden', 'The token carries no e-mail');
-        if (subject !== undefined && normaliseEmail(subject) !== normaliseEmail(claims.email)) {
+        if (subject !== undefined && emailKey(subject) !== claims.email) {
           throw new ApiError(403, 'forbidden', 'The token belongs to another dealer');
         }
         const status = await dealerStatus(db, claims.email);
@@ -142,7 +150,7 @@ export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGu
         if (status !== 'approved') {
           throw new ApiError(403, 'dealer_not_approved', 'This e-mail does not belong to an approved dealer (registration pending or missing)');
         }
-        setPrincipal(req, { kind: 'dealer', email: normaliseEmail(claims.email), status });
+        setPrincipal(req, { kind: 'dealer', email: claims.email, status });
         next();
       })
       .catch(next);

@@ -1,8 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ipKeyGenerator, rateLimit, type Options, type Store } from 'express-rate-limit';
+import { rateLimit, type Options, type Store } from 'express-rate-limit';
+import { clientKey } from './client-key.js';
 import { ApiError } from '../errors.js';
 import type { Config } from '../config.js';
 import { normalisePlate, toE164 } from '../domain/normalise.js';
+import { phonePrefix } from '../domain/sms-countries.js';
 import type { Db } from '../db/pool.js';
 import { PostgresRateLimitStore } from './postgres-rate-limit-store.js';
 
@@ -19,12 +21,20 @@ export function rateLimitHandler(req: Request, res: Response, next: NextFunction
 
 const HOUR = 60 * 60 * 1000;
 const MINUTES_15 = 15 * 60 * 1000;
+const DAY = 24 * HOUR;
 
 /** Limits per phone count the number however it is written (`777-7777` = `+3547777777`). */
 const phoneKey = (req: Request): string | undefined => {
   const body = (req.body ?? {}) as { phone?: unknown; phone_number?: unknown };
   const raw = typeof body.phone === 'string' ? body.phone : typeof body.phone_number === 'string' ? body.phone_number : undefined;
   return raw === undefined ? undefined : (toE164(raw) ?? raw.replace(/\s+/g, ''));
+};
+
+/** The number range of the phone (`+354777…`); an unparseable one is its own key (and a 422). */
+const phonePrefixKey = (req: Request): string | undefined => {
+  const phone = phoneKey(req);
+  if (phone === undefined) return undefined;
+  return phone.startsWith('+') && toE164(phone) === phone ? phonePrefix(phone) : `unparsed:${phone}`;
 };
 
 /** Limits per plate count the plate however it is written (`ab 123` = `AB123`). */
@@ -47,8 +57,7 @@ export function createLimiterFactory(config: Config, db: Db) {
       standardHeaders: 'draft-8',
       legacyHeaders: false,
       store: store(),
-      // IPv6 clients are grouped by /56 so one host cannot rotate addresses past the limit.
-      keyGenerator: (req) => `${name}:${key?.(req) ?? ipKeyGenerator(req.ip ?? '')}`,
+      keyGenerator: (req) => `${name}:${key?.(req) ?? clientKey(req)}`,
       handler: rateLimitHandler,
     });
 }
@@ -63,6 +72,7 @@ export function operationLimits(config: Config, limiter: LimiterFactory) {
     sendVerificationCode: [
       limiter('sms_ip', HOUR, config.RATE_LIMIT_SMS_PER_IP_PER_HOUR),
       limiter('sms_phone', HOUR, config.RATE_LIMIT_SMS_PER_PHONE_PER_HOUR, phoneKey),
+      limiter('sms_prefix', DAY, config.RATE_LIMIT_SMS_PER_PREFIX_PER_DAY, phonePrefixKey),
     ],
     getPriceEstimate: [limiter('estimate', HOUR, config.RATE_LIMIT_ESTIMATE_PER_HOUR)],
     verifyCode: [limiter('verify_phone', MINUTES_15, config.RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN, phoneKey)],

@@ -48,8 +48,9 @@ function compile<T>(routes: RouteSpec<T>[]): Compiled<T> {
 export function normalisePath(path: string): string {
   let p = path.trim();
   if (!p.startsWith('/')) p = `/${p}`;
-  while (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
-  return p;
+  let end = p.length;
+  while (end > 1 && p[end - 1] === '/') end--;
+  return p.slice(0, end);
 }
 
 export function compileRoutes<T>(routes: RouteSpec<T>[]): (method: string, path: string) => RouteMatch<T> {

@@ -53,7 +53,7 @@ function createSellerTokens(config: Config, logger: Logger): SellerTokens {
     async verify(token) {
       if (!secret) throw notConfigured('Seller sign-in (SELLER_TOKEN_SECRET)');
       try {
-        const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
+        const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ['exp'] });
         if (payload.role !== ROLE || typeof payload.sub !== 'string' || !UUID.test(payload.sub)) throw new Error('not a seller token');
         return payload.sub;
       } catch (error) {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
 import { ApiError } from '../errors.js';
+import { normaliseEmail } from '../domain/normalise.js';
 import type { BrevoClient } from '../integrations/index.js';
 import type { Logger } from '../logger.js';
 
@@ -46,7 +47,7 @@ export type OutboxEmail = {
 export async function enqueueEmail(q: CommonQueryMethods, email: OutboxEmail): Promise<boolean> {
   const id = await q.maybeOneFirst(sql.type(outboxIdRow)`
     INSERT INTO email_outbox (kind, dedupe_key, car_id, to_email, to_name, params)
-    VALUES (${email.kind}, ${email.dedupeKey}, ${email.carId}, ${email.toEmail.trim().toLowerCase()}, ${email.toName},
+    VALUES (${email.kind}, ${email.dedupeKey}, ${email.carId}, ${normaliseEmail(email.toEmail, 'to_email')}, ${email.toName},
             ${sql.jsonb(email.params)})
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id`);

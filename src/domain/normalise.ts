@@ -1,12 +1,30 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { validationFailed } from '../errors.js';
 
 /** `ab 123`, `AB123` and `Ab-123`… are the same car only after this. */
 export function normalisePlate(plate: string): string {
   return plate.replace(/\s+/g, '').toUpperCase();
 }
 
-export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
+/**
+ * The one form an e-mail address is stored and compared in: trimmed, NFKC, case-folded
+ * (lower-, upper- then lower-casing folds `ẞ` and `ß` to `ss` as Unicode's full case folding does). An
+ * address that NFKC changes is refused (null) rather than folded: `\u212Aari@d1.is`
+ * (Kelvin sign) would otherwise become `kari@d1.is`, someone else's address.
+ */
+export function emailKey(email: string): string | null {
+  const trimmed = email.trim();
+  if (trimmed.normalize('NFKC') !== trimmed) return null;
+  return trimmed.toLowerCase().toUpperCase().toLowerCase().normalize('NFKC');
+}
+
+/** `emailKey`, or 422 `validation_failed` naming the field. */
+export function normaliseEmail(email: string, path = 'body.email'): string {
+  const key = emailKey(email);
+  if (key === null) {
+    throw validationFailed([{ path, message: 'must be an e-mail address in Unicode normal form (NFKC), without look-alike characters' }]);
+  }
+  return key;
 }
 
 /**

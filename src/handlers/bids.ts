@@ -31,7 +31,7 @@ const lockedCar = z.object({
  * on a car are decided one after the other, each seeing the other's result.
  */
 const createBid: Handler<'createBid'> = async ({ body, deps, log }) => {
-  const dealerEmail = normaliseEmail(body.dealer_email);
+  const dealerEmail = normaliseEmail(body.dealer_email, 'body.dealer_email');
   const dealerName = body.dealer_name.trim();
   const maxAmount = body.max_amount ?? null;
   if (maxAmount !== null && maxAmount < body.bid_amount) {
@@ -197,7 +197,7 @@ const listDealerBids: Handler<'listDealerBids'> = async ({ params, deps }) => {
                                      'car_plate', c.car_plate, 'year', c.year, 'status', c.status)
               FROM "Bílar" c WHERE c.id = b.car_id) AS car
     FROM "uppboð" b
-    WHERE b.dealer_email = ${normaliseEmail(params.dealer_email)}
+    WHERE b.dealer_email = ${normaliseEmail(params.dealer_email, 'path.dealer_email')}
     ORDER BY b.created_at DESC, b.seq DESC`);
   return { status: 200, body: { success: true, bids: [...bids], count: bids.length } };
 };

@@ -16,7 +16,7 @@ const statsRow = z.object({
 
 /** Every figure from the database in one round trip; nothing is a placeholder. */
 const getDashboardStats: Handler<'getDashboardStats'> = async ({ params, deps }) => {
-  const email = normaliseEmail(params.dealer_email);
+  const email = normaliseEmail(params.dealer_email, 'path.dealer_email');
   const stats = await deps.db.one(sql.type(statsRow)`
     SELECT
       (SELECT count(*) FROM "Bílar" WHERE status = 'active')::int AS active_auctions,

@@ -1,4 +1,5 @@
 import type { Handler } from '../api/types.js';
+import { clientKey } from '../api/client-key.js';
 import { ApiError, notFound } from '../errors.js';
 import type { Deps } from '../api/types.js';
 import { frame, eventFrame, parseLastEventId } from '../events/frames.js';
@@ -20,7 +21,7 @@ const retry = (deps: Deps) => `retry: ${deps.config.SSE_RETRY_MS}\n`;
 const streamCarEvents: Handler<'streamCarEvents'> = async ({ params, req, deps }) => {
   const carId = params.car_id;
   const lastEventId = parseLastEventId(req.get('last-event-id'));
-  return hubOf(deps).open(carId, req.ip ?? '', async (stream) => {
+  return hubOf(deps).open(carId, clientKey(req), async (stream) => {
     if (lastEventId !== null) {
       const missed = await carEventsAfter(deps.db, carId, lastEventId, deps.config.SSE_REPLAY_LIMIT);
       if (missed) {
@@ -39,7 +40,7 @@ const streamCarEvents: Handler<'streamCarEvents'> = async ({ params, req, deps }
 const streamAllEvents: Handler<'streamAllEvents'> = async ({ req, deps }) => {
   const hub = hubOf(deps);
   const lastEventId = parseLastEventId(req.get('last-event-id'));
-  return hub.open(null, req.ip ?? '', async (stream) => {
+  return hub.open(null, clientKey(req), async (stream) => {
     // Ids rise in commit order: everything up to the hub's position is there to be read.
     const upTo = hub.position;
     if (lastEventId === null) {

@@ -16,7 +16,7 @@ const favoriteRow = z.object({
 });
 
 const addFavorite: Handler<'addFavorite'> = async ({ body, deps }) => {
-  const dealerEmail = normaliseEmail(body.dealer_email);
+  const dealerEmail = normaliseEmail(body.dealer_email, 'body.dealer_email');
   // Selecting the car inside the INSERT turns a missing car into "no row"
   // instead of a foreign-key error.
   const inserted = await deps.db.maybeOne(sql.type(favoriteRow)`
@@ -35,7 +35,7 @@ const addFavorite: Handler<'addFavorite'> = async ({ body, deps }) => {
 
 const removeFavorite: Handler<'removeFavorite'> = async ({ body, deps }) => {
   const removed = await deps.db.maybeOne(sql.type(removedRow)`
-    DELETE FROM favorites WHERE car_id = ${body.car_id} AND dealer_email = ${normaliseEmail(body.dealer_email)}
+    DELETE FROM favorites WHERE car_id = ${body.car_id} AND dealer_email = ${normaliseEmail(body.dealer_email, 'body.dealer_email')}
     RETURNING id`);
   if (!removed) throw notFound('Favorite');
   return { status: 200, body: { success: true, message: 'Car removed from favorites' } };
@@ -45,7 +45,7 @@ const listFavorites: Handler<'listFavorites'> = async ({ params, req, deps }) =>
   const favorites = await deps.db.any(sql.type(carRow)`
     ${selectCars(sellerVisibility(req))}
     JOIN favorites f ON f.car_id = c.id
-    WHERE f.dealer_email = ${normaliseEmail(params.dealer_email)}
+    WHERE f.dealer_email = ${normaliseEmail(params.dealer_email, 'path.dealer_email')}
     ORDER BY f.created_at DESC, f.id DESC`);
   return { status: 200, body: { success: true, favorites: [...favorites], count: favorites.length } };
 };

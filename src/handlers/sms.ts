@@ -1,5 +1,6 @@
 import { ApiError, notConfigured } from '../errors.js';
 import { toE164 } from '../domain/normalise.js';
+import { assertSmsCountry } from '../domain/sms-countries.js';
 import { CODE_TTL_MINUTES, newCode } from '../domain/codes.js';
 import { phoneCodes } from '../db/one-time-codes.js';
 import type { Handler } from '../api/types.js';
@@ -20,6 +21,7 @@ const sendVerificationCode: Handler<'sendVerificationCode'> = async ({ body, dep
   const { twilio } = deps.services;
   if (twilio.mode === 'disabled') throw notConfigured('SMS verification');
   const phone = phoneFromBody(body);
+  assertSmsCountry(phone, deps.config.SMS_ALLOWED_COUNTRIES, `body.${body.phone !== undefined ? 'phone' : 'phone_number'}`);
   if (!twilio.ownCodes) {
     const started = await twilio.startVerification(phone);
     return { status: 200, body: { success: true, message: 'Verification code sent', status: 'pending', sandbox: started.sandbox } };

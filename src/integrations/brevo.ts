@@ -35,6 +35,11 @@ export interface BrevoClient {
   }): Promise<SendResult>;
   sendEmail(input: { to: EmailRecipient; subject: string; htmlContent: string; idempotencyKey?: string }): Promise<SendResult>;
   upsertContact(input: { email: string; firstName: string; lastName?: string; sms?: string }): Promise<UpsertResult>;
+  /**
+   * Double opt-in: Brevo e-mails the address its confirmation (BREVO_DOI_TEMPLATE_ID) and
+   * adds the contact to BREVO_LIST_ID only once they have confirmed.
+   */
+  requestDoubleOptIn(input: { email: string; firstName: string; lastName?: string; sms?: string }): Promise<UpsertResult>;
   getAccount(): Promise<BrevoAccount>;
   getLists(): Promise<BrevoList[]>;
   status(): BrevoStatus;
@@ -149,6 +154,28 @@ export function createBrevo(config: Config, logger: Logger): BrevoClient {
       if (res.status === 201 || res.status === 200) return { alreadyOnList: false, sandbox: false };
       if (res.status === 204) return { alreadyOnList: true, sandbox: false };
       throw brevoError(res, 'contact', logger);
+    },
+
+    async requestDoubleOptIn({ email, firstName, lastName, sms }) {
+      guard();
+      if (mode === 'sandbox') {
+        logger.info('brevo sandbox: double opt-in not requested', { email: maskEmail(email), listId });
+        return { alreadyOnList: false, sandbox: true };
+      }
+      if (!config.BREVO_DOI_TEMPLATE_ID) throw notConfigured('Brevo double opt-in (BREVO_DOI_TEMPLATE_ID)');
+      const attributes: Record<string, string> = { FIRSTNAME: firstName, LASTNAME: lastName ?? '' };
+      if (sms) attributes.SMS = sms;
+      const res = await call('POST', '/contacts/doubleOptinConfirmation', {
+        email,
+        attributes,
+        includeListIds: [listId],
+        templateId: config.BREVO_DOI_TEMPLATE_ID,
+        redirectionUrl: config.BREVO_DOI_REDIRECT_URL,
+      });
+      // 201: confirmation sent to a new contact; 204: to a contact Brevo already had
+      if (res.status === 201 || res.status === 200) return { alreadyOnList: false, sandbox: false };
+      if (res.status === 204) return { alreadyOnList: true, sandbox: false };
+      throw brevoError(res, 'double opt-in', logger);
     },
 
     async getAccount() {

@@ -3,6 +3,7 @@ import { ApiError, notConfigured, upstreamUnavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { retryAfterSeconds } from './http.js';
 import { maskPhone } from '../domain/privacy.js';
+import { assertSmsCountry } from '../domain/sms-countries.js';
 import { resolveMode, type IntegrationMode } from './mode.js';
 import type { TwilioSdk } from './twilio-sdk.js';
 
@@ -150,6 +151,7 @@ export function createTwilio(config: Config, logger: Logger): TwilioClient {
     async startVerification(toE164) {
       const service = await verifyService();
       assertE164(toE164);
+      assertSmsCountry(toE164, config.SMS_ALLOWED_COUNTRIES, 'to');
       try {
         const v = await service.verifications.create({ to: toE164, channel: 'sms' });
         logger.info('twilio verification started', { to: maskPhone(toE164), status: v.status });
@@ -176,6 +178,8 @@ export function createTwilio(config: Config, logger: Logger): TwilioClient {
     async sendSms(toE164, body) {
       if (mode === 'disabled') throw notConfigured('SMS service (Twilio)');
       assertE164(toE164);
+      // every SMS path (the seller's sign-in code too), not only the public endpoint
+      assertSmsCountry(toE164, config.SMS_ALLOWED_COUNTRIES, 'to');
       if (mode === 'sandbox') {
         // Sandbox only (never production): the text is logged so a developer can read the code.
         const sid = `sandbox-${Date.now().toString(36)}`;

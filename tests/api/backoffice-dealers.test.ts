@@ -5,7 +5,7 @@ import { SANDBOX_COMPANIES } from '../../src/integrations/rsk.js';
 import { supabaseHsToken } from '../helpers/tokens.js';
 
 const SECRET = 'super-secret-jwt-token-with-at-least-32-characters-long';
-const ADMIN_KEY = 'admin-key';
+const ADMIN_KEY = 'admin-key-for-tests-0123456789abcdef';
 
 const token = (claims: Record<string, unknown>) => supabaseHsToken(SECRET, claims);
 const bearer = async (email: string) => ({ Authorization: `Bearer ${await token({ email })}` });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { count, placeBid, registerCar, setStatus } from '../helpers/fixtures.js';
 
-const adminKey = { 'X-Admin-Key': 'admin-key' };
+const adminKey = { 'X-Admin-Key': 'admin-key-for-tests-0123456789abcdef' };
 
 const report = (overrides: Record<string, unknown> = {}) => ({
   inspector: 'NAF Reykjavík',
@@ -18,7 +18,7 @@ const report = (overrides: Record<string, unknown> = {}) => ({
 
 let app: TestApp;
 beforeAll(async () => {
-  app = await startTestApp({ ADMIN_API_KEY: 'admin-key' });
+  app = await startTestApp({ ADMIN_API_KEY: 'admin-key-for-tests-0123456789abcdef' });
 });
 afterAll(async () => app?.close());
 

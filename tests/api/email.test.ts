@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { registerCar } from '../helpers/fixtures.js';
 import { BREVO_KEY, startFakeBrevo, type BrevoMode } from '../fakes/brevo.js';
 import type { Fake } from '../fakes/fake-server.js';
 
-const ADMIN_KEY = 'admin-test-key-0123456789';
+const ADMIN_KEY = 'admin-test-key-0123456789-abcdefghij';
 let fake: Fake<BrevoMode>;
 let app: TestApp;
 beforeAll(async () => {
@@ -13,6 +14,8 @@ beforeAll(async () => {
     BREVO_API_BASE: fake.url,
     BREVO_WELCOME_TEMPLATE_ID: '12',
     BREVO_LIST_ID: '3',
+    BREVO_DOI_TEMPLATE_ID: '21',
+    BREVO_DOI_REDIRECT_URL: 'https://kaggi.is/takk',
     BREVO_TIMEOUT_MS: '1000',
     ADMIN_API_KEY: ADMIN_KEY,
   });
@@ -25,9 +28,14 @@ afterAll(async () => {
 const contact = { name: 'Jón Páll Jónsson', email: 'Jon@Example.is', phone: '777 7777' };
 const admin = { 'X-Admin-Key': ADMIN_KEY };
 
+const welcomeLogs = async (email: string) =>
+  (await app.sql.query(`SELECT count(*)::int AS n FROM email_logs WHERE kind = 'welcome' AND email = $1`, [email])).rows[0].n;
+const SAME_ANSWER = { success: true, message: 'Welcome e-mail sent', messageId: expect.stringMatching(/^<\d+\.[0-9a-f]+@smtp-relay\.mailin\.fr>$/), sandbox: false };
+
 describe('POST /api/send-welcome-email', () => {
   it('sends the Brevo template with the contract params and logs it', async () => {
     fake.behave('ok');
+    await registerCar(app, { email: contact.email });
     const res = await app.request('POST', '/api/send-welcome-email', { body: contact });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ success: true, sandbox: false });
@@ -44,15 +52,51 @@ describe('POST /api/send-welcome-email', () => {
     expect(rows[0]).toEqual({ kind: 'welcome', email: 'jon@example.is', status: 'sent', message_id: res.body.messageId });
   });
 
+  it('sends once per car: a second call sends nothing and answers the same', async () => {
+    fake.behave('ok');
+    const before = fake.requests.length;
+    const again = await app.request('POST', '/api/send-welcome-email', { body: contact });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(SAME_ANSWER);
+    expect(fake.requests.length).toBe(before);
+    expect(await welcomeLogs('jon@example.is')).toBe(1);
+    // two at once for a new car: one e-mail
+    await registerCar(app, { email: 'tvisvar@example.is' });
+    const both = await Promise.all([1, 2].map(() => app.request('POST', '/api/send-welcome-email', { body: { ...contact, email: 'tvisvar@example.is' } })));
+    expect(both.map((r) => r.status)).toEqual([200, 200]);
+    expect(fake.requests.slice(before).filter((r) => r.path === '/smtp/email')).toHaveLength(1);
+    expect(await welcomeLogs('tvisvar@example.is')).toBe(1);
+  });
+
+  it('sends nothing to an address without a car registered in the last hour, with the same answer', async () => {
+    fake.behave('ok');
+    const before = fake.requests.length;
+    const stranger = await app.request('POST', '/api/send-welcome-email', { body: { ...contact, email: 'anyone@elsewhere.is' } });
+    expect(stranger.status).toBe(200);
+    expect(stranger.body).toEqual(SAME_ANSWER);
+    const old = await registerCar(app, { email: 'gamall@example.is' });
+    await app.sql.query(`UPDATE "Bílar" SET created_at = now() - interval '61 minutes' WHERE id = $1`, [old.id]);
+    const late = await app.request('POST', '/api/send-welcome-email', { body: { ...contact, email: 'gamall@example.is' } });
+    expect(late.body).toEqual(SAME_ANSWER);
+    expect(fake.requests.length).toBe(before);
+    expect(await welcomeLogs('anyone@elsewhere.is')).toBe(0);
+    expect(await welcomeLogs('gamall@example.is')).toBe(0);
+  });
+
   it('Brevo down → 503 upstream_unavailable, and the failure is logged', async () => {
+    await registerCar(app, { email: 'nidri@example.is' });
     fake.behave('error500');
-    const res = await app.request('POST', '/api/send-welcome-email', { body: contact });
+    const res = await app.request('POST', '/api/send-welcome-email', { body: { ...contact, email: 'nidri@example.is' } });
     expect(res.status).toBe(503);
     expect(res.body.error).toBe('upstream_unavailable');
     expect(res.text).not.toContain(BREVO_KEY);
     const { rows } = await app.sql.query(`SELECT status, error FROM email_logs ORDER BY created_at DESC LIMIT 1`);
     expect(rows[0]).toEqual({ status: 'failed', error: 'upstream_unavailable' });
     fake.behave('ok');
+    // a failed attempt is not the car's one e-mail
+    const retry = await app.request('POST', '/api/send-welcome-email', { body: { ...contact, email: 'nidri@example.is' } });
+    expect(retry.status).toBe(200);
+    expect(fake.requests.at(-1)!.path).toBe('/smtp/email');
   });
 
   it('an invalid phone → 422 invalid_phone, an invalid e-mail → 422, nothing sent', async () => {
@@ -64,16 +108,34 @@ describe('POST /api/send-welcome-email', () => {
 });
 
 describe('POST /api/add-to-brevo-list', () => {
-  it('adds the contact with FIRSTNAME, LASTNAME and SMS in E.164 to the list', async () => {
+  it('asks Brevo for a double opt-in (FIRSTNAME, LASTNAME, SMS in E.164): the list only after confirming', async () => {
     fake.behave('ok');
+    const before = fake.requests.length;
     const res = await app.request('POST', '/api/add-to-brevo-list', { body: contact });
     expect(res.body).toMatchObject({ success: true, already_on_list: false, sandbox: false });
-    expect(fake.requests.at(-1)!.body).toEqual({
+    expect(res.body.message).toMatch(/once confirmed/);
+    const sent = fake.requests.slice(before);
+    // never the direct add to the list
+    expect(sent.map((r) => r.path)).toEqual(['/contacts/doubleOptinConfirmation']);
+    expect(sent[0].body).toEqual({
       email: 'jon@example.is',
       attributes: { FIRSTNAME: 'Jón', LASTNAME: 'Páll Jónsson', SMS: '+3547777777' },
-      listIds: [3],
-      updateEnabled: true,
+      includeListIds: [3],
+      templateId: 21,
+      redirectionUrl: 'https://kaggi.is/takk',
     });
+  });
+
+  it('without BREVO_DOI_TEMPLATE_ID: 503 not_configured, nothing sent', async () => {
+    const local = await startTestApp({ BREVO_API_KEY: BREVO_KEY, BREVO_API_BASE: fake.url, BREVO_TIMEOUT_MS: '1000' });
+    try {
+      const before = fake.requests.length;
+      const res = await local.request('POST', '/api/add-to-brevo-list', { body: contact });
+      expect([res.status, res.body.error]).toEqual([503, 'not_configured']);
+      expect(fake.requests.length).toBe(before);
+    } finally {
+      await local.close();
+    }
   });
 
   it('a contact already on the list is a success that says so', async () => {
@@ -81,7 +143,8 @@ describe('POST /api/add-to-brevo-list', () => {
     const res = await app.request('POST', '/api/add-to-brevo-list', { body: contact });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ success: true, already_on_list: true });
-    expect(res.body.message).toMatch(/already/i);
+    expect(res.body.message).toMatch(/once confirmed/);
+    expect(fake.requests.at(-1)!.path).toBe('/contacts/doubleOptinConfirmation');
     fake.behave('ok');
   });
 
@@ -146,6 +209,7 @@ describe('sandbox', () => {
   it('records the e-mail without sending it, labelled', async () => {
     const local = await startTestApp();
     try {
+      await registerCar(local, { email: contact.email });
       const res = await local.request('POST', '/api/send-welcome-email', { body: contact });
       expect(res.body).toMatchObject({ success: true, sandbox: true });
       const { rows } = await local.sql.query(`SELECT status FROM email_logs`);

@@ -4,6 +4,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { count, insertDealer, placeBid, registerCar } from '../helpers/fixtures.js';
+import { emailKey, normaliseEmail } from '../../src/domain/normalise.js';
 
 const SECRET = 'super-secret-jwt-token-with-at-least-32-characters-long';
 const dealer = 'sala@bilaland.is';
@@ -17,12 +18,18 @@ async function hsToken(claims: Record<string, unknown>, options: { expiresIn?: s
     .sign(new TextEncoder().encode(options.secret ?? SECRET));
 }
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+const SELLER_TOKEN_SECRET = 'seller-secret-for-security-tests-0123456789';
+/** Signed as the server signs each kind, but without `exp`. */
+const withoutExpiry = (claims: Record<string, unknown>, secret: string, audience: string, issuer?: string) => {
+  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setAudience(audience);
+  return (issuer ? jwt.setIssuer(issuer) : jwt).sign(new TextEncoder().encode(secret));
+};
 
 describe('AUTH_MODE=jwt with a Supabase HS256 secret', () => {
   let app: TestApp;
   let carId: string;
   beforeAll(async () => {
-    app = await startTestApp({ AUTH_MODE: 'jwt', SUPABASE_JWT_SECRET: SECRET, ADMIN_API_KEY: 'admin-key' });
+    app = await startTestApp({ AUTH_MODE: 'jwt', SUPABASE_JWT_SECRET: SECRET, ADMIN_API_KEY: 'admin-key-for-tests-0123456789abcdef', SELLER_TOKEN_SECRET });
     await insertDealer(app, dealer, 'approved');
     carId = (await registerCar(app)).id;
   });
@@ -62,6 +69,49 @@ describe('AUTH_MODE=jwt with a Supabase HS256 secret', () => {
     }
   });
 
+  it('refuses tokens without an expiry: dealer, admin and seller tokens', async () => {
+    const dealerToken = await withoutExpiry({ email: dealer }, SECRET, 'authenticated');
+    const dealerRes = await app.request('GET', `/api/favorites/${dealer}`, { headers: bearer(dealerToken) });
+    expect([dealerRes.status, dealerRes.body.error]).toEqual([401, 'unauthorized']);
+    const adminToken = await withoutExpiry({ app_metadata: { role: 'admin' } }, SECRET, 'authenticated');
+    const adminRes = await app.request('PUT', `/api/cars/${carId}/status`, { body: { status: 'pending' }, headers: bearer(adminToken) });
+    expect([adminRes.status, adminRes.body.error]).toEqual([401, 'unauthorized']);
+    const sellerToken = await new SignJWT({ role: 'seller' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(carId)
+      .setIssuedAt()
+      .setIssuer('kaggi')
+      .setAudience('kaggi-seller')
+      .sign(new TextEncoder().encode(SELLER_TOKEN_SECRET));
+    const sellerRes = await app.request('GET', '/api/seller/car', { headers: bearer(sellerToken) });
+    expect([sellerRes.status, sellerRes.body.error]).toEqual([401, 'unauthorized']);
+    // the same tokens with an expiry get in
+    expect((await app.request('GET', `/api/favorites/${dealer}`, { headers: bearer(await hsToken({ email: dealer })) })).status).toBe(200);
+  });
+
+  it('a token for a look-alike address (Kelvin sign, \\u212Aari@d1.is) does not act as the dealer kari@d1.is', async () => {
+    await insertDealer(app, 'kari@d1.is', 'approved');
+    const kelvin = await hsToken({ email: '\u212Aari@d1.is' });
+    // today's toLowerCase() folds U+212A to k: it would be kari@d1.is
+    expect('\u212Aari@d1.is'.toLowerCase()).toBe('kari@d1.is');
+    for (const path of ['/api/favorites/kari@d1.is', '/api/dashboard/stats/kari@d1.is', '/api/bids/dealer/kari@d1.is']) {
+      const res = await app.request('GET', path, { headers: bearer(kelvin) });
+      expect([res.status, res.body.error], path).toEqual([401, 'unauthorized']);
+    }
+    const before = await count(app, '"uppboð"');
+    const bid = await app.request('POST', '/api/bids/create', {
+      body: { car_id: carId, dealer_name: 'D1', dealer_email: 'kari@d1.is', bid_amount: 2_000_000 },
+      headers: bearer(kelvin),
+    });
+    expect([bid.status, bid.body.error]).toEqual([401, 'unauthorized']);
+    expect(await count(app, '"uppboð"')).toBe(before);
+    // on a public read the token counts as none: no dealer's view
+    const cars = await app.request('GET', '/api/cars', { headers: bearer(kelvin) });
+    expect(cars.status).toBe(200);
+    // the real dealer, in any case, still is
+    expect((await app.request('GET', '/api/favorites/kari@d1.is', { headers: bearer(await hsToken({ email: 'KARI@d1.is' })) })).status).toBe(200);
+  });
+
   it('changing a car’s status needs the admin key or an admin token', async () => {
     const path = `/api/cars/${carId}/status`;
     const body = { status: 'pending' };
@@ -69,7 +119,7 @@ describe('AUTH_MODE=jwt with a Supabase HS256 secret', () => {
     expect((await app.request('PUT', path, { body, headers: bearer(await hsToken({ email: dealer })) })).status).toBe(403);
     const byToken = await app.request('PUT', path, { body, headers: bearer(await hsToken({ email: 'boss@kaggi.is', app_metadata: { role: 'admin' } })) });
     expect(byToken.status).toBe(200);
-    expect((await app.request('PUT', path, { body: { status: 'active' }, headers: { 'X-Admin-Key': 'admin-key' } })).status).toBe(200);
+    expect((await app.request('PUT', path, { body: { status: 'active' }, headers: { 'X-Admin-Key': 'admin-key-for-tests-0123456789abcdef' } })).status).toBe(200);
     expect((await app.request('PUT', path, { body, headers: { 'X-Admin-Key': 'wrong' } })).status).toBe(403);
   });
 
@@ -216,5 +266,15 @@ describe('headers', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('e-mail addresses: one normal form (src/domain/normalise.ts)', () => {
+  it('trims, applies NFKC and folds case; refuses what NFKC would change', () => {
+    expect(emailKey('  Jon@Example.IS ')).toBe('jon@example.is');
+    expect(emailKey('STRAẞE@bilar.is')).toBe('strasse@bilar.is');
+    expect(emailKey('Jón@Bílar.is')).toBe('jón@bílar.is');
+    for (const lookAlike of ['\u212Aari@d1.is', '\uFB01@d1.is', 'jo\u0301n@d1.is', 'ｊｏｎ@d1.is']) expect(emailKey(lookAlike), lookAlike).toBeNull();
+    expect(() => normaliseEmail('\u212Aari@d1.is', 'body.dealer_email')).toThrow(/body\.dealer_email: must be an e-mail address in Unicode normal form/);
   });
 });

@@ -101,7 +101,7 @@ describe('seller tokens', () => {
 
 describe('configuration', () => {
   it('in production without SELLER_TOKEN_SECRET the seller endpoints answer 503 not_configured', async () => {
-    const prod = await startTestApp({ ...sellerEnv(brevo, twilio), NODE_ENV: 'production', SELLER_TOKEN_SECRET: '' });
+    const prod = await startTestApp({ ...sellerEnv(brevo, twilio), NODE_ENV: 'production', AUTH_MODE: 'off', SELLER_TOKEN_SECRET: '' });
     try {
       const login = await prod.request('POST', '/api/seller/login', { body: { car_plate: 'AB123', email: 'jon@example.is' } });
       expect([login.status, login.body.error]).toEqual([503, 'not_configured']);

@@ -6,7 +6,7 @@ import { TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN, type TwilioMode } from '../fakes
 import { eventually } from '../auctions/helpers.js';
 
 export const SELLER_SECRET = 'seller-secret-for-tests-0123456789abcdef';
-export const ADMIN_KEY = 'admin-key-for-seller-tests';
+export const ADMIN_KEY = 'admin-key-for-seller-tests-0123456789';
 
 /** Brevo and Twilio Messaging pointed at the fakes, a fixed seller secret and an admin key. */
 export function sellerEnv(brevo: Fake<BrevoMode>, twilio: Fake<TwilioMode>, extra: Record<string, string> = {}) {

@@ -48,11 +48,33 @@ describe('own codes sent with the Messaging API', () => {
     expect((await check(app, '7777777', code)).body.valid).toBe(false); // single use
   });
 
-  it('accepts phone_number as an alias and +47/+46/+45 numbers', async () => {
-    expect((await send(app, '+47 912 34 567', 'phone_number')).status).toBe(200);
-    expect(lastSmsCode().to).toBe('+4791234567');
-    expect((await send(app, '+46701234567')).status).toBe(200);
-    expect((await send(app, '+4520123456')).status).toBe(200);
+  it('accepts phone_number as an alias', async () => {
+    expect((await send(app, '691 2345', 'phone_number')).status).toBe(200);
+    expect(lastSmsCode().to).toBe('+3546912345');
+  });
+
+  it('sends to numbers of SMS_ALLOWED_COUNTRIES only (default IS): 422 sms_country_not_allowed, nothing sent', async () => {
+    const before = fake.requests.length;
+    for (const phone of ['+47 912 34 567', '+46701234567', '+4520123456']) {
+      const res = await send(app, phone, 'phone_number');
+      expect([res.status, res.body.error], phone).toEqual([422, 'sms_country_not_allowed']);
+      expect(res.body.errors).toEqual([{ path: 'body.phone_number', message: expect.stringContaining('IS') }]);
+    }
+    expect(fake.requests.length).toBe(before);
+    const { rows } = await app.sql.query(`SELECT count(*)::int AS n FROM phone_verifications WHERE phone NOT LIKE '+354%'`);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('sends to the other countries SMS_ALLOWED_COUNTRIES names', async () => {
+    const nordic = await startTestApp(twilioEnv({ TWILIO_PHONE_NUMBER: TWILIO_FROM, SMS_ALLOWED_COUNTRIES: 'is, NO,SE' }));
+    try {
+      expect((await send(nordic, '+47 912 34 567')).status).toBe(200);
+      expect(lastSmsCode().to).toBe('+4791234567');
+      expect((await send(nordic, '+46701234567')).status).toBe(200);
+      expect((await send(nordic, '+4520123456')).body.error).toBe('sms_country_not_allowed');
+    } finally {
+      await nordic.close();
+    }
   });
 
   it('locks a code after 5 wrong tries, and expired codes never verify', async () => {
@@ -155,6 +177,35 @@ describe('rate limits on SMS', () => {
     }
   });
 
+  it('RATE_LIMIT_SMS_PER_PREFIX_PER_DAY sends a day to one number range, whatever the client', async () => {
+    const app = await startTestApp({ RATE_LIMIT_SMS_PER_PREFIX_PER_DAY: '3' });
+    try {
+      // +354 820 0001 … 0004: one range (the number without its last 4 digits), four clients
+      for (let i = 1; i <= 3; i += 1) {
+        const res = await app.request('POST', '/api/send-verification-code', { body: { phone: `820000${i}` }, headers: { 'X-Forwarded-For': `192.0.2.${i}` } });
+        expect(res.status, `send ${i}`).toBe(200);
+      }
+      const fourth = await app.request('POST', '/api/send-verification-code', { body: { phone: '8200004' }, headers: { 'X-Forwarded-For': '192.0.2.4' } });
+      expect([fourth.status, fourth.body.error]).toEqual([429, 'rate_limited']);
+      expect((await send(app, '8210001')).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('with TRUST_PROXY_HOPS=0 (the default) a made-up X-Forwarded-For does not make a new client', async () => {
+    const app = await startTestApp({ TRUST_PROXY_HOPS: '0', RATE_LIMIT_SMS_PER_IP_PER_HOUR: '2' });
+    try {
+      const sendAs = (phone: string, ip: string) =>
+        app.request('POST', '/api/send-verification-code', { body: { phone }, headers: { 'X-Forwarded-For': ip } });
+      expect((await sendAs('8300001', '203.0.113.1')).status).toBe(200);
+      expect((await sendAs('8310001', '203.0.113.2')).status).toBe(200);
+      expect((await sendAs('8320001', '203.0.113.3')).status).toBe(429);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('10 code checks per phone per 15 minutes', async () => {
     const app = await startTestApp();
     try {
@@ -169,7 +220,7 @@ describe('rate limits on SMS', () => {
 describe('sandbox', () => {
   it('keeps working without credentials, labelled, and production without them answers 503', async () => {
     const dev = await startTestApp();
-    const prod = await startTestApp({ NODE_ENV: 'production' });
+    const prod = await startTestApp({ NODE_ENV: 'production', AUTH_MODE: 'off' });
     try {
       expect((await send(dev, '7777777')).body.sandbox).toBe(true);
       expect((await dev.request('GET', '/api/sms-service-info')).body).toMatchObject({ provider: 'sandbox', sandbox: true, configured: false });

@@ -67,6 +67,33 @@ describe('status checks', () => {
     expect(res.status).toBe(422);
     expect(await count(app, 'status_checks')).toBe(2);
   });
+
+  it('keeps a stored check small: details are at most 10 flat pairs of short values (422 otherwise)', async () => {
+    const refused = [
+      { details: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, i])) },
+      { details: { nested: { deeper: 'x'.repeat(90_000) } } },
+      { details: { note: 'x'.repeat(201) } },
+      { details: { ['k'.repeat(65)]: 1 } },
+      { details: ['x'.repeat(90_000)] },
+      { client_name: 'x'.repeat(201) },
+    ];
+    for (const body of refused) {
+      const res = await app.request('POST', '/api/status', { body });
+      expect([res.status, res.body.error], JSON.stringify(body).slice(0, 60)).toEqual([422, 'validation_failed']);
+    }
+    expect(await count(app, 'status_checks')).toBe(2);
+    const flat = await app.request('POST', '/api/status', { body: { details: { build: 43, ok: true, branch: 'main', none: null } } });
+    expect(flat.status).toBe(201);
+  });
+
+  it('reads at most 100 checks (422 above), still as a bare array', async () => {
+    const over = await app.request('GET', '/api/status?limit=101');
+    expect([over.status, over.body.error]).toEqual([422, 'validation_failed']);
+    expect((await app.request('GET', '/api/status?limit=1000')).status).toBe(422);
+    const most = await app.request('GET', '/api/status?limit=100');
+    expect(most.status).toBe(200);
+    expect(Array.isArray(most.body)).toBe(true);
+  });
 });
 
 describe('the one error shape', () => {

@@ -76,7 +76,7 @@ describe('sandbox and production without credentials', () => {
   });
 
   it('production without credentials answers 503 not_configured', async () => {
-    const app = await startTestApp({ NODE_ENV: 'production' });
+    const app = await startTestApp({ NODE_ENV: 'production', AUTH_MODE: 'off' });
     try {
       const res = await verify(app, 'AB123');
       expect(res.status).toBe(503);

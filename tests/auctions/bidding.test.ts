@@ -3,7 +3,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerCar, setStatus } from '../helpers/fixtures.js';
 import { bid, endsAt, outbox, setEndsIn } from './helpers.js';
 
-const ADMIN_KEY = 'admin-test-key-auctions';
+const ADMIN_KEY = 'admin-test-key-auctions-0123456789';
 const admin = { 'X-Admin-Key': ADMIN_KEY };
 let app: TestApp;
 beforeAll(async () => {

@@ -4,10 +4,10 @@ import { registerCar } from '../helpers/fixtures.js';
 import { closeDueAuctions, expireUndecided } from '../../src/auctions/closing.js';
 import { bid, eventually, outbox, startWorkerInstances } from './helpers.js';
 
-const ADMIN = { 'X-Admin-Key': 'expiry-admin-key' };
+const ADMIN = { 'X-Admin-Key': 'expiry-admin-key-0123456789abcdefgh' };
 let app: TestApp;
 beforeAll(async () => {
-  app = await startTestApp({ ADMIN_API_KEY: 'expiry-admin-key', SELLER_DECISION_HOURS: '6' });
+  app = await startTestApp({ ADMIN_API_KEY: 'expiry-admin-key-0123456789abcdefgh', SELLER_DECISION_HOURS: '6' });
 });
 afterAll(async () => app?.close());
 

@@ -194,7 +194,7 @@ describe('the outbox without Brevo credentials', () => {
       const car = await registerCar(local);
       await bid(local, car.id, 100_000, 'a@dealer.is');
       await bid(local, car.id, 112_000, 'b@dealer.is');
-      const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', DATABASE_URL: local.config.DATABASE_URL });
+      const config = loadConfig({ NODE_ENV: 'production', AUTH_MODE: 'off', LOG_LEVEL: 'silent', DATABASE_URL: local.config.DATABASE_URL });
       const logger = createLogger(config);
       const brevo = createBrevo(config, logger);
       expect(brevo.mode).toBe('disabled');

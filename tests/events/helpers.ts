@@ -140,7 +140,7 @@ export type Instance = {
 
 /** An app instance on a given database, as src/start.ts wires one (hub included). */
 export async function startInstance(databaseUrl: string, env: Record<string, string> = {}): Promise<Instance> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, RATE_LIMIT_ENABLED: 'false', ...env });
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', TRUST_PROXY_HOPS: '1', DATABASE_URL: databaseUrl, RATE_LIMIT_ENABLED: 'false', ...env });
   const served = await serveApp(config, createLogger(config));
   return { ...served, config, stream: (path, headers) => SseClient.open(served.url, path, headers) };
 }

@@ -50,6 +50,15 @@ describe('limits', () => {
     expect((await openAs('198.51.100.3')).status).toBe(200);
   });
 
+  it('counts a client as the rate limiter does: the IPv6 addresses of one /56 are one client', async () => {
+    expect((await openAs('2001:db8:1:100::1')).status).toBe(200);
+    expect((await openAs('2001:db8:1:1ff:aaaa::2')).status).toBe(200);
+    const third = await openAs('2001:db8:1:1a0::3');
+    expect([third.status, third.body.error]).toEqual([429, 'too_many_streams']);
+    // the next /56 is another client
+    expect((await openAs('2001:db8:1:200::1')).status).toBe(200);
+  });
+
   it('does not count a refused stream (404) against the limits', async () => {
     for (let i = 0; i < 3; i += 1) {
       const res = await openAs('198.51.100.9', '/api/cars/6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b/events');
@@ -105,6 +114,7 @@ describe('graceful stop', () => {
       PORT: '0',
       HOST: '127.0.0.1',
       AUCTION_WORKER_ENABLED: 'false',
+      TRUST_PROXY_HOPS: '1',
     });
     const running: Running = {};
     const { port } = await startServer(config, createLogger(config), running);

@@ -1,6 +1,6 @@
 import { BAD_JSON, json, startFake, type Fake, type FakeReply, type RecordedRequest } from './fake-server.js';
 
-/** Fake Brevo v3: POST /smtp/email, POST /contacts, GET /account, GET /contacts/lists. */
+/** Fake Brevo v3: POST /smtp/email, POST /contacts, POST /contacts/doubleOptinConfirmation, GET /account, GET /contacts/lists. */
 export type BrevoMode =
   | 'ok'
   | 'not_found' // 404 document_not_found (e.g. template id)
@@ -44,6 +44,21 @@ const ROUTES: Record<string, (req: RecordedRequest, mode: BrevoMode) => FakeRepl
       return json(400, { code: 'duplicate_parameter', message: 'Unable to create contact, SMS is already associated with another Contact' });
     }
     return json(201, { id: 42 });
+  },
+  // Double opt-in: Brevo sends the confirmation and adds the contact to includeListIds once confirmed.
+  'POST /contacts/doubleOptinConfirmation': (req, mode) => {
+    const body = (req.body ?? {}) as { email?: unknown; includeListIds?: unknown; templateId?: unknown; redirectionUrl?: unknown; attributes?: { SMS?: unknown } };
+    for (const name of ['email', 'includeListIds', 'templateId', 'redirectionUrl'] as const) {
+      if (body[name] === undefined) return json(400, { code: 'missing_parameter', message: `${name} is missing` });
+    }
+    if (!Array.isArray(body.includeListIds) || typeof body.templateId !== 'number' || typeof body.redirectionUrl !== 'string') {
+      return json(400, { code: 'invalid_parameter', message: 'includeListIds, templateId or redirectionUrl is not valid' });
+    }
+    if (mode === 'duplicate') return { status: 204 };
+    if (mode === 'duplicate_sms' && body.attributes?.SMS !== undefined) {
+      return json(400, { code: 'duplicate_parameter', message: 'Unable to create contact, SMS is already associated with another Contact' });
+    }
+    return json(201, {});
   },
   'GET /account': () => json(200, ACCOUNT),
   'GET /contacts/lists': () => json(200, LISTS),

@@ -11,6 +11,7 @@ import { createDb, type Db } from '../../src/db/pool.js';
 import { createServices } from '../../src/integrations/index.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { EventHub } from '../../src/events/hub.js';
+import { createHttpServer } from '../../src/api/request-limits.js';
 import { assertMatchesSpec } from './contract.js';
 
 function withDatabase(url: string, name: string): string {
@@ -103,7 +104,8 @@ export async function request<T = any>(base: string, method: string, path: strin
 /** `logLines`: collect every log line (as written, after masking) instead of discarding them. */
 export async function startTestApp(env: Record<string, string> = {}, options: { logLines?: string[] } = {}): Promise<TestApp> {
   const database = await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: options.logLines ? 'debug' : 'silent', DATABASE_URL: database.url, ...env });
+  // The tests stand in for the load balancer: one trusted hop, so X-Forwarded-For names the client.
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: options.logLines ? 'debug' : 'silent', TRUST_PROXY_HOPS: '1', DATABASE_URL: database.url, ...env });
   const lines = options.logLines;
   const transport = lines
     ? new winston.transports.Stream({
@@ -148,7 +150,7 @@ export async function serveApp(config: Config, logger: Logger): Promise<ServedAp
   const hub = new EventHub({ url: databaseUrl, db, config, logger });
   const app = await createApp({ config, db, logger, services: createServices(config, logger), startedAt: new Date(), events: hub });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createHttpServer(app).listen(0, '127.0.0.1', () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

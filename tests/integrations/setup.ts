@@ -17,6 +17,8 @@ export function testConfig(env: Record<string, string | undefined>): Config {
     BREVO_TIMEOUT_MS: String(TEST_TIMEOUT_MS),
     TWILIO_TIMEOUT_MS: String(TEST_TIMEOUT_MS),
     RSK_TIMEOUT_MS: String(TEST_TIMEOUT_MS),
+    // production refuses to start without a chosen AUTH_MODE
+    AUTH_MODE: 'off',
     ...env,
   });
 }

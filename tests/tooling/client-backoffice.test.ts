@@ -9,9 +9,9 @@ let app: TestApp;
 let admin: KaggiClient;
 let anyone: KaggiClient;
 beforeAll(async () => {
-  app = await startTestApp({ ADMIN_API_KEY: 'admin-key' });
+  app = await startTestApp({ ADMIN_API_KEY: 'admin-key-for-tests-0123456789abcdef' });
   const checked = specChecked();
-  admin = createKaggiClient(app.url, { adminKey: 'admin-key', middleware: [checked.middleware] });
+  admin = createKaggiClient(app.url, { adminKey: 'admin-key-for-tests-0123456789abcdef', middleware: [checked.middleware] });
   anyone = createKaggiClient(app.url, { middleware: [checked.middleware] });
 });
 afterAll(async () => app?.close());

@@ -7,6 +7,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { insertDealer, registerCar } from '../helpers/fixtures.js';
 import { operations, type Operation } from '../trust/spec-walk.js';
 import { supabaseHsToken } from '../helpers/tokens.js';
+import { backtrackingShapes, regexLiterals } from './regex-audit.js';
 
 /**
  * Each operation's `security` in openapi.yaml is what its guards enforce. For
@@ -19,7 +20,7 @@ import { supabaseHsToken } from '../helpers/tokens.js';
  */
 
 const SECRET = 'drift-test-jwt-secret-with-at-least-32-characters';
-const ADMIN_KEY = 'drift-test-admin-key';
+const ADMIN_KEY = 'drift-test-admin-key-0123456789abcdef';
 const DEALER = 'drift@dealer.is';
 const CREDENTIALS = ['none', 'AdminKey', 'AdminBearer', 'DealerBearer', 'sellerToken'] as const;
 type Credential = (typeof CREDENTIALS)[number];
@@ -115,4 +116,43 @@ describe('openapi.yaml security ↔ the guards', () => {
       });
     });
   }
+});
+
+/**
+ * Issue 25: no regular expression in src/ that backtracks over what a client sends. A
+ * pattern listed here reads configuration only, never a request, a token or a log line.
+ */
+const CONFIGURATION_ONLY = new Map([
+  ['src/integrations/brevo.ts', String.raw`\/+$`],
+  ['src/integrations/creditinfo.ts', String.raw`\/+$`],
+  ['src/integrations/rsk.ts', String.raw`\/+$`],
+  ['src/integrations/twilio-sdk.ts', String.raw`\/+$`],
+]);
+
+describe('regular expressions in src/', () => {
+  it('the audit sees what backtracks', () => {
+    // the access log's e-mail pattern before issue 25, and the textbook cases
+    expect(backtrackingShapes(String.raw`[^\s/@]+@[^\s/@]+\.[^\s/@]+`).leading).toBe(true);
+    expect(backtrackingShapes('(a+)+$').nested).toBe(true);
+    expect(backtrackingShapes(String.raw`(?:\w*\s)*x`).nested).toBe(true);
+    expect(backtrackingShapes(String.raw`^Bearer\s+(\S+)$`)).toEqual({ nested: false, leading: false });
+    expect(backtrackingShapes(String.raw`\s+`)).toEqual({ nested: false, leading: false });
+  });
+
+  it('every operation declares the 414 that refuses a long request target before routing', () => {
+    expect(operations().filter((op) => !op.responses.includes('414')).map((op) => op.operationId)).toEqual([]);
+  });
+
+  it('has no nested unbounded quantifier, nor an unanchored one that scans a run from every start', () => {
+    const literals = regexLiterals(process.cwd());
+    expect(literals.length).toBeGreaterThan(30);
+    const risky = literals
+      .filter((r) => CONFIGURATION_ONLY.get(r.file) !== r.source)
+      .filter((r) => {
+        const shapes = backtrackingShapes(r.source);
+        return shapes.nested || shapes.leading;
+      })
+      .map((r) => `${r.file}:${r.line} /${r.source}/${r.flags}`);
+    expect(risky).toEqual([]);
+  });
 });

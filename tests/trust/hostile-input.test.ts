@@ -1,7 +1,9 @@
+import { request as httpRequest } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { nextPlate, registerCar } from '../helpers/fixtures.js';
+import { maskText } from '../../src/domain/privacy.js';
 import { bodyIsValid, errorValidator, exampleOf, objectShape, operations, paramIsValid, type Operation, type Param } from './spec-walk.js';
 
 /**
@@ -412,6 +414,7 @@ beforeAll(async () => {
     RATE_LIMIT_COMPANY_PER_HOUR: '1000000',
     RATE_LIMIT_SMS_PER_PHONE_PER_HOUR: '1000000',
     RATE_LIMIT_SMS_PER_IP_PER_HOUR: '1000000',
+    RATE_LIMIT_SMS_PER_PREFIX_PER_DAY: '1000000',
     RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN: '1000000',
   });
   tables = await publicTables();
@@ -508,6 +511,73 @@ describe('hostile input, spec-driven', () => {
     // `' OR 1=1 --` as a path parameter matched nothing more than that one dealer's bids.
     const other = await app.request('GET', `/api/bids/dealer/${encodeURIComponent(`'or'1'='1'--@other.is`)}`);
     expect(other.body.bids).toEqual([]);
+  });
+});
+
+/** One request over a fresh connection, read to its end: status, body, and whether the server closed the connection. */
+function rawRequest(path: string, headers: Record<string, string>): Promise<{ status: number; text: string; closed: boolean }> {
+  const { hostname, port } = new URL(app.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, path, headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, closed: res.headers.connection === 'close' }));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer within 10 s for ${path.slice(0, 40)}…`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('hostile input: request size (issue 25)', () => {
+  const long = (n: number) => 'a'.repeat(n);
+
+  it.each([
+    ['a 16,000-character path outside /api', `/${long(16_000)}`],
+    ['a 16,000-character path parameter', `/api/cars/${long(16_000)}`],
+    ['a 16,000-character e-mail in a path', `/api/favorites/${long(8_000)}%40${long(8_000)}`],
+    ['a 16,000-character query on /health', `/health?q=${long(16_000)}`],
+    ['a 2,049-character target', `/${long(2_048)}`],
+  ])('refuses %s with 414 uri_too_long', async (_label, path) => {
+    const res = await app.request('GET', path);
+    expect(res.status).toBe(414);
+    expect(res.body).toMatchObject({ success: false, error: 'uri_too_long' });
+    expect(validateError(res.body)).toBe(true);
+  });
+
+  it('answers a 2,048-character target as usual (the limit is inclusive)', async () => {
+    const res = await app.request('GET', `/${long(2_047)}`);
+    expect(res.status).toBe(404);
+    expect(res.body.error).toBe('route_not_found');
+  });
+
+  it('masks log text in linear time, whatever its shape', () => {
+    // The old pattern needed ~0.3 s for 16,000 characters of one of these and grew with the
+    // square (~80 s for 256,000); linear masking does all of them in a few milliseconds.
+    const n = 256_000;
+    const shapes = [long(n), 'a@'.repeat(n / 2), 'a@b '.repeat(n / 4), `a@${long(n)}`, '@.'.repeat(n / 2), '+1'.repeat(n / 2), '1-'.repeat(n / 2)];
+    const started = performance.now();
+    for (const text of shapes) maskText(text);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(maskText(`${long(10)} jon.secret@example.is ${long(10)}`)).toBe(`${long(10)} j***@example.is ${long(10)}`);
+  });
+
+  it('answers headers over the server limit with a clean 431 in the error shape and closes', async () => {
+    const res = await rawRequest('/health', { 'X-Padding': long(20_000) });
+    expect(res.status).toBe(431);
+    expect(res.closed).toBe(true);
+    const body = JSON.parse(res.text);
+    expect(body).toMatchObject({ success: false, error: 'headers_too_large' });
+    expect(validateError(body)).toBe(true);
+  });
+
+  it('answers long headers under the limit normally, and replaces an over-long X-Request-Id', async () => {
+    const res = await rawRequest('/health', { 'X-Padding': long(12_000), 'X-Request-Id': long(4_000) });
+    expect(res.status).toBe(200);
+    const viaFetch = await app.request('GET', '/health', { headers: { 'X-Request-Id': long(4_000), 'User-Agent': long(8_000) } });
+    expect(viaFetch.status).toBe(200);
+    expect(viaFetch.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
 

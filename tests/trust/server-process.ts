@@ -37,6 +37,8 @@ export async function startServerProcess(name: string, databaseUrl: string, env:
       HOST: '127.0.0.1',
       NODE_ENV: 'development',
       LOG_LEVEL: 'info',
+      // the tests stand in for the load balancer in front of the server
+      TRUST_PROXY_HOPS: '1',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
