@@ -58,6 +58,9 @@ const schema = z.object({
   /** `app_metadata.role` (or `role`) value that makes a token an admin's. */
   AUTH_ADMIN_ROLE: z.string().default('admin'),
   IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 30),
+  TEST_EXIT_AFTER_IDEMPOTENT_COMMIT: bool(false).describe(
+    'Test only, ignored in production: the process kills itself right after an Idempotency-Key write commits, before it answers, as a crash would.',
+  ),
   /** `postgres` shares rate-limit counters between instances. */
   RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory'),
 
