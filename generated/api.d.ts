@@ -418,7 +418,8 @@ export interface paths {
          *     lower-cased, the phone in E.164 (unparseable phone → 422 `invalid_phone`). The car
          *     starts `active`: its auction opens at once and closes after `AUCTION_DURATION_HOURS`
          *     (48 by default; see `auction_ends_at`). An optional reserve price (`reservePrice` /
-         *     `reserve_price`, whole ISK) is kept from dealers, who only see `reserve_met`. A plate
+         *     `reserve_price`, whole ISK) is kept from dealers, who only see `reserve_met` (until a
+         *     proxy bid is lifted to it: see `POST /api/bids/create`). A plate
          *     that is already registered → 409 `plate_already_registered`.
          */
         post: operations["registerCar"];
@@ -572,8 +573,23 @@ export interface paths {
          *     plus one increment (capped at its own maximum); equal maxima go to the earlier bid.
          *     Amounts chosen by the system appear in the car's bids with `proxy: true`; a maximum is
          *     never shown to anyone else. The answer says whether the dealer now leads (`leading`):
-         *     a bid below another dealer's maximum is placed and at once outbid. When a leader's
-         *     maximum reaches the reserve, the price is lifted to the reserve.
+         *     a bid below another dealer's maximum is placed and at once outbid.
+         *
+         *     **Reserve**: when a leader's maximum reaches the reserve, the price is lifted to the
+         *     reserve at once, so a reserve is never left unmet while a dealer was willing to pay
+         *     it. That lift is a bid of exactly the reserve's amount (`proxy: true`): from that
+         *     moment everyone sees the reserve's amount, in the car's bids and in the live `bid`
+         *     event, as on eBay once a reserve is met. Until the reserve is met dealers see only
+         *     `reserve_met: false`; a maximum is never shown.
+         *
+         *     **Who bids**: `dealer_email` names the dealer. When it is a registered dealer's
+         *     e-mail (always with `AUTH_MODE=jwt`, where it is the token's), the bid is stored and
+         *     shown under the registered company's name (`company_name` from the company registry,
+         *     else the registered `dealer_name`), not the `dealer_name` sent; otherwise the name
+         *     sent is kept. A dealer cannot bid on a car they sell (409 `own_car`): the bid's
+         *     e-mail is the car's seller e-mail, the registered dealer's mobile number is the
+         *     car's phone, or the seller e-mail is another registration under the dealer's
+         *     kennitala.
          *
          *     **Soft close**: a bid accepted within the last `AUCTION_SOFT_CLOSE_MINUTES` (2 by
          *     default) moves `auction_ends_at` to now plus that many minutes. The dealer who loses
@@ -1176,7 +1192,8 @@ export interface paths {
          * Accept the highest bid
          * @description The seller sells to the highest bid (the first of the page's `bids`), recorded as
          *     admin accept-bid records it: the car becomes `sold`, the bid the winning one. Only a
-         *     `closed` car (409 `car_not_closed` otherwise) with at least one bid (409 `no_bids`).
+         *     `closed` car (409 `car_not_closed` otherwise) with at least one bid (409 `no_bids`),
+         *     before its `decision_due_at` (409 `decision_deadline_passed` after it).
          *     The winning dealer gets a "you won" e-mail and the seller a confirmation. Runs under
          *     the car's row lock: of two decisions at once (two accepts, an accept and an admin
          *     re-listing) exactly one wins, the other gets 409. No request body;
@@ -1201,7 +1218,8 @@ export interface paths {
         /**
          * Decline the bids
          * @description The seller turns the result down: a `closed` car becomes `declined` (final); any
-         *     other status → 409 `car_not_closed`. Every dealer who bid is told by e-mail. Under
+         *     other status → 409 `car_not_closed`; after `decision_due_at` → 409
+         *     `decision_deadline_passed`. Every dealer who bid is told by e-mail. Under
          *     the car's row lock, like accept. No request body; `Idempotency-Key` makes a retry safe.
          */
         post: operations["sellerDecline"];
@@ -1444,7 +1462,8 @@ export interface components {
         YearInput: number | string;
         /**
          * @description The seller's reserve price in whole ISK (an integer or a digit string from a form);
-         *     null or absent for none. Never shown to dealers: they see only `reserve_met`.
+         *     null or absent for none. Not shown to dealers, who see `reserve_met`; once a proxy
+         *     bid is lifted to it, that bid's amount is the reserve (see `POST /api/bids/create`).
          * @example 2500000
          * @example 2500000
          */
@@ -1507,7 +1526,8 @@ export interface components {
             min_next_bid: number | null;
             /**
              * @description Whether the highest bid has reached the seller's reserve price; true when there
-             *     is no reserve. The reserve itself is never shown.
+             *     is no reserve. The reserve itself is not shown, except that a proxy bid lifted to
+             *     it is a bid of its exact amount (see `POST /api/bids/create`).
              */
             reserve_met: boolean;
             /** @description Whether the car has an inspection report (`GET /api/cars/{car_id}/inspection`). */
@@ -1853,6 +1873,10 @@ export interface components {
         /** @description Unknown fields are ignored. */
         CreateBidRequest: {
             car_id: components["schemas"]["Uuid"];
+            /**
+             * @description Kept only for an e-mail that is no registered dealer's; a registered dealer's bid
+             *     carries the registered company's name instead.
+             */
             dealer_name: string;
             dealer_email: components["schemas"]["Email"];
             /** @description Whole ISK; at least the car's `min_next_bid`. */
@@ -2240,7 +2264,8 @@ export interface components {
             min_next_bid: number | null;
             /**
              * @description Whether the highest bid has reached the seller's reserve price; true when there
-             *     is no reserve. The reserve itself is never shown.
+             *     is no reserve. The reserve itself is not shown, except that a proxy bid lifted to
+             *     it is a bid of its exact amount (see `POST /api/bids/create`).
              */
             reserve_met: boolean;
             /** Format: date-time */
@@ -2574,8 +2599,9 @@ export interface components {
         };
         /**
          * @description The car does not take bids (`car_not_active`), its auction has ended
-         *     (`auction_closed`), or the bid is below the next allowed bid (`bid_too_low`, with
-         *     `min_next_bid`).
+         *     (`auction_closed`), the bid is below the next allowed bid (`bid_too_low`, with
+         *     `min_next_bid`), the dealer is the car's seller (`own_car`), or a request with the
+         *     same `Idempotency-Key` is still running after the wait (`idempotency_in_progress`).
          */
         BidConflict: {
             headers: {
@@ -2660,8 +2686,10 @@ export interface components {
         };
         /**
          * @description The car does not wait for a decision (`car_not_closed`: not closed, or another
-         *     decision got there first), or there is no bid to accept (`no_bids`); or a request
-         *     with the same `Idempotency-Key` is still running (`idempotency_in_progress`).
+         *     decision got there first), its `decision_due_at` has passed
+         *     (`decision_deadline_passed`: the decision is the expiry's now, even if the expiry has
+         *     not run yet), or there is no bid to accept (`no_bids`); or a request with the same
+         *     `Idempotency-Key` is still running after the wait (`idempotency_in_progress`).
          */
         SellerDecisionConflict: {
             headers: {
@@ -2671,7 +2699,11 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The car can no longer be withdrawn (`car_not_withdrawable`) because its auction has ended. */
+        /**
+         * @description The car can no longer be withdrawn (`car_not_withdrawable`) because its auction has
+         *     ended; or a request with the same `Idempotency-Key` is still running after the wait
+         *     (`idempotency_in_progress`).
+         */
         WithdrawConflict: {
             headers: {
                 [name: string]: unknown;
@@ -2691,10 +2723,17 @@ export interface components {
          */
         LastEventId: string;
         /**
-         * @description Makes a retry safe: the same key with the same body within 24 hours returns the
-         *     first answer (with `Idempotent-Replayed: true`) and writes nothing more; the same
-         *     key with a different body → 422 `idempotency_key_reused`; a retry while the first
-         *     request is still running → 409 `idempotency_in_progress`.
+         * @description Makes a retry safe: the same key with the same body within 24 hours
+         *     (`IDEMPOTENCY_TTL_HOURS`) returns the first answer (with `Idempotent-Replayed: true`)
+         *     and writes nothing more; the same key with a different body → 422
+         *     `idempotency_key_reused`. Claiming the key, the write and storing the answer are one
+         *     transaction: a request that fails (any error, a crash included) leaves no write and
+         *     no key, so its retry runs afresh; one that committed has its answer stored, so its
+         *     retry replays it. A retry sent while the first request is still running waits for it
+         *     (at most half of `DB_STATEMENT_TIMEOUT_MS`), then replays its answer; past that wait
+         *     → 409 `idempotency_in_progress`. Keys are per caller (the dealer of the token, the
+         *     seller's car, the admin, or else the client's address): another caller's same key is
+         *     a different key, never a 422 or a replay.
          * @example 3f6c2a9e-7b1d-4c55-9a0e-2d7f1c8b4e61
          */
         IdempotencyKey: string;
@@ -3299,10 +3338,17 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a retry safe: the same key with the same body within 24 hours returns the
-                 *     first answer (with `Idempotent-Replayed: true`) and writes nothing more; the same
-                 *     key with a different body → 422 `idempotency_key_reused`; a retry while the first
-                 *     request is still running → 409 `idempotency_in_progress`.
+                 * @description Makes a retry safe: the same key with the same body within 24 hours
+                 *     (`IDEMPOTENCY_TTL_HOURS`) returns the first answer (with `Idempotent-Replayed: true`)
+                 *     and writes nothing more; the same key with a different body → 422
+                 *     `idempotency_key_reused`. Claiming the key, the write and storing the answer are one
+                 *     transaction: a request that fails (any error, a crash included) leaves no write and
+                 *     no key, so its retry runs afresh; one that committed has its answer stored, so its
+                 *     retry replays it. A retry sent while the first request is still running waits for it
+                 *     (at most half of `DB_STATEMENT_TIMEOUT_MS`), then replays its answer; past that wait
+                 *     → 409 `idempotency_in_progress`. Keys are per caller (the dealer of the token, the
+                 *     seller's car, the admin, or else the client's address): another caller's same key is
+                 *     a different key, never a 422 or a replay.
                  * @example 3f6c2a9e-7b1d-4c55-9a0e-2d7f1c8b4e61
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -3501,10 +3547,17 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a retry safe: the same key with the same body within 24 hours returns the
-                 *     first answer (with `Idempotent-Replayed: true`) and writes nothing more; the same
-                 *     key with a different body → 422 `idempotency_key_reused`; a retry while the first
-                 *     request is still running → 409 `idempotency_in_progress`.
+                 * @description Makes a retry safe: the same key with the same body within 24 hours
+                 *     (`IDEMPOTENCY_TTL_HOURS`) returns the first answer (with `Idempotent-Replayed: true`)
+                 *     and writes nothing more; the same key with a different body → 422
+                 *     `idempotency_key_reused`. Claiming the key, the write and storing the answer are one
+                 *     transaction: a request that fails (any error, a crash included) leaves no write and
+                 *     no key, so its retry runs afresh; one that committed has its answer stored, so its
+                 *     retry replays it. A retry sent while the first request is still running waits for it
+                 *     (at most half of `DB_STATEMENT_TIMEOUT_MS`), then replays its answer; past that wait
+                 *     → 409 `idempotency_in_progress`. Keys are per caller (the dealer of the token, the
+                 *     seller's car, the admin, or else the client's address): another caller's same key is
+                 *     a different key, never a 422 or a replay.
                  * @example 3f6c2a9e-7b1d-4c55-9a0e-2d7f1c8b4e61
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -4269,10 +4322,17 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a retry safe: the same key with the same body within 24 hours returns the
-                 *     first answer (with `Idempotent-Replayed: true`) and writes nothing more; the same
-                 *     key with a different body → 422 `idempotency_key_reused`; a retry while the first
-                 *     request is still running → 409 `idempotency_in_progress`.
+                 * @description Makes a retry safe: the same key with the same body within 24 hours
+                 *     (`IDEMPOTENCY_TTL_HOURS`) returns the first answer (with `Idempotent-Replayed: true`)
+                 *     and writes nothing more; the same key with a different body → 422
+                 *     `idempotency_key_reused`. Claiming the key, the write and storing the answer are one
+                 *     transaction: a request that fails (any error, a crash included) leaves no write and
+                 *     no key, so its retry runs afresh; one that committed has its answer stored, so its
+                 *     retry replays it. A retry sent while the first request is still running waits for it
+                 *     (at most half of `DB_STATEMENT_TIMEOUT_MS`), then replays its answer; past that wait
+                 *     → 409 `idempotency_in_progress`. Keys are per caller (the dealer of the token, the
+                 *     seller's car, the admin, or else the client's address): another caller's same key is
+                 *     a different key, never a 422 or a replay.
                  * @example 3f6c2a9e-7b1d-4c55-9a0e-2d7f1c8b4e61
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -4308,10 +4368,17 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a retry safe: the same key with the same body within 24 hours returns the
-                 *     first answer (with `Idempotent-Replayed: true`) and writes nothing more; the same
-                 *     key with a different body → 422 `idempotency_key_reused`; a retry while the first
-                 *     request is still running → 409 `idempotency_in_progress`.
+                 * @description Makes a retry safe: the same key with the same body within 24 hours
+                 *     (`IDEMPOTENCY_TTL_HOURS`) returns the first answer (with `Idempotent-Replayed: true`)
+                 *     and writes nothing more; the same key with a different body → 422
+                 *     `idempotency_key_reused`. Claiming the key, the write and storing the answer are one
+                 *     transaction: a request that fails (any error, a crash included) leaves no write and
+                 *     no key, so its retry runs afresh; one that committed has its answer stored, so its
+                 *     retry replays it. A retry sent while the first request is still running waits for it
+                 *     (at most half of `DB_STATEMENT_TIMEOUT_MS`), then replays its answer; past that wait
+                 *     → 409 `idempotency_in_progress`. Keys are per caller (the dealer of the token, the
+                 *     seller's car, the admin, or else the client's address): another caller's same key is
+                 *     a different key, never a 422 or a replay.
                  * @example 3f6c2a9e-7b1d-4c55-9a0e-2d7f1c8b4e61
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -4347,10 +4414,17 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a retry safe: the same key with the same body within 24 hours returns the
-                 *     first answer (with `Idempotent-Replayed: true`) and writes nothing more; the same
-                 *     key with a different body → 422 `idempotency_key_reused`; a retry while the first
-                 *     request is still running → 409 `idempotency_in_progress`.
+                 * @description Makes a retry safe: the same key with the same body within 24 hours
+                 *     (`IDEMPOTENCY_TTL_HOURS`) returns the first answer (with `Idempotent-Replayed: true`)
+                 *     and writes nothing more; the same key with a different body → 422
+                 *     `idempotency_key_reused`. Claiming the key, the write and storing the answer are one
+                 *     transaction: a request that fails (any error, a crash included) leaves no write and
+                 *     no key, so its retry runs afresh; one that committed has its answer stored, so its
+                 *     retry replays it. A retry sent while the first request is still running waits for it
+                 *     (at most half of `DB_STATEMENT_TIMEOUT_MS`), then replays its answer; past that wait
+                 *     → 409 `idempotency_in_progress`. Keys are per caller (the dealer of the token, the
+                 *     seller's car, the admin, or else the client's address): another caller's same key is
+                 *     a different key, never a 422 or a replay.
                  * @example 3f6c2a9e-7b1d-4c55-9a0e-2d7f1c8b4e61
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];

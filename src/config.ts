@@ -61,6 +61,9 @@ export const configSchema = z.object({
   AUTH_ISSUER: optionalText.describe('Issuer a token must carry; checked only when set.'),
   AUTH_ADMIN_ROLE: z.string().default('admin').describe("The `app_metadata.role` (or `role`) that makes a token an admin's."),
   IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 30).describe('How long an `Idempotency-Key` answer is kept.'),
+  TEST_EXIT_AFTER_IDEMPOTENT_COMMIT: bool(false).describe(
+    'Test only, ignored in production: the process kills itself right after an Idempotency-Key write commits, before it answers, as a crash would.',
+  ),
   RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory').describe('`postgres` keeps the rate-limit counters in PostgreSQL, shared by all instances; `memory` keeps them per instance.'),
 
   RATE_LIMIT_ENABLED: bool(true).describe('False switches every rate limit off (for a benchmark, say).'),

@@ -8,6 +8,7 @@ import { loadSpec } from './spec.js';
 import type { Deps, HandlerContext, HandlerMap, OperationId, Reply } from './types.js';
 import { fieldErrors, unacceptableValues } from './validation-errors.js';
 import { idempotent } from './idempotency.js';
+import { principalOf } from './principal.js';
 
 /** Writes a client may safely retry with an Idempotency-Key header. */
 const IDEMPOTENT = new Set<OperationId>(['registerCar', 'createBid', 'sellerAccept', 'sellerDecline', 'sellerWithdraw']);
@@ -38,6 +39,28 @@ function decodePath(path: string): string {
   } catch {
     throw new ApiError(400, 'malformed_path', 'The request path has broken percent-encoding');
   }
+}
+
+/**
+ * Whose Idempotency-Key a request carries: the seller's car (set by the seller guard), the
+ * dealer of a token, the admin, or else (anonymous, AUTH_MODE=off) the client's address.
+ */
+function callerScope(req: Request, res: Response): string {
+  const guarded = res.locals.idempotencyScope as string | undefined;
+  if (guarded) return guarded;
+  const caller = principalOf(req);
+  if (caller.kind === 'dealer') return `dealer:${caller.email}`;
+  if (caller.kind === 'admin') return 'admin';
+  return `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
+}
+
+/**
+ * The crash test's hook (TEST_EXIT_AFTER_IDEMPOTENT_COMMIT): the process dies as a crash
+ * would, after the commit and before the answer. Never outside development and test.
+ */
+function crashAfterCommit(deps: Deps): (() => void) | undefined {
+  if (!deps.config.TEST_EXIT_AFTER_IDEMPOTENT_COMMIT || deps.config.NODE_ENV === 'production') return undefined;
+  return () => process.kill(process.pid, 'SIGKILL');
 }
 
 function send<K extends OperationId>(res: Response, reply: Reply<K>, serializer: (status: number) => Serialize | null): void {
@@ -111,16 +134,24 @@ export async function createApiRouter(deps: Deps, handlers: HandlerMap, guards: 
       deps,
       log: deps.logger.child({ request_id: res.locals.requestId, operation: operationId }),
     } as HandlerContext<typeof operationId>;
-    const run = () => (handler as (x: typeof ctx) => Promise<Reply<typeof operationId>>)(ctx);
+    const call = (x: typeof ctx) => (handler as (x: typeof ctx) => Promise<Reply<typeof operationId>>)(x);
     const key = req.get('idempotency-key');
-    // A guard may scope keys to its caller (a seller's car), so one caller's key never replays another's answer.
-    const scope = res.locals.idempotencyScope as string | undefined;
-    const operation = scope ? `${operationId}:${scope}` : operationId;
-    send(
-      res,
-      key && IDEMPOTENT.has(operationId) ? await idempotent(deps.db, deps.config.IDEMPOTENCY_TTL_HOURS, { operation, key, body }, run) : await run(),
-      serializer,
+    if (!key || !IDEMPOTENT.has(operationId)) {
+      send(res, await call(ctx), serializer);
+      return;
+    }
+    // Under a key the handler's queries run in the key's transaction: claim, writes and answer commit together.
+    const reply = await idempotent(
+      deps.db,
+      {
+        ttlHours: deps.config.IDEMPOTENCY_TTL_HOURS,
+        waitMs: Math.max(100, Math.floor(deps.config.DB_STATEMENT_TIMEOUT_MS / 2)),
+        onCommitted: crashAfterCommit(deps),
+      },
+      { operation: operationId, scope: callerScope(req, res), key, body },
+      (db) => call({ ...ctx, deps: { ...deps, db } }),
     );
+    send(res, reply, serializer);
   }
 
   return (req: Request, res: Response, next: NextFunction) => {

@@ -22,6 +22,8 @@ const lockedCar = z.object({
   year: z.number().int(),
   now: z.string(),
   ended: z.boolean(),
+  registered_name: z.string().nullable(),
+  own_car: z.boolean(),
 });
 
 /**
@@ -29,10 +31,16 @@ const lockedCar = z.object({
  * `min_next_bid`, optional proxy maximum, soft close, outbid e-mail. Everything
  * happens under the car's row lock, in one transaction: two simultaneous bids
  * on a car are decided one after the other, each seeing the other's result.
+ *
+ * Who bids is the registered dealer when the e-mail is one (always with AUTH_MODE=jwt,
+ * where the guard has checked the token): the bid carries the registered company's
+ * name, never the free text sent. A dealer may not bid on a car they sell (409 `own_car`):
+ * the bid's e-mail is the car's seller e-mail, or the registered dealer's mobile number is
+ * the car's phone, or the car's seller e-mail is another registration under the dealer's
+ * kennitala. E-mails compare normalised (as stored), phones as E.164.
  */
 const createBid: Handler<'createBid'> = async ({ body, deps, log }) => {
   const dealerEmail = normaliseEmail(body.dealer_email, 'body.dealer_email');
-  const dealerName = body.dealer_name.trim();
   const maxAmount = body.max_amount ?? null;
   if (maxAmount !== null && maxAmount < body.bid_amount) {
     throw validationFailed([{ path: 'body.max_amount', message: 'body.max_amount must be at least body.bid_amount' }]);
@@ -46,13 +54,25 @@ const createBid: Handler<'createBid'> = async ({ body, deps, log }) => {
     // The time the lock was won is the time of the bid (clock_timestamp, not the transaction's start).
     const car = await tx.one(sql.type(lockedCar)`
       SELECT c.status, c.auction_ends_at, c.bid_increment, c.reserve_price, c.car_make, c.car_model, c.car_plate, c.year,
-             t.now, coalesce(c.auction_ends_at <= t.now, false) AS ended
-      FROM "Bílar" c, (SELECT clock_timestamp() AS now) t
+             t.now, coalesce(c.auction_ends_at <= t.now, false) AS ended,
+             d.name AS registered_name,
+             coalesce(c.email = ${dealerEmail}, false) OR coalesce(d.mobile_number = c.phone, false) OR coalesce(d.colleague, false) AS own_car
+      FROM "Bílar" c
+      CROSS JOIN (SELECT clock_timestamp() AS now) t
+      LEFT JOIN LATERAL (
+        SELECT coalesce(x.company_name, x.dealer_name) AS name, x.mobile_number,
+               EXISTS (SELECT 1 FROM dealers o WHERE o.organization_number = x.organization_number AND o.email = c.email) AS colleague
+        FROM dealers x WHERE x.email = ${dealerEmail}
+        ORDER BY x.status = 'approved' DESC, x.created_at DESC
+        LIMIT 1
+      ) d ON true
       WHERE c.id = ${body.car_id}`);
     if (car.status === 'closed' || (car.status === 'active' && car.ended)) {
       throw conflict('auction_closed', 'The auction on this car has ended');
     }
     if (car.status !== 'active') throw conflict('car_not_active', `Bids are only taken on active cars; this car is ${car.status}`);
+    if (car.own_car) throw conflict('own_car', 'A dealer cannot bid on a car they are selling');
+    const dealerName = car.registered_name ?? body.dealer_name.trim();
 
     const leader = await findLeader(tx, body.car_id);
     const standing = leader

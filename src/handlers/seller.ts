@@ -135,11 +135,27 @@ async function lockOwnCar(tx: CommonQueryMethods, carId: string): Promise<Locked
 const notClosed = (car: LockedCar) =>
   conflict('car_not_closed', `Only a closed auction waits for your decision; this car is ${car.status}`);
 
+const deadlineRow = z.object({ passed: z.boolean(), decision_due_at: z.string().nullable() });
+
+/**
+ * A closed car waits for the seller only until `decision_due_at`: past it the decision is
+ * the expiry sweep's, whether or not the sweep has run yet. Read under the row lock, at the
+ * moment the lock was won (clock_timestamp, not the transaction's start).
+ */
+async function refuseAfterDeadline(tx: CommonQueryMethods, carId: string): Promise<void> {
+  const due = await tx.one(sql.type(deadlineRow)`
+    SELECT coalesce(decision_due_at <= clock_timestamp(), false) AS passed, decision_due_at FROM "Bílar" WHERE id = ${carId}`);
+  if (due.passed) {
+    throw conflict('decision_deadline_passed', `The time to decide ended at ${due.decision_due_at}; the car is no longer waiting for your decision`);
+  }
+}
+
 const sellerAccept: Handler<'sellerAccept'> = async ({ req, deps, log }) => {
   const carId = sellerCarId(req);
   const { bid, car } = await deps.db.transaction(async (tx) => {
     const locked = await lockOwnCar(tx, carId);
     if (locked.status !== 'closed') throw notClosed(locked);
+    await refuseAfterDeadline(tx, carId);
     const sale = await sellToBestBid(tx, carId, { by: 'seller', settings: deps.config, conflictCode: 'car_not_closed' });
     return { bid: sale.bid, car: await readSellerCar(tx, carId) };
   });
@@ -152,6 +168,7 @@ const sellerDecline: Handler<'sellerDecline'> = async ({ req, deps, log }) => {
   const car = await deps.db.transaction(async (tx) => {
     const locked = await lockOwnCar(tx, carId);
     if (locked.status !== 'closed') throw notClosed(locked);
+    await refuseAfterDeadline(tx, carId);
     await changeStatus(tx, carId, 'declined', { by: 'seller', settings: deps.config, conflictCode: 'car_not_closed' });
     return readSellerCar(tx, carId);
   });

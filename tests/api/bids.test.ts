@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { count, placeBid, registerCar, setStatus } from '../helpers/fixtures.js';
+import { count, insertDealer, placeBid, registerCar, setStatus } from '../helpers/fixtures.js';
+import { supabaseHsToken } from '../helpers/tokens.js';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -78,6 +79,93 @@ describe('POST /api/bids/create', () => {
     expect(final.body.car.highest_bid).toBe(Math.max(...accepted));
     expect(final.body.car.highest_bid).toBe(Math.max(...amounts));
     expect(final.body.car.min_next_bid).toBe(Math.max(...amounts) + 12_000);
+  });
+});
+
+describe('POST /api/bids/create: who bids (AUTH_MODE=off)', () => {
+  const bidsOn = (carId: string) => count(app, `"uppboð" WHERE car_id = '${carId}'`);
+
+  it('refuses the car’s own seller (409 own_car) by e-mail, whatever its case', async () => {
+    const car = await registerCar(app, { email: 'Seljandi@Example.IS' });
+    const res = await placeBid(app, car.id, 500_000, 'SELJANDI@example.is');
+    expect(res.status).toBe(409);
+    expect(res.body.error).toBe('own_car');
+    expect(await bidsOn(car.id)).toBe(0);
+    expect((await placeBid(app, car.id, 500_000, 'someone.else@example.is')).status).toBe(201);
+  });
+
+  it('refuses a registered dealer whose mobile number is the car’s phone, under another e-mail', async () => {
+    const dealerId = await insertDealer(app, 'shill@dealer.is', 'approved');
+    await app.sql.query(`UPDATE dealers SET mobile_number = '+3546901234' WHERE id = $1`, [dealerId]);
+    const car = await registerCar(app, { email: 'private@example.is', phone: '690 1234' });
+    const res = await placeBid(app, car.id, 500_000, 'shill@dealer.is');
+    expect(res.status).toBe(409);
+    expect(res.body.error).toBe('own_car');
+    expect(await bidsOn(car.id)).toBe(0);
+  });
+
+  it('stores a registered dealer’s company name, not the name sent; an unknown e-mail keeps the name sent', async () => {
+    const dealerId = await insertDealer(app, 'kari@bilasalan.is', 'approved');
+    await app.sql.query(`UPDATE dealers SET company_name = 'Bílasalan Kári ehf.' WHERE id = $1`, [dealerId]);
+    const car = await registerCar(app);
+    const res = await app.request('POST', '/api/bids/create', {
+      body: { car_id: car.id, dealer_name: 'Kaggi ehf. (staff)', dealer_email: 'Kari@Bilasalan.is', bid_amount: 400_000 },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.bid.dealer_name).toBe('Bílasalan Kári ehf.');
+    const outsider = await app.request('POST', '/api/bids/create', {
+      body: { car_id: car.id, dealer_name: '  Óskráð sala  ', dealer_email: 'unknown@example.is', bid_amount: 500_000 },
+    });
+    expect(outsider.body.bid.dealer_name).toBe('Óskráð sala');
+    const { rows } = await app.sql.query('SELECT dealer_name FROM "uppboð" WHERE car_id = $1 ORDER BY bid_amount', [car.id]);
+    expect(rows.map((r) => r.dealer_name)).toEqual(['Bílasalan Kári ehf.', 'Óskráð sala']);
+  });
+
+  it('a proxy answer for a registered leader carries the registered name too', async () => {
+    const dealerId = await insertDealer(app, 'proxy@bilasalan.is', 'approved');
+    const car = await registerCar(app);
+    const first = await app.request('POST', '/api/bids/create', {
+      body: { car_id: car.id, dealer_name: 'Made up', dealer_email: 'proxy@bilasalan.is', bid_amount: 100_000, max_amount: 900_000 },
+    });
+    expect(first.status).toBe(201);
+    expect((await placeBid(app, car.id, 200_000, 'other@example.is')).body.leading).toBe(false);
+    const { rows } = await app.sql.query(
+      `SELECT b.dealer_name, d.dealer_name AS registered FROM "uppboð" b JOIN dealers d ON d.email = b.dealer_email
+       WHERE b.car_id = $1 AND d.id = $2`,
+      [car.id, dealerId],
+    );
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row.dealer_name).toBe(row.registered);
+  });
+});
+
+describe('POST /api/bids/create: who bids (AUTH_MODE=jwt)', () => {
+  const SECRET = 'bids-test-jwt-secret-with-at-least-32-characters';
+  let jwtApp: TestApp;
+  beforeAll(async () => {
+    jwtApp = await startTestApp({ AUTH_MODE: 'jwt', SUPABASE_JWT_SECRET: SECRET });
+  });
+  afterAll(async () => jwtApp?.close());
+
+  const bidAs = async (carId: string, email: string, dealerName: string, amount: number) =>
+    jwtApp.request('POST', '/api/bids/create', {
+      body: { car_id: carId, dealer_name: dealerName, dealer_email: email, bid_amount: amount },
+      headers: { Authorization: `Bearer ${await supabaseHsToken(SECRET, { email })}` },
+    });
+
+  it('the token’s dealer bids under the registered company name and never on a car they sell', async () => {
+    const dealerId = await insertDealer(jwtApp, 'sala@hekla.is', 'approved');
+    await jwtApp.sql.query(`UPDATE dealers SET company_name = 'Hekla hf.' WHERE id = $1`, [dealerId]);
+    const other = await registerCar(jwtApp);
+    const placed = await bidAs(other.id, 'sala@hekla.is', 'Kaggi ehf. (staff)', 300_000);
+    expect(placed.status).toBe(201);
+    expect(placed.body.bid.dealer_name).toBe('Hekla hf.');
+
+    const own = await registerCar(jwtApp, { email: 'sala@hekla.is' });
+    const refused = await bidAs(own.id, 'sala@hekla.is', 'Hekla', 300_000);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toBe('own_car');
+    expect(await count(jwtApp, `"uppboð" WHERE car_id = '${own.id}'`)).toBe(0);
   });
 });
 

@@ -321,6 +321,33 @@ describe('the seller’s decisions', () => {
     expect(theirs.body.car.id).toBe(other.car.id);
     expect(theirs.body.winning_bid.amount).toBe(200_000);
   });
+
+  it('after decision_due_at, accept and decline are 409 decision_deadline_passed even before the sweep ran, and change nothing', async () => {
+    const { car, token } = await closedCar([100_000, 112_000]);
+    // The deadline passed an hour ago; the expiry sweep has not run.
+    await app.sql.query(`UPDATE "Bílar" SET decision_due_at = now() - interval '1 hour' WHERE id = $1`, [car.id]);
+    const state = async () => {
+      const { rows } = await app.sql.query(
+        `SELECT c.status, c.winning_bid_id,
+                (SELECT count(*)::int FROM car_events e WHERE e.car_id = c.id) AS events,
+                (SELECT count(*)::int FROM email_outbox o WHERE o.car_id = c.id) AS mails
+         FROM "Bílar" c WHERE c.id = $1`,
+        [car.id],
+      );
+      return rows[0];
+    };
+    const before = await state();
+    expect(before.status).toBe('closed');
+    for (const what of ['accept', 'decline'] as const) {
+      const refused = await decide(token, what);
+      expect(refused.status, what).toBe(409);
+      expect(refused.body.error, what).toBe('decision_deadline_passed');
+    }
+    expect(await state()).toEqual(before);
+    // Within the deadline the same seller still decides.
+    await app.sql.query(`UPDATE "Bílar" SET decision_due_at = now() + interval '1 hour' WHERE id = $1`, [car.id]);
+    expect((await decide(token, 'accept')).status).toBe(200);
+  });
 });
 
 describe("the seller's page shows the test report and the price estimate", () => {

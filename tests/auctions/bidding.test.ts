@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerCar, setStatus } from '../helpers/fixtures.js';
 import { bid, endsAt, outbox, setEndsIn } from './helpers.js';
+import { SseClient } from '../events/helpers.js';
 
 const ADMIN_KEY = 'admin-test-key-auctions-0123456789';
 const admin = { 'X-Admin-Key': ADMIN_KEY };
@@ -142,6 +143,36 @@ describe('reserve price', () => {
     const first = await bid(app, id, 100_000, 'a@dealer.is', 2_500_000);
     expect(first.body).toMatchObject({ leading: true, highest_bid: 2_000_000, reserve_met: true, max_amount: 2_500_000 });
     expect(first.body.bid).toMatchObject({ bid_amount: 2_000_000, proxy: true });
+  });
+
+  // The chosen rule (docs/security.md, openapi.yaml): as on eBay, the price a lift sets is the
+  // reserve itself, so from that moment everyone sees the reserve's amount. Until then only
+  // `reserve_met: false` is shown, and a maximum never is.
+  it('a lift shows the reserve’s exact amount to everyone once it is met: bid list and live event', async () => {
+    const { camelCar } = await import('../helpers/fixtures.js');
+    const res = await app.request('POST', '/api/cars/register', { body: { ...camelCar(), reservePrice: 1_500_000 } });
+    const id = res.body.car.id;
+    expect((await bid(app, id, 200_000, 'a@dealer.is')).body.reserve_met).toBe(false);
+    const before = JSON.stringify([await bidsOn(id), await getCar(id)]);
+    expect(before).not.toContain('1500000');
+
+    const opened = await SseClient.open(app.url, `/api/cars/${id}/events`);
+    expect(opened.status).toBe(200);
+    const stream = opened.client!;
+    try {
+      await stream.until((events) => events.some((e) => e.event === 'snapshot'), 10_000, 'the snapshot');
+      const lifted = await bid(app, id, 212_000, 'b@dealer.is', 3_000_000);
+      expect(lifted.body).toMatchObject({ leading: true, highest_bid: 1_500_000, reserve_met: true });
+      const events = await stream.until((all) => all.some((e) => e.event === 'bid'), 10_000, 'the bid event');
+      expect(events.find((e) => e.event === 'bid')!.data).toMatchObject({ amount: 1_500_000, proxy: true, highest_bid: 1_500_000, reserve_met: true });
+    } finally {
+      stream.close();
+    }
+    const bids = await bidsOn(id);
+    expect(bids[0]).toMatchObject({ bid_amount: 1_500_000, proxy: true });
+    expect(await getCar(id)).toMatchObject({ highest_bid: 1_500_000, reserve_met: true });
+    // the maximum that paid for the lift stays hidden
+    expect(JSON.stringify([bids, await getCar(id)])).not.toContain('3000000');
   });
 });
 

@@ -62,8 +62,15 @@ export async function insertDealer(app: TestApp, email: string, status: 'pending
   orgCounter += 1;
   const { rows } = await app.sql.query(
     `INSERT INTO dealers (first_name, surname, organization_number, dealer_name, mobile_number, street_address, postal_code, city, email, status)
-     VALUES ('Test', 'Dealer', $1, $2, '+3547777777', 'Bíldshöfði 10', '110', 'Reykjavík', $3, $4) RETURNING id`,
-    [String(process.pid % 1000).padStart(3, '0') + String(orgCounter).padStart(7, '0'), `Dealer ${email}`, email, status],
+     VALUES ('Test', 'Dealer', $1, $2, $5, 'Bíldshöfði 10', '110', 'Reykjavík', $3, $4) RETURNING id`,
+    [
+      String(process.pid % 1000).padStart(3, '0') + String(orgCounter).padStart(7, '0'),
+      `Dealer ${email}`,
+      email,
+      status,
+      // a number of its own: a dealer whose mobile is a car's phone is that car's seller (own_car)
+      `+3548${String(orgCounter).padStart(6, '0')}`,
+    ],
   );
   return rows[0].id;
 }

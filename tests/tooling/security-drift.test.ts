@@ -156,3 +156,57 @@ describe('regular expressions in src/', () => {
     expect(risky).toEqual([]);
   });
 });
+
+/**
+ * The business-flow controls answer with codes a client must be able to find in the
+ * spec: each operation's response lists the code among its examples, and the rules a
+ * dealer sees (who bids, the reserve at the moment it is met, keys per caller) are
+ * written where the operation or parameter is described.
+ */
+describe('openapi.yaml documents the business-flow controls', () => {
+  type Node = Record<string, any>;
+  const doc = loadSpec().document as unknown as Node;
+  const resolve = (node: Node): Node => {
+    if (typeof node?.$ref !== 'string') return node;
+    return resolve((node.$ref as string).slice(2).split('/').reduce((at: Node, part: string) => at[part], doc));
+  };
+  const operation = (id: string): Node => {
+    for (const item of Object.values(doc.paths as Node)) {
+      for (const op of Object.values(item as Node)) if ((op as Node)?.operationId === id) return op as Node;
+    }
+    throw new Error(`no operation ${id}`);
+  };
+  const exampleCodes = (id: string, status: string): string[] => {
+    const response = resolve(operation(id).responses[status]);
+    const examples = Object.values((response.content?.['application/json']?.examples ?? {}) as Node);
+    return examples.map((e) => resolve(e as Node).value?.error);
+  };
+  const described = (node: Node) => (resolve(node).description as string).replace(/\s+/g, ' ');
+
+  it('lists own_car and idempotency_in_progress among the bid’s 409s', () => {
+    expect(exampleCodes('createBid', '409')).toEqual(expect.arrayContaining(['own_car', 'idempotency_in_progress', 'bid_too_low']));
+  });
+
+  it('lists decision_deadline_passed among the seller’s accept and decline 409s', () => {
+    for (const id of ['sellerAccept', 'sellerDecline']) {
+      expect(exampleCodes(id, '409'), id).toEqual(expect.arrayContaining(['decision_deadline_passed', 'car_not_closed']));
+      expect(described(operation(id)), id).toContain('decision_deadline_passed');
+    }
+  });
+
+  it('says who a bid is stored under, and that a lift to the reserve shows its amount', () => {
+    const bid = described(operation('createBid'));
+    expect(bid).toContain('registered company');
+    expect(bid).toContain('own_car');
+    expect(bid).toMatch(/everyone sees the reserve's amount/);
+    // and no schema still promises that the reserve is never shown
+    expect(loadSpec().yaml.replace(/\s+/g, ' ')).not.toMatch(/reserve itself is never shown|Never shown to dealers: they see only `reserve_met`/);
+  });
+
+  it('describes Idempotency-Key as one transaction, per caller, with a bounded wait', () => {
+    const key = described(doc.components.parameters.IdempotencyKey);
+    expect(key).toContain('one transaction');
+    expect(key).toContain('per caller');
+    expect(key).toContain('idempotency_in_progress');
+  });
+});
