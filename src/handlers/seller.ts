@@ -65,17 +65,34 @@ async function deliverCode(deps: Deps, log: Logger, car: z.infer<typeof sellerOf
   log.info('seller code sent', { car_id: car.id, channels: results.filter((r) => r.status === 'fulfilled').length });
 }
 
-const sellerLogin: Handler<'sellerLogin'> = async ({ body, deps, log }) => {
+/**
+ * Finds the car, stores a new code and sends it. Runs once the answer has gone (see
+ * sellerLogin), so its errors are only logged: the seller asks again.
+ */
+async function issueCode(deps: Deps, log: Logger, plate: string, email: string): Promise<void> {
+  const car = await findSellersCar(deps.db, plate, email);
+  if (!car) return;
+  const code = newCode(SELLER_CODE_LENGTH);
+  await deps.db.transaction((tx) => sellerCodes.issue(tx, car.id, code));
+  await deliverCode(deps, log, car, email, code);
+}
+
+/**
+ * Answers 202 before looking anything up: a hit (lookup, a code stored in a transaction, the
+ * e-mail queued) and a miss (one lookup) then take the same time to answer, so the timing of
+ * the answer cannot tell whether a plate + e-mail is registered.
+ */
+const sellerLogin: Handler<'sellerLogin'> = ({ req, body, deps, log }) => {
   if (deps.services.brevo.mode === 'disabled') throw notConfigured('E-mail (Brevo)');
   const email = normaliseEmail(body.email);
-  const car = await findSellersCar(deps.db, body.car_plate, email);
-  if (car) {
-    const code = newCode(SELLER_CODE_LENGTH);
-    await deps.db.transaction((tx) => sellerCodes.issue(tx, car.id, code));
-    void deliverCode(deps, log, car, email, code).catch((error: unknown) =>
-      log.warn('seller code delivery failed', { error: error instanceof Error ? error.message : String(error) }),
+  const plate = body.car_plate;
+  const work = () =>
+    void issueCode(deps, log, plate, email).catch((error: unknown) =>
+      log.warn('seller code not issued', { error: error instanceof Error ? error.message : String(error) }),
     );
-  }
+  const res = req.res;
+  if (res) res.once('close', work);
+  else setImmediate(work);
   return { status: 202, body: { success: true, message: LOGIN_ANSWER } };
 };
 
