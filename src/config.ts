@@ -65,13 +65,17 @@ const schema = z.object({
   RATE_LIMIT_GLOBAL_PER_MINUTE: int(600, 1),
   RATE_LIMIT_VEHICLE_PER_HOUR: int(60, 1),
   RATE_LIMIT_COMPANY_PER_HOUR: int(30, 1),
-  RATE_LIMIT_SMS_PER_PHONE_PER_HOUR: int(5, 1),
+  RATE_LIMIT_SMS_PER_PHONE_PER_HOUR: int(5, 1).describe('Codes sent to one phone number from one client IP per hour.'),
+  RATE_LIMIT_SMS_PER_PHONE_ALL_CLIENTS_PER_HOUR: int(15, 1).describe(
+    'Codes sent to one phone number from all clients together per hour (bounds the texts one number gets).',
+  ),
   RATE_LIMIT_SMS_PER_IP_PER_HOUR: int(20, 1),
-  RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN: int(10, 1),
+  RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN: int(10, 1).describe('Code checks for one phone number from one client IP per 15 minutes.'),
   RATE_LIMIT_ESTIMATE_PER_HOUR: int(60, 1),
-  RATE_LIMIT_SELLER_LOGIN_PER_PLATE_PER_HOUR: int(5, 1),
+  RATE_LIMIT_SELLER_LOGIN_PER_PLATE_PER_HOUR: int(5, 1).describe('Seller sign-in requests per plate and e-mail together per hour.'),
   RATE_LIMIT_SELLER_LOGIN_PER_IP_PER_HOUR: int(20, 1),
-  RATE_LIMIT_SELLER_VERIFY_PER_PLATE_PER_15MIN: int(10, 1),
+  RATE_LIMIT_SELLER_VERIFY_PER_PLATE_PER_15MIN: int(10, 1).describe('Seller sign-in code checks per plate and e-mail together per 15 minutes.'),
+  RATE_LIMIT_SELLER_VERIFY_PER_IP_PER_15MIN: int(30, 1).describe('Seller sign-in code checks per client IP per 15 minutes.'),
 
   CREDITINFO_USERNAME: optionalText,
   CREDITINFO_PASSWORD: optionalText,
@@ -96,6 +100,14 @@ const schema = z.object({
   /** Signs sellers' session tokens (HS256). Unset: a random per-process secret outside production; seller endpoints 503 in production. */
   SELLER_TOKEN_SECRET: optionalText.pipe(z.string().min(32, 'at least 32 characters').optional()),
   SELLER_SESSION_HOURS: int(12, 1, 24 * 30),
+
+  LISTING_REQUIRES_PHONE: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : ['true', '1', 'yes', 'on'].includes(v)))
+    .describe(
+      'A registered car stays unconfirmed (unlisted, no auction, no sign-in) until its phone is verified by SMS code; default true in production, false elsewhere.',
+    ),
 
   /** Auctions: how long a car is open for bids once it becomes active. */
   AUCTION_DURATION_HOURS: int(48, 1, 24 * 90),
@@ -147,7 +159,10 @@ const checked = schema.superRefine((env, ctx) => {
   }
 });
 
-export type Config = Readonly<z.output<typeof schema>>;
+// Defaults that depend on NODE_ENV are settled here, so every reader gets a plain value.
+const resolved = checked.transform((env) => ({ ...env, LISTING_REQUIRES_PHONE: env.LISTING_REQUIRES_PHONE ?? env.NODE_ENV === 'production' }));
+
+export type Config = Readonly<z.output<typeof resolved>>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -159,7 +174,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Treat empty strings as unset so `FOO=` in a .env file means "default".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = checked.safeParse(cleaned);
+  const parsed = resolved.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
