@@ -1499,7 +1499,9 @@ export interface components {
          *     for its phone to be verified (`POST /api/verify-code`): not listed to dealers, no
          *     auction, no seller sign-in, and it holds no plate; `lapsed`: it was not confirmed
          *     within 24 hours, or another registration of the plate was confirmed first (final).
-         *     Dealers never see `unconfirmed` or `lapsed` cars; the admin key does. Every status
+         *     Dealers never see `unconfirmed` or `lapsed` cars (404 for one by id); an admin does
+         *     (with `AUTH_MODE=jwt`, where callers are identified: the admin key or an admin
+         *     token). Every status
          *     but `active` means the auction has ended (or, for these two, never began).
          * @enum {string}
          */
