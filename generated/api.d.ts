@@ -319,8 +319,17 @@ export interface paths {
          * @description Checks the code sent to the phone number. A wrong or expired code is **not** an
          *     error: it answers 200 with `valid: false` (clients read `success && valid`).
          *     An unparseable phone is a 422 `invalid_phone`; a code that is not 4–10 digits is a
-         *     422 `validation_failed`. Limited to 10 attempts per phone number per 15 minutes
-         *     (429). Twilio not configured in production or failing → 503.
+         *     422 `validation_failed`. Limited to 10 attempts per phone number and client IP per
+         *     15 minutes (429): a stranger's guesses never use up the owner's tries (each code
+         *     still dies after 5 wrong ones). Twilio not configured in production or failing → 503.
+         *
+         *     **Listing confirmation.** With `LISTING_REQUIRES_PHONE` on (the default in
+         *     production) a car registered through `POST /api/cars/register` waits `unconfirmed`
+         *     until this check succeeds for its phone: then it becomes `active` (its auction opens
+         *     now) and its id is in `confirmed_car_ids`. The first registration of a plate to be
+         *     confirmed wins; the other registrations of that plate lapse (`lapsed`), as does one
+         *     not confirmed within 24 hours. The frontend's flow is unchanged: register, send the
+         *     code, check it.
          */
         post: operations["verifyCode"];
         delete?: never;
@@ -807,10 +816,14 @@ export interface paths {
          *     never invented when missing.
          *
          *     An optional `vehicle` also registers that car with status `pending` (its id is
-         *     returned as `data.car_id`; `mileage` and `year` may arrive as strings). The same
-         *     organisation number already registered → 409 `dealer_already_registered`; the
-         *     vehicle's plate already registered → 409 `plate_already_registered` (nothing is
-         *     stored in either case).
+         *     returned as `data.car_id`; `mileage` and `year` may arrive as strings). An
+         *     organisation number that an **approved** dealer holds, or an e-mail already
+         *     registered → 409 `dealer_already_registered`; the vehicle's plate already registered
+         *     → 409 `plate_already_registered` (nothing is stored in either case). Registrations
+         *     that are only pending never block one another: anyone can type another company's
+         *     kennitala, so several pending registrations of one number may wait side by side
+         *     (the admin's dealer list counts them in `kennitala_registrations`) and an admin
+         *     approves the right one.
          */
         post: operations["registerDealer"];
         delete?: never;
@@ -955,7 +968,9 @@ export interface paths {
         /**
          * List dealers
          * @description Registered dealers, newest first, with their approval `status`; `?status=pending` is
-         *     the approval queue. Keyset pagination as for the car list: pass `next_cursor` as
+         *     the approval queue. Each dealer says in `kennitala_registrations` how many
+         *     registrations share its organisation number (itself included): more than 1 means
+         *     several registrations wait for one company, of which at most one can be approved. Keyset pagination as for the car list: pass `next_cursor` as
          *     `cursor` for the next page (null on the last); `limit` defaults to 100, at most 500.
          *     An invalid status, limit or cursor → 422.
          *
@@ -1120,9 +1135,13 @@ export interface paths {
          *     10 minutes, works once, dies after 5 wrong tries, and a new login replaces it.
          *
          *     The answer is **always 202 with the same body**, whether or not a car matches, so
-         *     nobody can learn which plates or e-mails are registered; the code is sent after the
-         *     answer. Limited to 5 per plate and 20 per IP address per hour (429). In production
-         *     without `SELLER_TOKEN_SECRET` or without Brevo → 503 `not_configured`.
+         *     nobody can learn which plates or e-mails are registered; the car is looked up, the
+         *     code stored and sent only after the answer has gone, so a match and a miss also take
+         *     the same time to answer. Limited to 5 per plate **and e-mail** together
+         *     (`RATE_LIMIT_SELLER_LOGIN_PER_PLATE_PER_HOUR`) and 20 per IP address per hour (429):
+         *     someone trying other e-mails for a plate spends their own budget, never the owner's.
+         *     A registration still `unconfirmed` (or `lapsed`) gets no code. In production without
+         *     `SELLER_TOKEN_SECRET` or without Brevo → 503 `not_configured`.
          */
         post: operations["sellerLogin"];
         delete?: never;
@@ -1146,9 +1165,37 @@ export interface paths {
          *     a seller token (a JWT, HS256, `sub` = the car's id, `role` = `seller`) valid
          *     `SELLER_SESSION_HOURS` (12 by default), for the `sellerToken` operations. A wrong,
          *     expired, already used or unknown code — or a plate and e-mail that match no car —
-         *     is the same 401 `invalid_code`. Limited to 10 tries per plate per 15 minutes (429).
+         *     is the same 401 `invalid_code`. Limited to 10 tries per plate and e-mail together
+         *     and 30 per IP address per 15 minutes (429), and each code dies after 5 wrong tries.
+         *
+         *     Signing in ends the car's older sessions: every token issued before this one answers
+         *     401 `unauthorized` from now on (as after `POST /api/seller/logout`, or when the car's
+         *     e-mail changes).
          */
         post: operations["sellerVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/seller/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out (end every session of the car)
+         * @description Ends every seller session of the car, this one included: each token issued for it
+         *     so far answers 401 `unauthorized` from now on, on every device. A new sign-in (and a
+         *     change of the car's e-mail) does the same for the tokens before it. Needs a valid
+         *     seller token; one already ended → 401.
+         */
+        post: operations["sellerLogout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1481,10 +1528,17 @@ export interface components {
          *     `active`); `sold`: final; `declined`: the seller turned the bids down (final);
          *     `withdrawn`: the seller took the car off the market before or during the auction
          *     (final); `expired`: the decision deadline passed without a decision (an admin may
-         *     re-list it). Every status but `active` means the auction has ended.
+         *     re-list it); `unconfirmed`: registered with `LISTING_REQUIRES_PHONE` on and waiting
+         *     for its phone to be verified (`POST /api/verify-code`): not listed to dealers, no
+         *     auction, no seller sign-in, and it holds no plate; `lapsed`: it was not confirmed
+         *     within 24 hours, or another registration of the plate was confirmed first (final).
+         *     Dealers never see `unconfirmed` or `lapsed` cars (404 for one by id); an admin does
+         *     (with `AUTH_MODE=jwt`, where callers are identified: the admin key or an admin
+         *     token). Every status
+         *     but `active` means the auction has ended (or, for these two, never began).
          * @enum {string}
          */
-        CarStatus: "active" | "pending" | "closed" | "sold" | "declined" | "withdrawn" | "expired";
+        CarStatus: "active" | "pending" | "closed" | "sold" | "declined" | "withdrawn" | "expired" | "unconfirmed" | "lapsed";
         /**
          * @description A car for sale. The seller's phone is never in a listing. With `AUTH_MODE=jwt` the
          *     seller's `seller_name`, `email` and `postal_code` are given only to an approved dealer
@@ -1661,6 +1715,11 @@ export interface components {
             status_reason: string | null;
             /** Format: date-time */
             created_at: string;
+            /**
+             * @description Only in the admin's dealer list: how many dealer registrations share this
+             *     organisation number, this one included.
+             */
+            kennitala_registrations?: number;
         };
         /**
          * @description A dealer's approval: `pending` (registered, not yet vetted), `approved` (may bid) or
@@ -2049,6 +2108,13 @@ export interface components {
             /** @description True when the code matched; a wrong or expired code is `false`. */
             valid: boolean;
             message: string;
+            /**
+             * @description With `LISTING_REQUIRES_PHONE` on: the registrations this verification confirmed
+             *     (they were `unconfirmed` with this phone number and are now `active`); absent when
+             *     there were none. A registration whose plate another one confirmed first lapses
+             *     instead and is not listed here.
+             */
+            confirmed_car_ids?: string[];
         };
         SmsServiceInfo: {
             /** @constant */
@@ -2090,6 +2156,14 @@ export interface components {
             /** Format: uuid */
             car_id: string;
             car: components["schemas"]["Car"];
+            /**
+             * Format: date-time
+             * @description Only with `LISTING_REQUIRES_PHONE` on (the car is `unconfirmed`): when the
+             *     registration lapses unless its phone has been verified with the SMS code
+             *     (`POST /api/send-verification-code`, then `POST /api/verify-code`): 24 hours after
+             *     registration.
+             */
+            confirm_by?: string;
         };
         CarList: {
             /** @constant */
@@ -2313,6 +2387,11 @@ export interface components {
             reason?: string;
         };
         SellerLoginAccepted: {
+            /** @constant */
+            success: true;
+            message: string;
+        };
+        SellerLoggedOut: {
             /** @constant */
             success: true;
             message: string;
@@ -2623,7 +2702,10 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The dealer (`dealer_already_registered`) or the vehicle's plate (`plate_already_registered`) is already registered. */
+        /**
+         * @description An approved dealer holds the organisation number, or the e-mail is registered
+         *     (`dealer_already_registered`), or the vehicle's plate is (`plate_already_registered`).
+         */
         DealerConflict: {
             headers: {
                 [name: string]: unknown;
@@ -2675,7 +2757,10 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description No seller token, or one that is invalid or expired (a dealer's token included). */
+        /**
+         * @description No seller token, or one that is invalid, expired or ended (a later sign-in, a logout,
+         *     a changed e-mail), a dealer's token included.
+         */
         SellerUnauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -4103,6 +4188,15 @@ export interface operations {
             401: components["responses"]["BackOfficeUnauthorized"];
             403: components["responses"]["BackOfficeForbidden"];
             404: components["responses"]["DealerNotFound"];
+            /** @description Another dealer with this organisation number is already approved (`kennitala_taken`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4287,6 +4381,30 @@ export interface operations {
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sellerLogout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SellerLoggedOut"];
+                };
+            };
+            401: components["responses"]["SellerUnauthorized"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -70,7 +70,10 @@ export const configSchema = z.object({
   RATE_LIMIT_GLOBAL_PER_MINUTE: int(600, 1).describe('Requests per IP per minute over all of `/api`.'),
   RATE_LIMIT_VEHICLE_PER_HOUR: int(60, 1).describe('Plate lookups per IP per hour.'),
   RATE_LIMIT_COMPANY_PER_HOUR: int(30, 1).describe('Company checks per IP per hour.'),
-  RATE_LIMIT_SMS_PER_PHONE_PER_HOUR: int(5, 1).describe('Verification codes sent per phone number per hour.'),
+  RATE_LIMIT_SMS_PER_PHONE_PER_HOUR: int(5, 1).describe('Codes sent to one phone number from one client IP per hour.'),
+  RATE_LIMIT_SMS_PER_PHONE_ALL_CLIENTS_PER_HOUR: int(15, 1).describe(
+    'Codes sent to one phone number from all clients together per hour (bounds the texts one number gets).',
+  ),
   RATE_LIMIT_SMS_PER_IP_PER_HOUR: int(20, 1).describe('Verification codes sent per IP per hour.'),
   RATE_LIMIT_SMS_PER_PREFIX_PER_DAY: int(30, 1).describe(
     'SMS codes a day to one number range (the number without its last 4 digits, 10,000 numbers), against SMS pumping',
@@ -90,11 +93,12 @@ export const configSchema = z.object({
         .min(1, 'at least one country'),
     )
     .describe('Comma-separated ISO 3166 country codes whose phone numbers may be sent SMS codes'),
-  RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN: int(10, 1).describe('Verification code checks per phone number per 15 minutes.'),
+  RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN: int(10, 1).describe('Code checks for one phone number from one client IP per 15 minutes.'),
   RATE_LIMIT_ESTIMATE_PER_HOUR: int(60, 1).describe('Price estimates per IP per hour.'),
-  RATE_LIMIT_SELLER_LOGIN_PER_PLATE_PER_HOUR: int(5, 1).describe('Seller sign-in codes asked for per plate per hour.'),
+  RATE_LIMIT_SELLER_LOGIN_PER_PLATE_PER_HOUR: int(5, 1).describe('Seller sign-in requests per plate and e-mail together per hour.'),
   RATE_LIMIT_SELLER_LOGIN_PER_IP_PER_HOUR: int(20, 1).describe('Seller sign-in codes asked for per IP per hour.'),
-  RATE_LIMIT_SELLER_VERIFY_PER_PLATE_PER_15MIN: int(10, 1).describe('Seller sign-in code checks per plate per 15 minutes.'),
+  RATE_LIMIT_SELLER_VERIFY_PER_PLATE_PER_15MIN: int(10, 1).describe('Seller sign-in code checks per plate and e-mail together per 15 minutes.'),
+  RATE_LIMIT_SELLER_VERIFY_PER_IP_PER_15MIN: int(30, 1).describe('Seller sign-in code checks per client IP per 15 minutes.'),
 
   CREDITINFO_USERNAME: optionalText.describe('Vehicle registry (Creditinfo) user name; the lookup is live only with all four CREDITINFO_ credentials.'),
   CREDITINFO_PASSWORD: optionalText.describe('Vehicle registry (Creditinfo) password.'),
@@ -123,6 +127,14 @@ export const configSchema = z.object({
 
   SELLER_TOKEN_SECRET: optionalText.pipe(z.string().min(32, 'at least 32 characters').optional()).describe('Signs seller session tokens (HS256, at least 32 characters); unset, a random per-process secret outside production (tokens die at restart) and 503 `not_configured` on the seller endpoints in production.'),
   SELLER_SESSION_HOURS: int(12, 1, 24 * 30).describe('How long a seller token is valid.'),
+
+  LISTING_REQUIRES_PHONE: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : ['true', '1', 'yes', 'on'].includes(v)))
+    .describe(
+      'A registered car stays unconfirmed (unlisted, no auction, no sign-in) until its phone is verified by SMS code; default true in production, false elsewhere.',
+    ),
 
   AUCTION_DURATION_HOURS: int(48, 1, 24 * 90).describe('How long a car that becomes `active` takes bids.'),
   BID_INCREMENT_ISK: int(12000, 1, 10_000_000).describe('Smallest step between bids and smallest first bid, whole ISK; each auction keeps the value it opened with.'),
@@ -168,7 +180,10 @@ const checked = configSchema
   })
   .transform((env) => ({ ...env, AUTH_MODE: env.AUTH_MODE ?? ('off' as const) }));
 
-export type Config = Readonly<z.output<typeof checked>>;
+// Defaults that depend on NODE_ENV are settled here, so every reader gets a plain value.
+const resolved = checked.transform((env) => ({ ...env, LISTING_REQUIRES_PHONE: env.LISTING_REQUIRES_PHONE ?? env.NODE_ENV === 'production' }));
+
+export type Config = Readonly<z.output<typeof resolved>>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -180,7 +195,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Treat empty strings as unset so `FOO=` in a .env file means "default".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = checked.safeParse(cleaned);
+  const parsed = resolved.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),

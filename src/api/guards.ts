@@ -14,7 +14,7 @@ import type { OperationGuards } from './router.js';
 export function operationGuards(config: Config, logger: Logger, limiter: LimiterFactory, db: Db): OperationGuards {
   const { adminKey, dealer, adminOrAdminToken, admin: backOffice, identify } = createAuthGuards(config, logger, db);
   const admin = [adminKey];
-  const { seller, sellerSignIn } = createSellerGuards(config, logger);
+  const { seller, sellerSignIn } = createSellerGuards(config, logger, db);
   const access: OperationGuards = {
     debugBrevo: admin,
     testBrevoList: admin,
@@ -40,6 +40,7 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
     sellerAccept: [seller],
     sellerDecline: [seller],
     sellerWithdraw: [seller],
+    sellerLogout: [seller],
   };
   const limits: OperationGuards = config.RATE_LIMIT_ENABLED ? operationLimits(config, limiter) : {};
   const guards: OperationGuards = {};

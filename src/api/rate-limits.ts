@@ -3,7 +3,7 @@ import { rateLimit, type Options, type Store } from 'express-rate-limit';
 import { clientKey } from './client-key.js';
 import { ApiError } from '../errors.js';
 import type { Config } from '../config.js';
-import { normalisePlate, toE164 } from '../domain/normalise.js';
+import { normaliseEmail, normalisePlate, toE164 } from '../domain/normalise.js';
 import { phonePrefix } from '../domain/sms-countries.js';
 import type { Db } from '../db/pool.js';
 import { PostgresRateLimitStore } from './postgres-rate-limit-store.js';
@@ -38,9 +38,36 @@ const phonePrefixKey = (req: Request): string | undefined => {
 };
 
 /** Limits per plate count the plate however it is written (`ab 123` = `AB123`). */
-const plateKey = (req: Request): string | undefined => {
-  const plate = ((req.body ?? {}) as { car_plate?: unknown }).car_plate;
-  return typeof plate === 'string' ? normalisePlate(plate) : undefined;
+const plate = (req: Request): string | undefined => {
+  const value = ((req.body ?? {}) as { car_plate?: unknown }).car_plate;
+  return typeof value === 'string' ? normalisePlate(value) : undefined;
+};
+
+const email = (req: Request): string | undefined => {
+  const value = ((req.body ?? {}) as { email?: unknown }).email;
+  return typeof value === 'string' ? normaliseEmail(value) : undefined;
+};
+
+/**
+ * A plate is public (it is on the car), so a budget per plate alone is one a stranger can
+ * spend for the owner. The seller's budget is per plate + e-mail: a stranger's guesses with
+ * other e-mails land in other buckets (and in their own IP's), while guessing codes for the
+ * right plate + e-mail stays bounded by that pair's budget.
+ */
+const plateAndEmailKey = (req: Request): string | undefined => {
+  const p = plate(req);
+  return p === undefined ? undefined : `${p}:${email(req) ?? ''}`;
+};
+
+/**
+ * Before a number is verified nothing tells its owner from a stranger but where the request
+ * comes from: a number's budget is per number + client, so codes asked from elsewhere leave
+ * the owner's intact. A larger budget per number alone still bounds the texts one number
+ * gets (and so the codes that can be guessed for it).
+ */
+const phoneAndIpKey = (req: Request): string | undefined => {
+  const phone = phoneKey(req);
+  return phone === undefined ? undefined : `${phone}:${clientKey(req)}`;
 };
 
 /**
@@ -71,16 +98,20 @@ export function operationLimits(config: Config, limiter: LimiterFactory) {
     validateCompany: [limiter('company', HOUR, config.RATE_LIMIT_COMPANY_PER_HOUR)],
     sendVerificationCode: [
       limiter('sms_ip', HOUR, config.RATE_LIMIT_SMS_PER_IP_PER_HOUR),
-      limiter('sms_phone', HOUR, config.RATE_LIMIT_SMS_PER_PHONE_PER_HOUR, phoneKey),
+      limiter('sms_phone_ip', HOUR, config.RATE_LIMIT_SMS_PER_PHONE_PER_HOUR, phoneAndIpKey),
+      limiter('sms_phone', HOUR, config.RATE_LIMIT_SMS_PER_PHONE_ALL_CLIENTS_PER_HOUR, phoneKey),
       limiter('sms_prefix', DAY, config.RATE_LIMIT_SMS_PER_PREFIX_PER_DAY, phonePrefixKey),
     ],
     getPriceEstimate: [limiter('estimate', HOUR, config.RATE_LIMIT_ESTIMATE_PER_HOUR)],
-    verifyCode: [limiter('verify_phone', MINUTES_15, config.RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN, phoneKey)],
+    verifyCode: [limiter('verify_phone_ip', MINUTES_15, config.RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN, phoneAndIpKey)],
     sellerLogin: [
       limiter('seller_login_ip', HOUR, config.RATE_LIMIT_SELLER_LOGIN_PER_IP_PER_HOUR),
-      limiter('seller_login_plate', HOUR, config.RATE_LIMIT_SELLER_LOGIN_PER_PLATE_PER_HOUR, plateKey),
+      limiter('seller_login_plate_email', HOUR, config.RATE_LIMIT_SELLER_LOGIN_PER_PLATE_PER_HOUR, plateAndEmailKey),
     ],
-    sellerVerify: [limiter('seller_verify_plate', MINUTES_15, config.RATE_LIMIT_SELLER_VERIFY_PER_PLATE_PER_15MIN, plateKey)],
+    sellerVerify: [
+      limiter('seller_verify_ip', MINUTES_15, config.RATE_LIMIT_SELLER_VERIFY_PER_IP_PER_15MIN),
+      limiter('seller_verify_plate_email', MINUTES_15, config.RATE_LIMIT_SELLER_VERIFY_PER_PLATE_PER_15MIN, plateAndEmailKey),
+    ],
   };
 }
 

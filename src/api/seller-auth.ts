@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { SignJWT, jwtVerify } from 'jose';
+import { sql } from 'slonik';
+import { z } from 'zod';
 import { ApiError, notConfigured } from '../errors.js';
 import type { Config } from '../config.js';
+import type { Db } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -10,6 +13,10 @@ import type { Logger } from '../logger.js';
  * car's id and `role` = `seller`, issued after a sign-in code. Audience and issuer are
  * Kaggi's own, so a Supabase dealer token never passes here, nor a seller token there
  * (src/api/auth.ts also refuses `role: seller`).
+ *
+ * A token also carries `sv`, the car's `seller_session` when it was issued, and is good only
+ * while the car still has that number: a new sign-in, a logout and a changed e-mail move it
+ * on (migration 009), which ends every older token of the car at once.
  */
 
 const ISSUER = 'kaggi';
@@ -22,9 +29,9 @@ type Guard = (req: Request, res: Response, next: NextFunction) => void;
 export type SellerTokens = {
   /** False in production without SELLER_TOKEN_SECRET: the seller endpoints answer 503. */
   readonly configured: boolean;
-  issue(carId: string): Promise<{ token: string; expires_at: string }>;
-  /** The car id of a valid seller token; throws 401 `unauthorized` otherwise. */
-  verify(token: string): Promise<string>;
+  issue(carId: string, session: number): Promise<{ token: string; expires_at: string }>;
+  /** The car id and session of a validly signed seller token; throws 401 `unauthorized` otherwise. */
+  verify(token: string): Promise<{ carId: string; session: number }>;
 };
 
 function createSellerTokens(config: Config, logger: Logger): SellerTokens {
@@ -37,10 +44,10 @@ function createSellerTokens(config: Config, logger: Logger): SellerTokens {
   const unauthorized = () => new ApiError(401, 'unauthorized', 'A valid seller token is required (Authorization: Bearer <token>)');
   return {
     configured: secret !== undefined,
-    async issue(carId) {
+    async issue(carId, session) {
       if (!secret) throw notConfigured('Seller sign-in (SELLER_TOKEN_SECRET)');
       const expires = new Date(Date.now() + config.SELLER_SESSION_HOURS * 3600_000);
-      const token = await new SignJWT({ role: ROLE })
+      const token = await new SignJWT({ role: ROLE, sv: session })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(carId)
         .setIssuer(ISSUER)
@@ -55,7 +62,8 @@ function createSellerTokens(config: Config, logger: Logger): SellerTokens {
       try {
         const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ['exp'] });
         if (payload.role !== ROLE || typeof payload.sub !== 'string' || !UUID.test(payload.sub)) throw new Error('not a seller token');
-        return payload.sub;
+        if (typeof payload.sv !== 'number' || !Number.isSafeInteger(payload.sv)) throw new Error('no session version');
+        return { carId: payload.sub, session: payload.sv };
       } catch (error) {
         logger.info('seller token rejected', { reason: error instanceof Error ? error.name : 'unknown' });
         throw unauthorized();
@@ -82,8 +90,13 @@ export function sellerCarId(req: Request): string {
   return carId;
 }
 
-/** `seller`: a valid seller token; `sellerSignIn`: the endpoints that issue one, 503 when they cannot. */
-export function createSellerGuards(config: Config, logger: Logger): { seller: Guard; sellerSignIn: Guard } {
+const sessionRow = z.object({ seller_session: z.number().int() });
+
+/**
+ * `seller`: a valid seller token whose session is still the car's current one;
+ * `sellerSignIn`: the endpoints that issue one, 503 when they cannot.
+ */
+export function createSellerGuards(config: Config, logger: Logger, db: Db): { seller: Guard; sellerSignIn: Guard } {
   const tokens = sellerTokens(config, logger);
   const sellerSignIn: Guard = (_req, _res, next) => next(tokens.configured ? undefined : notConfigured('Seller sign-in (SELLER_TOKEN_SECRET)'));
   const seller: Guard = (req, res, next) => {
@@ -98,7 +111,13 @@ export function createSellerGuards(config: Config, logger: Logger): { seller: Gu
     }
     tokens
       .verify(match[1]!)
-      .then((carId) => {
+      .then(async ({ carId, session }) => {
+        const current = await db.maybeOneFirst(sql.type(sessionRow)`
+          SELECT seller_session FROM "Bílar" WHERE id = ${carId}`);
+        if (current !== session) {
+          logger.info('seller token rejected', { reason: current === null ? 'car gone' : 'session ended' });
+          throw new ApiError(401, 'unauthorized', 'This seller session has ended (signed out, or signed in again); sign in again');
+        }
         res.locals.sellerCarId = carId;
         // An Idempotency-Key is the seller's own: another car's same key never replays this answer.
         res.locals.idempotencyScope = `car:${carId}`;

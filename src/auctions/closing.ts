@@ -1,6 +1,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { Db } from '../db/pool.js';
+import { CONFIRMATION_HOURS } from '../domain/lifecycle.js';
 import { changeStatus, defaultLifecycleSettings, type LifecycleSettings, type StatusChanged } from '../db/car-status.js';
 
 const carIdRow = z.object({ id: z.string().uuid() });
@@ -21,7 +22,7 @@ export type SweepOptions = { settings?: LifecycleSettings; limit?: number };
 
 async function sweep(
   db: Db,
-  to: 'closed' | 'expired',
+  to: 'closed' | 'expired' | 'lapsed',
   due: ReturnType<typeof sql.fragment>,
   { settings = defaultLifecycleSettings(), limit = 500 }: SweepOptions,
 ): Promise<readonly StatusChanged[]> {
@@ -49,6 +50,15 @@ export function closeDueAuctions(db: Db, options: SweepOptions = {}): Promise<re
 /** Expires every closed car whose decision deadline has passed (as the column says now). */
 export function expireUndecided(db: Db, options: SweepOptions = {}): Promise<readonly StatusChanged[]> {
   return sweep(db, 'expired', sql.fragment`status = 'closed' AND decision_due_at <= now()`, options);
+}
+
+/**
+ * Lapses every registration whose phone was not verified within CONFIRMATION_HOURS. Nothing
+ * waits on this (an unconfirmed car holds no plate, and confirmation ignores an old one): it
+ * settles the status so that lists and the car's timeline say what happened.
+ */
+export function lapseUnconfirmed(db: Db, options: SweepOptions = {}): Promise<readonly StatusChanged[]> {
+  return sweep(db, 'lapsed', sql.fragment`status = 'unconfirmed' AND created_at <= now() - make_interval(hours => ${CONFIRMATION_HOURS})`, options);
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
 import type { BrevoClient } from '../integrations/index.js';
 import type { Logger } from '../logger.js';
-import { closeDueAuctions, expireUndecided, scheduleUnscheduledAuctions, secondsUntilNextClose } from './closing.js';
+import { closeDueAuctions, expireUndecided, lapseUnconfirmed, scheduleUnscheduledAuctions, secondsUntilNextClose } from './closing.js';
 import { flushOutbox } from './outbox.js';
 import { CLOSE_QUEUE, OUTBOX_QUEUE } from './queues.js';
 
@@ -73,6 +73,8 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     // each time, so one moved later (an admin extending it) is honoured.
     const expired = await expireUndecided(db, { settings: config });
     for (const car of expired) log.info('undecided result expired', { car_id: car.id });
+    const lapsed = await lapseUnconfirmed(db, { settings: config });
+    for (const car of lapsed) log.info('unconfirmed registration lapsed', { car_id: car.id });
     // An auction ending before the next regular run gets a job due at its closing time.
     const next = await secondsUntilNextClose(db);
     if (next !== null && next < closeEvery) {

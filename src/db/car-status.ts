@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { loadConfig, type Config } from '../config.js';
 import { conflict, notFound } from '../errors.js';
 import { minNextBid, reserveMet } from '../domain/auction.js';
-import { findTransition, refusal, CAR_STATUSES, type Actor, type CarStatus, type Effect, type Transition } from '../domain/lifecycle.js';
+import { findTransition, refusal, CAR_STATUSES, CONFIRMATION_HOURS, type Actor, type CarStatus, type Effect, type Transition } from '../domain/lifecycle.js';
 import { enqueueEmail } from '../auctions/outbox.js';
 import { bidColumns, bidRanking, bidRow, type BidRow } from './cars.js';
 
@@ -38,6 +38,7 @@ const lockedCar = z.object({
   reserve_price: z.number().int().nullable(),
   auction_ended: z.boolean(),
   decision_due: z.boolean(),
+  confirmation_lapsed: z.boolean(),
 });
 export type LockedCar = z.infer<typeof lockedCar>;
 
@@ -50,7 +51,8 @@ export function lockCar(tx: CommonQueryMethods, carId: string): Promise<LockedCa
   return tx.maybeOne(sql.type(lockedCar)`
     SELECT id, status, email, seller_name, car_make, car_model, car_plate, year, reserve_price,
            coalesce(auction_ends_at <= now(), false) AS auction_ended,
-           coalesce(decision_due_at <= now(), false) AS decision_due
+           coalesce(decision_due_at <= now(), false) AS decision_due,
+           created_at <= now() - make_interval(hours => ${CONFIRMATION_HOURS}) AS confirmation_lapsed
     FROM "Bílar" WHERE id = ${carId}
     FOR UPDATE`);
 }
@@ -145,7 +147,9 @@ export async function changeStatus(
     throw notFound('Car');
   }
   const transition = findTransition(car.status, to, options.by);
-  const due = transition?.due === undefined || (transition.due === 'auctionEnded' ? car.auction_ended : car.decision_due);
+  const due =
+    transition?.due === undefined ||
+    { auctionEnded: car.auction_ended, decisionDue: car.decision_due, confirmationLapsed: car.confirmation_lapsed }[transition.due];
   if (!transition || !due) {
     if (options.ifAllowed) return null;
     throw conflict(options.conflictCode ?? 'invalid_status_transition', transition ? `It is not yet time for this car to become ${to}` : refusal(car.status, to));

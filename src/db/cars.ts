@@ -3,6 +3,16 @@ import { z } from 'zod';
 import { CAR_STATUSES } from '../domain/lifecycle.js';
 
 export const carStatus = z.enum(CAR_STATUSES);
+
+/**
+ * A car that holds its plate (the partial unique index of migration 009): every status but
+ * the unproved `unconfirmed` and `lapsed` (UNLISTED_STATUSES in src/domain/lifecycle.ts). A
+ * literal, unqualified: `ON CONFLICT (car_plate) WHERE …` must repeat the index's predicate.
+ */
+export const holdsPlate = sql.fragment`status NOT IN ('unconfirmed', 'lapsed')`;
+
+/** The same, for queries on `"Bílar" c`: the cars dealers may see at all (admins see every car). */
+export const listedCar = sql.fragment`c.status NOT IN ('unconfirmed', 'lapsed')`;
 export type { CarStatus } from '../domain/lifecycle.js';
 
 /**

@@ -25,3 +25,16 @@ export type DealerRow = z.infer<typeof dealerRow>;
 
 export const dealerColumns = sql.fragment`id, first_name, surname, organization_number, dealer_name, company_name, mobile_number,
   street_address, postal_code, city, email, status, status_changed_at, status_reason, created_at`;
+
+/**
+ * Serialises everything that decides who holds a kennitala (a registration's check, an
+ * approval) for the rest of the transaction, so the check and the write see the same state.
+ */
+export const lockKennitala = (kennitala: string) =>
+  sql.type(z.object({ locked: z.string() }))`SELECT pg_advisory_xact_lock(hashtext(${`kennitala:${kennitala}`}))::text AS locked`;
+
+/** Whether an approved dealer holds the kennitala (the partial unique index of migration 009). */
+export const approvedHolder = (kennitala: string, except: string | null = null) =>
+  sql.type(z.object({ id: z.string().uuid() }))`
+    SELECT id FROM dealers WHERE organization_number = ${kennitala} AND status = 'approved'
+      AND id IS DISTINCT FROM ${except}::uuid`;

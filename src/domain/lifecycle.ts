@@ -4,14 +4,24 @@
  * src/db/car-status.ts applies it under the car's row lock.
  */
 
-export const CAR_STATUSES = ['active', 'pending', 'sold', 'closed', 'declined', 'withdrawn', 'expired'] as const;
+export const CAR_STATUSES = ['active', 'pending', 'sold', 'closed', 'declined', 'withdrawn', 'expired', 'unconfirmed', 'lapsed'] as const;
+
+/**
+ * Statuses of a registration nobody has proved yet (LISTING_REQUIRES_PHONE): such a car is
+ * not listed to dealers, has no auction, no seller sign-in, and holds no plate.
+ */
+export const UNLISTED_STATUSES = ['unconfirmed', 'lapsed'] as const satisfies readonly CarStatus[];
+
+/** How long an `unconfirmed` registration waits for its phone before it lapses. */
+export const CONFIRMATION_HOURS = 24;
 export type CarStatus = (typeof CAR_STATUSES)[number];
 
 /**
  * Who makes a change. `sweep` is the periodic job (closing ended auctions, expiring
- * undecided results); `inspection` an inspection report that opens the round.
+ * undecided results, lapsing unconfirmed registrations); `inspection` an inspection report
+ * that opens the round; `confirmation` the registration's phone being verified.
  */
-export type Actor = 'admin' | 'seller' | 'sweep' | 'inspection';
+export type Actor = 'admin' | 'seller' | 'sweep' | 'inspection' | 'confirmation';
 
 /**
  * What a change sets, beyond `status`:
@@ -25,7 +35,7 @@ export type Actor = 'admin' | 'seller' | 'sweep' | 'inspection';
 export type Effect = 'openAuction' | 'unschedule' | 'endAuction' | 'recordWinner' | 'decisionDeadline';
 
 /** A condition on the car's clock that a sweep's change needs (checked under the lock). */
-export type Due = 'auctionEnded' | 'decisionDue';
+export type Due = 'auctionEnded' | 'decisionDue' | 'confirmationLapsed';
 
 export type Transition = {
   from: CarStatus;
@@ -71,6 +81,12 @@ export const TRANSITIONS: readonly Transition[] = [
   t('closed', 'pending', ['admin'], ['unschedule']),
 
   t('expired', 'active', ['admin'], ['openAuction']),
+
+  // A proved registration becomes what registration makes a car without the proof: active.
+  t('unconfirmed', 'active', ['confirmation'], ['openAuction']),
+  // Another registration of the plate was confirmed first.
+  t('unconfirmed', 'lapsed', ['confirmation'], []),
+  t('unconfirmed', 'lapsed', ['sweep'], [], [], 'confirmationLapsed'),
 ];
 
 /** The transition `by` may make from `from` to `to`, or null when there is none. */

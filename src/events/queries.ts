@@ -2,6 +2,7 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { minNextBid, reserveMet } from '../domain/auction.js';
 import type { EventRow, Standing } from './frames.js';
+import { listedCar } from '../db/cars.js';
 
 /** The SQL of the live streams: a car's standing now, the rows a client missed, the hub's read. */
 
@@ -38,7 +39,7 @@ export async function carSnapshot(q: CommonQueryMethods, carId: string): Promise
     FROM "Bílar" c,
          LATERAL (SELECT max(b.bid_amount)::int AS highest_bid, count(*)::int AS bid_count
                   FROM "uppboð" b WHERE b.car_id = c.id) s
-    WHERE c.id = ${carId}`);
+    WHERE c.id = ${carId} AND ${listedCar}`);
   if (!row) return null;
   return {
     standing: {

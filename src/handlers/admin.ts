@@ -1,7 +1,8 @@
 import { sql } from 'slonik';
-import { notFound } from '../errors.js';
+import { z } from 'zod';
+import { conflict, notFound } from '../errors.js';
 import { carRow, selectCars } from '../db/cars.js';
-import { dealerColumns, dealerRow } from '../db/dealers.js';
+import { approvedHolder, dealerColumns, dealerRow, lockKennitala } from '../db/dealers.js';
 import { inspectionColumns, inspectionRow } from '../db/inspections.js';
 import { changeStatus, lockCar } from '../db/car-status.js';
 import { enqueueEmail } from '../auctions/outbox.js';
@@ -10,6 +11,9 @@ import { decodeCursor, pageOf } from '../db/keyset.js';
 import type { Handler } from '../api/types.js';
 
 /** Dealers newest first, optionally one status (the approval queue: `?status=pending`), keyset-paginated. */
+/** Several registrations may share a kennitala while pending: the list says how many. */
+const listedDealer = dealerRow.extend({ kennitala_registrations: z.number().int() });
+
 const listAdminDealers: Handler<'listAdminDealers'> = async ({ query, deps }) => {
   const limit = query.limit ?? 100;
   const after = query.cursor ? decodeCursor(query.cursor) : null;
@@ -18,8 +22,10 @@ const listAdminDealers: Handler<'listAdminDealers'> = async ({ query, deps }) =>
     after ? sql.fragment`(created_at, id) < (SELECT created_at, id FROM dealers WHERE id = ${after})` : null,
   ].filter((c) => c !== null);
   const where = conditions.length ? sql.fragment`WHERE ${sql.join(conditions, sql.fragment` AND `)}` : sql.fragment``;
-  const rows = await deps.db.any(sql.type(dealerRow)`
-    SELECT ${dealerColumns} FROM dealers ${where}
+  const rows = await deps.db.any(sql.type(listedDealer)`
+    SELECT ${dealerColumns},
+           (SELECT count(*)::int FROM dealers o WHERE o.organization_number = dealers.organization_number) AS kennitala_registrations
+    FROM dealers ${where}
     ORDER BY created_at DESC, id DESC
     LIMIT ${limit + 1}`);
   const page = pageOf(rows, limit);
@@ -38,6 +44,12 @@ const updateDealerStatus: Handler<'updateDealerStatus'> = async ({ params, body,
       SELECT ${dealerColumns} FROM dealers WHERE id = ${params.dealer_id} FOR UPDATE`);
     if (!current) throw notFound('Dealer');
     if (current.status === body.status) return { dealer: current, changed: false };
+    if (body.status === 'approved') {
+      await tx.one(lockKennitala(current.organization_number));
+      if (await tx.maybeOne(approvedHolder(current.organization_number, current.id))) {
+        throw conflict('kennitala_taken', `Another dealer with organization number ${current.organization_number} is already approved`);
+      }
+    }
     const dealer = await tx.one(sql.type(dealerRow)`
       UPDATE dealers SET status = ${body.status}, status_changed_at = now(), status_reason = ${reason}
       WHERE id = ${params.dealer_id}

@@ -1,3 +1,4 @@
+import { unlistedHidden } from './cars.js';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { conflict, notFound, validationFailed } from '../errors.js';
@@ -187,9 +188,10 @@ const listCarBids: Handler<'listCarBids'> = async ({ params, req, deps }) => {
     WHERE car_id = ${params.car_id}
     ORDER BY ${bidRanking}`);
   // Only an empty answer needs telling apart: a car without bids, or no such car.
-  if (bids.length === 0 && !(await deps.db.exists(sql.unsafe`SELECT 1 FROM "Bílar" WHERE id = ${params.car_id}`))) {
-    throw notFound('Car');
-  }
+  const hidden = unlistedHidden(req);
+  const listed = sql.type(z.object({ one: z.number() }))`
+    SELECT 1 AS one FROM "Bílar" c WHERE c.id = ${params.car_id} ${hidden ? sql.fragment`AND ${hidden}` : sql.fragment``}`;
+  if (!(await deps.db.exists(listed))) throw notFound('Car');
   const caller = principalOf(req);
   const shown = bids.map((bid) =>
     seesBidder(caller, bid.dealer_email) ? bid : { ...bid, dealer_name: null, dealer_email: null },

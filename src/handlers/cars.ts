@@ -1,9 +1,10 @@
 import { sql } from 'slonik';
 import { conflict, notFound, validationFailed, type FieldError } from '../errors.js';
-import { carRow, selectCars } from '../db/cars.js';
+import { carRow, holdsPlate, listedCar, selectCars } from '../db/cars.js';
+import { CONFIRMATION_HOURS } from '../domain/lifecycle.js';
 import { auctionEndsAt, changeStatus, lockCar, sellToBestBid } from '../db/car-status.js';
 import { maxVehicleYear, normaliseEmail, normalisePlate, toE164, toInteger } from '../domain/normalise.js';
-import { sellerVisibility } from '../api/principal.js';
+import { principalOf, sellerVisibility } from '../api/principal.js';
 import { decodeCursor, pageOf } from '../db/keyset.js';
 import type { Handler, HandlerContext } from '../api/types.js';
 
@@ -75,35 +76,71 @@ function readRegistration(body: RegisterBody): NewCar {
   };
 }
 
-const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
-  const car = readRegistration(body);
-  // ON CONFLICT instead of catching the unique violation: no aborted statement, no race.
-  // A registered car starts active: its auction opens now.
-  const created = await deps.db.maybeOne(sql.type(carRow)`
-    WITH inserted AS (
-      INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status,
-                           auction_ends_at, bid_increment, reserve_price)
-      VALUES (${car.seller_name}, ${car.email}, ${car.phone}, ${car.postal_code}, ${car.car_make}, ${car.car_model},
-              ${car.car_plate}, ${car.year}, ${car.mileage}, 'active', ${auctionEndsAt(deps.config)}, ${deps.config.BID_INCREMENT_ISK}, ${car.reserve_price})
-      ON CONFLICT (car_plate) DO NOTHING
-      RETURNING *
-    )
+const registeredCar = sql.fragment`
     SELECT c.id, c.seller_name, c.email, c.postal_code, c.car_make, c.car_model, c.car_plate, c.year, c.mileage,
            c.status, NULL::int AS highest_bid, 0 AS bid_count, c.auction_ends_at, c.bid_increment AS min_next_bid,
            c.reserve_price IS NULL AS reserve_met, false AS has_inspection, c.created_at, c.updated_at
-    FROM inserted c`);
+    FROM inserted c`;
+
+/**
+ * With LISTING_REQUIRES_PHONE off a registered car starts active: its auction opens now.
+ * With it on, the car waits `unconfirmed` until its phone is verified (POST /api/verify-code,
+ * see confirmRegistrations): until then it holds no plate, so a stranger's registration of
+ * someone else's plate blocks nobody; a car that does hold the plate still refuses it (409).
+ */
+const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
+  const car = readRegistration(body);
+  const unconfirmed = deps.config.LISTING_REQUIRES_PHONE;
+  const created = unconfirmed
+    ? await deps.db.maybeOne(sql.type(carRow)`
+        WITH inserted AS (
+          INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status,
+                               bid_increment, reserve_price)
+          SELECT ${car.seller_name}, ${car.email}, ${car.phone}, ${car.postal_code}, ${car.car_make}, ${car.car_model},
+                 ${car.car_plate}, ${car.year}, ${car.mileage}, 'unconfirmed', ${deps.config.BID_INCREMENT_ISK}, ${car.reserve_price}
+          WHERE NOT EXISTS (SELECT 1 FROM "Bílar" WHERE car_plate = ${car.car_plate} AND ${holdsPlate})
+          RETURNING *
+        )
+        ${registeredCar}`)
+    : // ON CONFLICT instead of catching the unique violation: no aborted statement, no race.
+      await deps.db.maybeOne(sql.type(carRow)`
+        WITH inserted AS (
+          INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status,
+                               auction_ends_at, bid_increment, reserve_price)
+          VALUES (${car.seller_name}, ${car.email}, ${car.phone}, ${car.postal_code}, ${car.car_make}, ${car.car_model},
+                  ${car.car_plate}, ${car.year}, ${car.mileage}, 'active', ${auctionEndsAt(deps.config)}, ${deps.config.BID_INCREMENT_ISK}, ${car.reserve_price})
+          ON CONFLICT (car_plate) WHERE ${holdsPlate} DO NOTHING
+          RETURNING *
+        )
+        ${registeredCar}`);
   if (!created) throw conflict('plate_already_registered', `A car with plate ${car.car_plate} is already registered`);
-  log.info('car registered', { car_id: created.id });
+  log.info('car registered', { car_id: created.id, status: created.status });
+  if (unconfirmed) {
+    return {
+      status: 201,
+      body: {
+        success: true,
+        message: 'Car registered; verify the phone number with the SMS code to list it',
+        car_id: created.id,
+        car: created,
+        confirm_by: new Date(Date.parse(created.created_at) + CONFIRMATION_HOURS * 3600_000).toISOString(),
+      },
+    };
+  }
   return {
     status: 201,
     body: { success: true, message: 'Car registered successfully', car_id: created.id, car: created },
   };
 };
 
+/** A registration nobody has confirmed is no listing: only the admin sees it (as 404 for everyone else). */
+export const unlistedHidden = (req: Parameters<typeof principalOf>[0]) => (principalOf(req).kind === 'admin' ? null : listedCar);
+
 const listCars: Handler<'listCars'> = async ({ query, req, deps }) => {
   const limit = query.limit ?? 100;
   const after = query.cursor ? decodeCursor(query.cursor) : null;
   const conditions = [
+    unlistedHidden(req),
     query.status ? sql.fragment`c.status = ${query.status}` : null,
     after
       ? sql.fragment`(c.created_at, c.id) < (SELECT created_at, id FROM "Bílar" WHERE id = ${after})`
@@ -123,7 +160,9 @@ const listCars: Handler<'listCars'> = async ({ query, req, deps }) => {
 };
 
 const getCar: Handler<'getCar'> = async ({ params, req, deps }) => {
-  const car = await deps.db.maybeOne(sql.type(carRow)`${selectCars(sellerVisibility(req))} WHERE c.id = ${params.car_id}`);
+  const hidden = unlistedHidden(req);
+  const car = await deps.db.maybeOne(sql.type(carRow)`
+    ${selectCars(sellerVisibility(req))} WHERE c.id = ${params.car_id} ${hidden ? sql.fragment`AND ${hidden}` : sql.fragment``}`);
   if (!car) throw notFound('Car');
   return { status: 200, body: { success: true, car } };
 };

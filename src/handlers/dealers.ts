@@ -11,7 +11,8 @@ import {
   toInteger,
 } from '../domain/normalise.js';
 import type { Handler } from '../api/types.js';
-import { dealerColumns, dealerRow } from '../db/dealers.js';
+import { approvedHolder, dealerColumns, dealerRow, lockKennitala } from '../db/dealers.js';
+import { holdsPlate } from '../db/cars.js';
 
 const carIdRow = z.object({ id: z.string().uuid() });
 
@@ -43,6 +44,12 @@ const registerDealer: Handler<'registerDealer'> = async ({ body, deps, log }) =>
   const firstName = body.firstName.trim();
   const surname = body.surname.trim();
   const result = await deps.db.transaction(async (tx) => {
+    // Only an approved dealer holds a kennitala: a pending one (anyone can type any
+    // company's number) must not lock the company out.
+    await tx.one(lockKennitala(kennitala));
+    if (await tx.maybeOne(approvedHolder(kennitala))) {
+      throw conflict('dealer_already_registered', 'An approved dealer already holds this organization number');
+    }
     const dealer = await tx.maybeOne(sql.type(dealerRow)`
       INSERT INTO dealers (first_name, surname, organization_number, dealer_name, company_name, mobile_number,
                            street_address, postal_code, city, email)
@@ -50,7 +57,7 @@ const registerDealer: Handler<'registerDealer'> = async ({ body, deps, log }) =>
               ${body.streetAddress.trim()}, ${body.postalCode}, ${body.city.trim()}, ${email})
       ON CONFLICT DO NOTHING
       RETURNING ${dealerColumns}`);
-    if (!dealer) throw conflict('dealer_already_registered', 'A dealer with this organization number or e-mail is already registered');
+    if (!dealer) throw conflict('dealer_already_registered', 'A dealer with this e-mail is already registered');
     if (!body.vehicle) return { dealer };
     const v = body.vehicle;
     const plate = normalisePlate(v.registrationNumber);
@@ -59,7 +66,7 @@ const registerDealer: Handler<'registerDealer'> = async ({ body, deps, log }) =>
       INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status)
       VALUES (${`${firstName} ${surname}`}, ${email}, ${mobile!}, ${body.postalCode}, ${v.make.trim()}, ${v.model.trim()},
               ${plate}, ${vehicleYear!}, ${toInteger(v.mileage)}, 'pending')
-      ON CONFLICT (car_plate) DO NOTHING
+      ON CONFLICT (car_plate) WHERE ${holdsPlate} DO NOTHING
       RETURNING id`);
     if (!carId) throw conflict('plate_already_registered', `A car with plate ${plate} is already registered`);
     return { dealer, car_id: carId };

@@ -1,7 +1,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { notFound } from '../errors.js';
-import { carRow, selectCars } from '../db/cars.js';
+import { carRow, listedCar, selectCars } from '../db/cars.js';
 import { normaliseEmail } from '../domain/normalise.js';
 import type { Handler } from '../api/types.js';
 import { sellerVisibility } from '../api/principal.js';
@@ -21,7 +21,7 @@ const addFavorite: Handler<'addFavorite'> = async ({ body, deps }) => {
   // instead of a foreign-key error.
   const inserted = await deps.db.maybeOne(sql.type(favoriteRow)`
     INSERT INTO favorites (car_id, dealer_email)
-    SELECT id, ${dealerEmail} FROM "Bílar" WHERE id = ${body.car_id}
+    SELECT c.id, ${dealerEmail} FROM "Bílar" c WHERE c.id = ${body.car_id} AND ${listedCar}
     ON CONFLICT (car_id, dealer_email) DO NOTHING
     RETURNING id, car_id, dealer_email, created_at`);
   if (inserted) return { status: 201, body: { success: true, message: 'Car added to favorites', favorite: inserted } };

@@ -8,6 +8,7 @@ import { estimatePrice } from '../db/estimates.js';
 import { findInspection } from '../db/inspections.js';
 import { sellerCodes } from '../db/one-time-codes.js';
 import { CODE_TTL_MINUTES, newCode } from '../domain/codes.js';
+import { UNLISTED_STATUSES } from '../domain/lifecycle.js';
 import { normaliseEmail, normalisePlate } from '../domain/normalise.js';
 import { sellerCarId, sellerTokens } from '../api/seller-auth.js';
 import type { Deps, Handler } from '../api/types.js';
@@ -24,11 +25,15 @@ const LOGIN_ANSWER = 'If a car with this plate and e-mail is registered, a sign-
 
 const sellerOf = z.object({ id: z.string().uuid(), phone: z.string().nullable(), seller_name: z.string(), car_plate: z.string() });
 
-/** The car registered with this plate and e-mail, both normalised as at registration. */
+/**
+ * The car registered with this plate and e-mail, both normalised as at registration. A
+ * registration nobody has confirmed (or one that lapsed) signs nobody in.
+ */
 function findSellersCar(q: CommonQueryMethods, plate: string, email: string) {
   return q.maybeOne(sql.type(sellerOf)`
     SELECT id, phone, seller_name, car_plate FROM "Bílar"
-    WHERE car_plate = ${normalisePlate(plate)} AND email = ${normaliseEmail(email)}`);
+    WHERE car_plate = ${normalisePlate(plate)} AND email = ${normaliseEmail(email)}
+      AND status <> ALL(${sql.array([...UNLISTED_STATUSES], 'text')})`);
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -65,28 +70,52 @@ async function deliverCode(deps: Deps, log: Logger, car: z.infer<typeof sellerOf
   log.info('seller code sent', { car_id: car.id, channels: results.filter((r) => r.status === 'fulfilled').length });
 }
 
-const sellerLogin: Handler<'sellerLogin'> = async ({ body, deps, log }) => {
+/**
+ * Finds the car, stores a new code and sends it. Runs once the answer has gone (see
+ * sellerLogin), so its errors are only logged: the seller asks again.
+ */
+async function issueCode(deps: Deps, log: Logger, plate: string, email: string): Promise<void> {
+  const car = await findSellersCar(deps.db, plate, email);
+  if (!car) return;
+  const code = newCode(SELLER_CODE_LENGTH);
+  await deps.db.transaction((tx) => sellerCodes.issue(tx, car.id, code));
+  await deliverCode(deps, log, car, email, code);
+}
+
+/**
+ * Answers 202 before looking anything up: a hit (lookup, a code stored in a transaction, the
+ * e-mail queued) and a miss (one lookup) then take the same time to answer, so the timing of
+ * the answer cannot tell whether a plate + e-mail is registered.
+ */
+const sellerLogin: Handler<'sellerLogin'> = ({ req, body, deps, log }) => {
   if (deps.services.brevo.mode === 'disabled') throw notConfigured('E-mail (Brevo)');
   const email = normaliseEmail(body.email);
-  const car = await findSellersCar(deps.db, body.car_plate, email);
-  if (car) {
-    const code = newCode(SELLER_CODE_LENGTH);
-    await deps.db.transaction((tx) => sellerCodes.issue(tx, car.id, code));
-    void deliverCode(deps, log, car, email, code).catch((error: unknown) =>
-      log.warn('seller code delivery failed', { error: error instanceof Error ? error.message : String(error) }),
+  const plate = body.car_plate;
+  const work = () =>
+    void issueCode(deps, log, plate, email).catch((error: unknown) =>
+      log.warn('seller code not issued', { error: error instanceof Error ? error.message : String(error) }),
     );
-  }
+  const res = req.res;
+  if (res) res.once('close', work);
+  else setImmediate(work);
   return { status: 202, body: { success: true, message: LOGIN_ANSWER } };
 };
+
+const sessionRow = z.object({ seller_session: z.number().int() });
 
 const invalidCode = () => new ApiError(401, 'invalid_code', 'The code is wrong, has expired or was already used; request a new one');
 
 const sellerVerify: Handler<'sellerVerify'> = async ({ body, deps, log }) => {
   const car = await findSellersCar(deps.db, body.car_plate, body.email);
   if (!car) throw invalidCode();
-  const result = await deps.db.transaction((tx) => sellerCodes.check(tx, car.id, body.code));
-  if (result !== 'valid') throw invalidCode();
-  const session = await sellerTokens(deps.config, deps.logger).issue(car.id);
+  // A new sign-in ends the car's older sessions: the code and the new session in one step.
+  const signedIn = await deps.db.transaction(async (tx) => {
+    if ((await sellerCodes.check(tx, car.id, body.code)) !== 'valid') return null;
+    return tx.oneFirst(sql.type(sessionRow)`
+      UPDATE "Bílar" SET seller_session = seller_session + 1 WHERE id = ${car.id} RETURNING seller_session`);
+  });
+  if (signedIn === null) throw invalidCode();
+  const session = await sellerTokens(deps.config, deps.logger).issue(car.id, signedIn);
   log.info('seller signed in', { car_id: car.id });
   return { status: 200, body: { success: true, token: session.token, expires_at: session.expires_at, car_id: car.id } };
 };
@@ -196,4 +225,13 @@ const sellerWithdraw: Handler<'sellerWithdraw'> = async ({ req, body, deps, log 
   return { status: 200, body: { success: true, car } };
 };
 
-export const sellerHandlers = { sellerLogin, sellerVerify, getSellerCar, sellerAccept, sellerDecline, sellerWithdraw };
+/** Ends every session of the car, this one included (the next request with any of its tokens is 401). */
+const sellerLogout: Handler<'sellerLogout'> = async ({ req, deps, log }) => {
+  const carId = sellerCarId(req);
+  await deps.db.maybeOne(sql.type(sessionRow)`
+    UPDATE "Bílar" SET seller_session = seller_session + 1 WHERE id = ${carId} RETURNING seller_session`);
+  log.info('seller signed out', { car_id: carId });
+  return { status: 200, body: { success: true, message: 'Signed out: every seller session of this car has ended' } };
+};
+
+export const sellerHandlers = { sellerLogin, sellerVerify, getSellerCar, sellerAccept, sellerDecline, sellerWithdraw, sellerLogout };

@@ -3,6 +3,7 @@ import { toE164 } from '../domain/normalise.js';
 import { assertSmsCountry } from '../domain/sms-countries.js';
 import { CODE_TTL_MINUTES, newCode } from '../domain/codes.js';
 import { phoneCodes } from '../db/one-time-codes.js';
+import { confirmRegistrations } from '../db/registrations.js';
 import type { Handler } from '../api/types.js';
 
 /** `phone`, or its alias `phone_number`, as E.164; 422 invalid_phone otherwise. */
@@ -39,22 +40,39 @@ const sendVerificationCode: Handler<'sendVerificationCode'> = async ({ body, dep
   }
 };
 
-const verifyCode: Handler<'verifyCode'> = async ({ body, deps }) => {
+/**
+ * A matching code also confirms the registrations waiting on the number (LISTING_REQUIRES_PHONE):
+ * the frontend's "register, then verify the phone" is the proof, with no extra step.
+ */
+const verifyCode: Handler<'verifyCode'> = async ({ body, deps, log }) => {
   const { twilio } = deps.services;
   if (twilio.mode === 'disabled') throw notConfigured('SMS verification');
   const phone = phoneFromBody(body);
-  const answer = (valid: boolean, message: string) => ({ status: 200 as const, body: { success: true as const, valid, message } });
+  const answer = (valid: boolean, message: string, confirmed: string[] = []) => ({
+    status: 200 as const,
+    body: { success: true as const, valid, message, ...(confirmed.length ? { confirmed_car_ids: confirmed } : {}) },
+  });
+  const verified = (confirmed: { confirmed: string[]; lapsed: string[] }) => {
+    if (confirmed.confirmed.length + confirmed.lapsed.length) log.info('registrations confirmed by phone', confirmed);
+    return answer(true, 'Phone number verified', confirmed.confirmed);
+  };
   if (!twilio.ownCodes) {
     const valid = await twilio.checkVerification(phone, body.code);
-    return answer(valid, valid ? 'Phone number verified' : 'The code is wrong or has expired');
+    if (!valid) return answer(false, 'The code is wrong or has expired');
+    return verified(await deps.db.transaction((tx) => confirmRegistrations(tx, phone, deps.config)));
   }
-  const result = await deps.db.transaction((tx) => phoneCodes.check(tx, phone, body.code));
+  // The code and the confirmation in one transaction: a used code always confirmed its cars.
+  const outcome = await deps.db.transaction(async (tx) => {
+    const result = await phoneCodes.check(tx, phone, body.code);
+    return { result, confirmed: result === 'valid' ? await confirmRegistrations(tx, phone, deps.config) : null };
+  });
+  if (outcome.confirmed) return verified(outcome.confirmed);
   return {
-    valid: answer(true, 'Phone number verified'),
     wrong: answer(false, 'The code is wrong'),
     exhausted: answer(false, 'Too many wrong codes; request a new one'),
     none: answer(false, 'No valid code for this number; request a new one'),
-  }[result];
+    valid: answer(true, 'Phone number verified'),
+  }[outcome.result];
 };
 
 const getSmsServiceInfo: Handler<'getSmsServiceInfo'> = ({ deps }) => {

@@ -4,8 +4,9 @@ import { count, nextPlate } from '../helpers/fixtures.js';
 import { SANDBOX_COMPANIES } from '../../src/integrations/rsk.js';
 
 let app: TestApp;
+const ADMIN = 'admin-key-for-dealer-tests';
 beforeAll(async () => {
-  app = await startTestApp();
+  app = await startTestApp({ ADMIN_API_KEY: ADMIN });
 });
 afterAll(async () => app?.close());
 
@@ -55,12 +56,35 @@ describe('POST /api/dealers/register', () => {
     expect(rows[0].email).toBeNull();
   });
 
-  it('answers 409 for a second registration and writes nothing', async () => {
+  it('answers 409 for a registered e-mail, or a kennitala an approved dealer holds, and writes nothing', async () => {
     const before = await count(app, 'dealers');
+    const sameEmail = await app.request('POST', '/api/dealers/register', { body: dealerBody() });
+    expect([sameEmail.status, sameEmail.body.error]).toEqual([409, 'dealer_already_registered']);
+    await app.sql.query(`UPDATE dealers SET status = 'approved' WHERE organization_number = $1`, [company.kennitala]);
     const res = await app.request('POST', '/api/dealers/register', { body: dealerBody({ email: 'new@bilaland.is' }) });
     expect(res.status).toBe(409);
     expect(res.body.error).toBe('dealer_already_registered');
     expect(await count(app, 'dealers')).toBe(before);
+    await app.sql.query(`UPDATE dealers SET status = 'pending' WHERE organization_number = $1`, [company.kennitala]);
+  });
+
+  it('a pending registration of a kennitala blocks nobody: several wait, the admin list counts them, one can be approved', async () => {
+    const first = await app.request('POST', '/api/dealers/register', { body: dealerBody({ email: 'squatter@example.is' }) });
+    const second = await app.request('POST', '/api/dealers/register', { body: dealerBody({ email: 'real@bilaland.is' }) });
+    expect([first.status, second.status]).toEqual([201, 201]);
+    const admin = { 'X-Admin-Key': ADMIN };
+    const list = await app.request('GET', '/api/admin/dealers?status=pending', { headers: admin });
+    expect(list.status).toBe(200);
+    const shared = list.body.dealers.filter((d: { organization_number: string }) => d.organization_number === company.kennitala);
+    expect(shared.length).toBeGreaterThanOrEqual(2);
+    for (const d of shared) expect(d.kennitala_registrations).toBe(shared.length);
+    const approve = (id: string) => app.request('PUT', `/api/admin/dealers/${id}/status`, { headers: admin, body: { status: 'approved' } });
+    expect((await approve(second.body.data.dealer.id)).status).toBe(200);
+    const again = await approve(first.body.data.dealer.id);
+    expect([again.status, again.body.error]).toEqual([409, 'kennitala_taken']);
+    const third = await app.request('POST', '/api/dealers/register', { body: dealerBody({ email: 'late@example.is' }) });
+    expect([third.status, third.body.error]).toEqual([409, 'dealer_already_registered']);
+    await app.sql.query(`UPDATE dealers SET status = 'pending' WHERE organization_number = $1`, [company.kennitala]);
   });
 
   it('checks the kennitala: shape → 422 validation_failed, check digit → 422 invalid_kennitala', async () => {

@@ -15,7 +15,11 @@ beforeAll(async () => {
   brevo = await startFakeBrevo();
   twilio = await startFakeTwilio();
   // many sign-ins from one test IP: the per-IP login limit is tested on its own below
-  app = await startTestApp(sellerEnv(brevo, twilio, { RATE_LIMIT_SELLER_LOGIN_PER_IP_PER_HOUR: '1000' }));
+  // Every seller of this file signs in from 127.0.0.1: the per-IP budgets are raised, the
+  // per plate + e-mail ones are what these tests check.
+  app = await startTestApp(
+    sellerEnv(brevo, twilio, { RATE_LIMIT_SELLER_LOGIN_PER_IP_PER_HOUR: '1000', RATE_LIMIT_SELLER_VERIFY_PER_IP_PER_15MIN: '1000' }),
+  );
 });
 afterAll(async () => {
   await app?.close();
@@ -182,11 +186,15 @@ describe('sign-in', () => {
     else expect((await verify(fifth)).status).toBe(200);
   });
 
-  it('limits logins per plate (5 an hour) and verifies per plate (10 per 15 minutes), with Retry-After', async () => {
+  it('limits logins per plate + e-mail (5 an hour) and verifies per plate + e-mail (10 per 15 minutes), with Retry-After', async () => {
     const plate = nextPlate('L');
     await registerCar(app, { carPlate: plate, email: 'limit@example.is' });
+    // other e-mails for the plate spend their own budgets (and the caller's IP's), not the owner's
     for (let i = 0; i < 5; i += 1) {
       expect((await app.request('POST', '/api/seller/login', { body: { car_plate: plate.toLowerCase(), email: `x${i}@example.is` } })).status).toBe(202);
+    }
+    for (let i = 0; i < 5; i += 1) {
+      expect((await app.request('POST', '/api/seller/login', { body: { car_plate: plate.toLowerCase(), email: 'Limit@Example.is' } })).status).toBe(202);
     }
     const limited = await app.request('POST', '/api/seller/login', { body: { car_plate: plate, email: 'limit@example.is' } });
     expect([limited.status, limited.body.error]).toEqual([429, 'rate_limited']);

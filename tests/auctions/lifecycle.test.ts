@@ -20,11 +20,14 @@ describe('the car lifecycle', () => {
       'closed → active: admin, inspection',
       'closed → pending: admin',
       'expired → active: admin',
+      'unconfirmed → active: confirmation',
+      'unconfirmed → lapsed: confirmation',
+      'unconfirmed → lapsed: sweep (at confirmationLapsed)',
     ]);
   });
 
-  it('has sold, declined and withdrawn as final statuses', () => {
-    expect([...FINAL_STATUSES].sort()).toEqual(['declined', 'sold', 'withdrawn']);
+  it('has sold, declined, withdrawn and lapsed as final statuses', () => {
+    expect([...FINAL_STATUSES].sort()).toEqual(['declined', 'lapsed', 'sold', 'withdrawn']);
     for (const from of FINAL_STATUSES) for (const to of CAR_STATUSES) expect(findTransition(from, to, 'admin')).toBeNull();
   });
 
@@ -36,5 +39,13 @@ describe('the car lifecycle', () => {
     expect(findTransition('closed', 'active', 'seller')).toBeNull();
     expect(findTransition('active', 'closed', 'sweep')?.due).toBe('auctionEnded');
     expect(findTransition('closed', 'sold', 'seller')?.notify).toEqual(['seller', 'winner']);
+  });
+
+  it('lets only a verified phone list an unconfirmed registration', () => {
+    for (const by of ['admin', 'seller', 'sweep', 'inspection'] as const) expect(findTransition('unconfirmed', 'active', by)).toBeNull();
+    expect(findTransition('unconfirmed', 'lapsed', 'sweep')?.due).toBe('confirmationLapsed');
+    for (const from of CAR_STATUSES) for (const by of ['admin', 'seller', 'sweep', 'inspection', 'confirmation'] as const) {
+      expect(findTransition(from, 'unconfirmed', by)).toBeNull();
+    }
   });
 });

@@ -41,8 +41,8 @@ describe('docs/configuration.md', () => {
     const unset = loadConfig({}) as Record<string, unknown>;
     const none = [...renderConfigDocs().matchAll(/^\| `([A-Z0-9_]+)` \| — \|/gm)].map((m) => m[1]);
     expect(none).toContain('DATABASE_URL');
-    // AUTH_MODE has no default in production (it must be chosen) and means `off` elsewhere.
-    const dependsOnNodeEnv = new Set(['AUTH_MODE']);
+    // Their default depends on NODE_ENV: AUTH_MODE must be chosen in production; LISTING_REQUIRES_PHONE is on there only.
+    const dependsOnNodeEnv = new Set(['AUTH_MODE', 'LISTING_REQUIRES_PHONE']);
     for (const name of none) if (!dependsOnNodeEnv.has(name)) expect(unset[name], name).toBeUndefined();
     expect(loadConfig({ NODE_ENV: 'development' }).AUTH_MODE).toBe('off');
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/AUTH_MODE/);

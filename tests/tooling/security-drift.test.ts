@@ -34,6 +34,14 @@ const hsToken = (claims: Record<string, unknown>) => supabaseHsToken(SECRET, cla
 
 let ip = 0;
 
+/** A seller token for the car's current session (`ended`: for the one before it, as after a new sign-in). */
+async function sellerToken(app: TestApp, carId: string, ended = false): Promise<string> {
+  const { rows } = await app.sql.query('SELECT seller_session FROM "Bílar" WHERE id = $1', [carId]);
+  const session = rows[0].seller_session as number;
+  if (ended) await app.sql.query('UPDATE "Bílar" SET seller_session = seller_session + 1 WHERE id = $1', [carId]);
+  return (await sellerTokens(app.config, app.logger).issue(carId, session)).token;
+}
+
 /** Does a request with just `credential` get past the operation's access check? */
 async function getsIn(app: TestApp, op: Operation, credential: Credential): Promise<boolean> {
   // A car of its own for every request: a seller's or an admin's operation that gets in may change it.
@@ -47,7 +55,7 @@ async function getsIn(app: TestApp, op: Operation, credential: Credential): Prom
   if (credential === 'AdminKey') headers['X-Admin-Key'] = ADMIN_KEY;
   if (credential === 'AdminBearer') headers.Authorization = `Bearer ${await hsToken({ app_metadata: { role: 'admin' } })}`;
   if (credential === 'DealerBearer') headers.Authorization = `Bearer ${await hsToken({ email: DEALER })}`;
-  if (credential === 'sellerToken') headers.Authorization = `Bearer ${(await sellerTokens(app.config, app.logger).issue(carId)).token}`;
+  if (credential === 'sellerToken') headers.Authorization = `Bearer ${await sellerToken(app, carId)}`;
   // A body no operation accepts: one that gets in is answered 422 before its handler runs.
   const body = op.body ? { raw: '[]', headers: { ...headers, 'content-type': 'application/json' } } : { headers };
   const res = await app.request(op.method, path, body);
@@ -104,6 +112,20 @@ describe('openapi.yaml security ↔ the guards', () => {
       it('lets in exactly the credentials each operation declares', async () => {
         expect(await mismatches(app, mode)).toEqual([]);
       }, 120_000);
+
+      it('a seller token whose session has ended (a later sign-in, a logout) gets into no seller operation', async () => {
+        const sellerOps = operations().filter((op) => op.security.some((a) => a.length === 1 && a[0] === 'sellerToken'));
+        expect(sellerOps.map((op) => op.operationId)).toContain('sellerLogout');
+        for (const op of sellerOps) {
+          const carId = (await registerCar(app)).id;
+          const token = await sellerToken(app, carId, true);
+          const res = await app.request(op.method, op.path, {
+            headers: { Authorization: `Bearer ${token}`, ...(op.body ? { 'content-type': 'application/json' } : {}) },
+            ...(op.body ? { raw: '{}' } : {}),
+          });
+          expect([op.operationId, res.status, res.body.error]).toEqual([op.operationId, 401, 'unauthorized']);
+        }
+      });
 
       it('guards only operations the spec has', () => {
         const specIds = new Set(operations().map((op) => op.operationId));
