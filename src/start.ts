@@ -28,6 +28,9 @@ const STOP_DEADLINE_MS = 10_000;
  */
 export async function startInstance(config: Config, logger: Logger, running: Running): Promise<{ port: number }> {
   let url = config.DATABASE_URL;
+  if (!url && config.NODE_ENV === 'production') {
+    throw new Error('DATABASE_URL is not set: production needs its PostgreSQL (postgres://user:password@host:5432/database); the embedded database is for development only.');
+  }
   if (!url) {
     // Loaded only when used: a deployed instance never pays for it.
     const { startEmbeddedPostgres } = await import('./db/embedded.js');
@@ -59,6 +62,27 @@ export async function startInstance(config: Config, logger: Logger, running: Run
   const { port } = server.address() as AddressInfo;
   logger.info('Kaggi API listening', { port, environment: config.NODE_ENV, docs: `http://localhost:${port}/docs` });
   return { port };
+}
+
+/**
+ * The one line a failed start prints: its cause and what to do about it
+ * (a supervisor's log is often all an operator sees).
+ */
+export function explainStartFailure(error: unknown, config: Pick<Config, 'PORT' | 'HOST' | 'DATABASE_URL'>): string {
+  const e = error as (NodeJS.ErrnoException & { address?: string; port?: number }) | undefined;
+  if (e?.code === 'EADDRINUSE' && e.syscall === 'listen') {
+    return `port ${config.PORT} on ${config.HOST} is in use by another process (an earlier \`npm start\` still running?): stop it, or set PORT to a free port.`;
+  }
+  if (e?.code === 'ECONNREFUSED' || e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN' || e?.code === 'ETIMEDOUT') {
+    const where = config.DATABASE_URL ? new URL(config.DATABASE_URL).host : `${e.address ?? '?'}:${e.port ?? '?'}`;
+    return `the database at ${where} refused or did not answer (${e.code}): start PostgreSQL there, or fix DATABASE_URL.`;
+  }
+  if (typeof e?.code === 'string' && /^(28|3D)/.test(e.code)) {
+    // 28xxx: bad user or password; 3D000: no such database.
+    return `the database refused the login: ${e.message}. Fix the user, password or database name in DATABASE_URL.`;
+  }
+  if (error instanceof Error) return error.message || error.name;
+  return `an unexplained failure (${String(error)}): run again with LOG_LEVEL=debug to see each step.`;
 }
 
 /**
