@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { SonicBoom } from 'sonic-boom';
 import winston from 'winston';
 import type { Config } from './config.js';
 import { maskDeep, maskText } from './domain/privacy.js';
@@ -7,7 +9,7 @@ export type Logger = winston.Logger;
 const SERVICE = 'kaggi-backend';
 
 // Fields that are ours and never personal; everything else is masked.
-const SAFE_FIELDS = new Set(['level', 'timestamp', 'service', 'request_id', 'operation', 'duration_ms', 'status', 'method']);
+const SAFE_FIELDS = new Set(['level', 'timestamp', 'service', 'request_id', 'trace_id', 'operation', 'duration_ms', 'status', 'method']);
 
 /**
  * Phones, e-mails and kennitölur never reach a log line, whoever logged them:
@@ -43,15 +45,24 @@ export function useReadableLogs(config: Pick<Config, 'NODE_ENV'>): boolean {
   return Boolean(process.stdout.isTTY) && config.NODE_ENV !== 'production';
 }
 
-/** The fields of the access line; `path` arrives masked. */
-export type AccessRecord = { request_id: string; method: string; path: string; operation?: string; status: number; duration_ms: number };
+/** The fields of the access line; `path` arrives masked, `trace_id` only when tracing is on. */
+export type AccessRecord = {
+  request_id: string;
+  method: string;
+  path: string;
+  operation?: string;
+  status: number;
+  duration_ms: number;
+  trace_id?: string;
+};
 export type AccessLog = (level: 'info' | 'error', record: AccessRecord) => void;
 
 /**
- * Loggers that write JSON lines straight to stdout get a direct access-line
- * writer: the line is one JSON.stringify of fields that are all ours or
- * already masked, so winston's stream and format chain (about 5× the CPU per
- * line) buys nothing. Other loggers (a test's transport, the readable
+ * Loggers that write JSON lines to stdout get a direct access-line writer:
+ * the line is built from fields that are all ours or already masked (only the
+ * path needs JSON escaping; request ids, methods, operation ids and trace ids
+ * are plain tokens), so winston's stream and format chain (about 5× the CPU
+ * per line) buys nothing. Other loggers (a test's transport, the readable
  * terminal format) take the access line through winston like any entry.
  */
 const directAccessLogs = new WeakMap<Logger, AccessLog>();
@@ -60,9 +71,58 @@ export function accessLogOf(logger: Logger): AccessLog {
   return directAccessLogs.get(logger) ?? ((level, record) => logger.log(level, 'request', record));
 }
 
+export function accessLine(level: string, r: AccessRecord, timestamp: string): string {
+  const operation = r.operation === undefined ? '' : `,"operation":"${r.operation}"`;
+  const trace = r.trace_id === undefined ? '' : `,"trace_id":"${r.trace_id}"`;
+  return (
+    `{"level":"${level}","message":"request","request_id":"${r.request_id}","method":"${r.method}","path":${JSON.stringify(r.path)}` +
+    `${operation},"status":${r.status},"duration_ms":${r.duration_ms}${trace},"service":"${SERVICE}","timestamp":"${timestamp}"}\n`
+  );
+}
+
+/**
+ * Where the JSON lines go: a buffer written to stdout in the background
+ * (sonic-boom) once it holds a few kilobytes, or every LOG_FLUSH_MS at the
+ * latest, so a busy server makes one write system call per many lines, not
+ * one per line (Node writes to a pipe synchronously). The rest is written,
+ * synchronously, when the process exits for any reason: a graceful stop's
+ * process.exit, a fatal error's, or an uncaught exception.
+ */
+export type LineDestination = { write(line: string): void; flushSync(): void };
+
+const BUFFER_BYTES = 4096;
+const LOG_FLUSH_MS = 250;
+
+export function createLineDestination(fd = 1): LineDestination {
+  const boom = new SonicBoom({ fd, minLength: BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS, sync: false });
+  // A closed stdout (the reader went away) must not crash the server over a log line.
+  boom.on('error', () => undefined);
+  const flushSync = () => {
+    try {
+      boom.flushSync();
+    } catch {
+      // nothing more can be done for lines whose reader is gone
+    }
+  };
+  process.once('exit', flushSync);
+  return { write: (line) => void boom.write(line), flushSync };
+}
+
+/** winston's entries (everything but the access line) into the same buffer, so the order of lines is kept. */
+function lineStream(destination: LineDestination): Writable {
+  return new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _encoding, callback) {
+      destination.write(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+      callback();
+    },
+  });
+}
+
 /** JSON lines on stdout (readable lines at a development terminal); `silent` is for tests that capture nothing. */
 export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'NODE_ENV'>, transport?: winston.transport): Logger {
   const jsonToStdout = !transport && !useReadableLogs(config);
+  const destination = jsonToStdout && config.LOG_LEVEL !== 'silent' ? createLineDestination() : undefined;
   const logger = winston.createLogger({
     level: config.LOG_LEVEL === 'silent' ? 'error' : config.LOG_LEVEL,
     silent: config.LOG_LEVEL === 'silent',
@@ -73,13 +133,10 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'NODE_ENV'>, tra
       winston.format.timestamp(),
       jsonToStdout || transport ? winston.format.json() : readableLine,
     ),
-    transports: [transport ?? new winston.transports.Console()],
+    transports: [transport ?? (destination ? new winston.transports.Stream({ stream: lineStream(destination) }) : new winston.transports.Console())],
   });
-  if (jsonToStdout && config.LOG_LEVEL !== 'silent') {
-    directAccessLogs.set(logger, (level, record) => {
-      process.stdout.write(`${JSON.stringify({ level, message: 'request', ...record, service: SERVICE, timestamp: new Date().toISOString() })}\n`);
-    });
+  if (destination) {
+    directAccessLogs.set(logger, (level, record) => destination.write(accessLine(level, record, new Date().toISOString())));
   }
   return logger;
 }
-
