@@ -45,6 +45,7 @@ import {
 } from './lib/servers.js';
 import { benchEstimate } from './estimate.js';
 import { benchSse } from './sse.js';
+import { measureObservabilityCost } from './lib/observability-cost.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -580,6 +581,11 @@ async function main(): Promise<void> {
       log(`  ${JSON.stringify(accessLog)}`);
     }
 
+    // Metrics and the access line per request, in-process (bench/lib/observability-cost.ts).
+    const observability = await measureObservabilityCost();
+    results.observability = observability;
+    log(`  observability per request: ${JSON.stringify(observability)}`);
+
     // Live auctions: 2,000 streams from a separate process, bids at a steady rate (bench/sse.ts).
     if (!opts.only || opts.only.has('sse')) results.sse = await benchSse(db.pool, project, log);
     // last: the sales it adds would change the other scenarios' data
@@ -704,6 +710,11 @@ async function main(): Promise<void> {
           `${accessLog.cpu_ms_per_line} ms CPU per line`,
       );
     }
+    console.log(
+      `metrics: ${observability.metrics_cpu_us_per_request} µs CPU per request (target < ${observability.metrics_target_us}: ${verdict(observability.metrics_pass)}); ` +
+        `access line ${observability.access_line_cpu_us_before} µs CPU before (JSON.stringify, a write per line), ${observability.access_line_cpu_us_after} µs now ` +
+        `(${observability.access_line_after_with_trace_id_cpu_us} µs with a trace id)`,
+    );
     console.log(`targets: ${JSON.stringify(results.targets)}`);
   } finally {
     for (const c of children.reverse()) await c.stop().catch(() => undefined);
