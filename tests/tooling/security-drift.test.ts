@@ -93,6 +93,8 @@ describe('openapi.yaml security ↔ the guards', () => {
           AUTH_MODE: mode,
           ...(mode === 'jwt' ? { SUPABASE_JWT_SECRET: SECRET } : {}),
           ADMIN_API_KEY: ADMIN_KEY,
+          // GET /metrics exists only with a token; then only that token (no credential named here) opens it.
+          METRICS_TOKEN: 'drift-test-metrics-token-0123456789',
           SELLER_TOKEN_SECRET: 'drift-test-seller-secret-with-at-least-32-characters',
           RATE_LIMIT_ENABLED: 'false',
         });
