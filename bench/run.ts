@@ -46,6 +46,7 @@ import {
 import { benchEstimate } from './estimate.js';
 import { benchSse } from './sse.js';
 import { benchLongPaths } from './lib/long-paths.js';
+import { measureObservabilityCost } from './lib/observability-cost.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -583,6 +584,11 @@ async function main(): Promise<void> {
 
     // Request size: /health behind 40 concurrent 16,000-character paths (bench/lib/long-paths.ts).
     if (!opts.only || opts.only.has('long_path')) results.long_path = await benchLongPaths(project, log);
+    // Metrics and the access line per request, in-process (bench/lib/observability-cost.ts).
+    const observability = await measureObservabilityCost();
+    results.observability = observability;
+    log(`  observability per request: ${JSON.stringify(observability)}`);
+
     // Live auctions: 2,000 streams from a separate process, bids at a steady rate (bench/sse.ts).
     if (!opts.only || opts.only.has('sse')) results.sse = await benchSse(db.pool, project, log);
     // last: the sales it adds would change the other scenarios' data
@@ -707,6 +713,11 @@ async function main(): Promise<void> {
           `${accessLog.cpu_ms_per_line} ms CPU per line`,
       );
     }
+    console.log(
+      `metrics: ${observability.metrics_cpu_us_per_request} µs CPU per request (target < ${observability.metrics_target_us}: ${verdict(observability.metrics_pass)}); ` +
+        `access line ${observability.access_line_cpu_us_before} µs CPU before (JSON.stringify, a write per line), ${observability.access_line_cpu_us_after} µs now ` +
+        `(${observability.access_line_after_with_trace_id_cpu_us} µs with a trace id)`,
+    );
     console.log(`targets: ${JSON.stringify(results.targets)}`);
   } finally {
     for (const c of children.reverse()) await c.stop().catch(() => undefined);

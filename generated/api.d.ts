@@ -76,6 +76,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description The instance's metrics in the Prometheus text format, for the operator's scraper:
+         *     request durations by operation (`kaggi_http_request_duration_seconds`, labelled by
+         *     operationId, method and status; requests answered before routing are
+         *     `operation="unmatched"`), requests in flight, the database pool, open live streams and
+         *     events delivered, the e-mail outbox (backlog, oldest pending age, retrying, failed),
+         *     auctions overdue for closing, the job queue's depth, and Node's process metrics.
+         *     The gauges that need the database are read when scraped, in one query.
+         *
+         *     Not public: it answers only with the server's `METRICS_TOKEN` as a bearer token
+         *     (401 `unauthorized` otherwise) and does not exist when `METRICS_TOKEN` is unset
+         *     (404 `route_not_found`). Never rate limited.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/status": {
         parameters: {
             query?: never;
@@ -2976,6 +3006,47 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics, in the Prometheus text exposition format 0.0.4. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description The metrics token is missing or wrong. */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="metrics"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Metrics are off on this server (`METRICS_TOKEN` is not set). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
         };
     };
     listStatusChecks: {

@@ -5,11 +5,13 @@ import { hasJsonBody, requireJsonBodies } from './api/content-type.js';
 import { errorMiddleware } from './api/error-middleware.js';
 import { operationGuards } from './api/guards.js';
 import { createLimiterFactory, globalLimit } from './api/rate-limits.js';
-import { requestContext } from './api/request-context.js';
+import { reenterRequestSpan, requestContext } from './api/request-context.js';
 import { refuseLongRequestTargets } from './api/request-limits.js';
 import { createApiRouter } from './api/router.js';
 import { handlers } from './handlers/index.js';
 import type { Deps } from './api/types.js';
+import { createMetrics } from './observability/metrics.js';
+import { tracing } from './observability/tracing.js';
 
 /** long-target refusal → request id + log → helmet/CORS → rate limit → JSON body → API router → the one error handler. */
 export async function createApp(deps: Deps): Promise<Express> {
@@ -23,10 +25,13 @@ export async function createApp(deps: Deps): Promise<Express> {
   // every bid, so the hash is pure cost.
   app.set('etag', false);
   const limiter = createLimiterFactory(config, deps.db);
+  // Recorded only when someone can read them (METRICS_TOKEN set): otherwise /metrics is a 404.
+  const metrics = deps.metrics ?? (config.METRICS_TOKEN ? createMetrics({ db: deps.db, events: deps.events }) : undefined);
+  deps = { ...deps, metrics };
 
   // First: a refused target costs nothing further (not even its log line's masking).
   app.use(refuseLongRequestTargets);
-  app.use(requestContext(deps.logger));
+  app.use(requestContext(deps.logger, metrics));
   app.use(helmet());
   app.use(
     cors({
@@ -38,6 +43,7 @@ export async function createApp(deps: Deps): Promise<Express> {
   if (config.RATE_LIMIT_ENABLED) app.use('/api', globalLimit(config, limiter));
   app.use(requireJsonBodies);
   app.use(express.json({ limit: config.BODY_LIMIT, type: hasJsonBody }));
+  if (tracing()) app.use(reenterRequestSpan);
   app.use(await createApiRouter(deps, handlers, operationGuards(config, deps.logger, limiter, deps.db)));
   app.use(errorMiddleware(deps.logger));
   return app;

@@ -166,6 +166,32 @@ export const configSchema = z.object({
   RSK_API_BASE: url('https://api.skattur.cloud/legalentities/v2').describe('The company registry (RSK) API.'),
   RSK_API_KEY: optionalText.describe('Company registry subscription key; unset, a sandbox outside production and calls without a key in production.'),
   RSK_TIMEOUT_MS: int(8000, 1).describe('Deadline of one company registry call.'),
+
+  METRICS_TOKEN: optionalText
+    .pipe(z.string().min(16, 'at least 16 characters').optional())
+    .describe('Bearer token that GET /metrics (Prometheus text) requires; unset, /metrics answers 404.'),
+
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl.describe(
+    'OTLP/HTTP base URL (e.g. http://collector:4318) traces are sent to, at /v1/traces; unset, tracing is off and its SDK is never loaded.',
+  ),
+  OTEL_SERVICE_NAME: z.string().default('kaggi-backend').describe('service.name of the spans this instance sends.'),
+  OTEL_TRACES_SAMPLE_RATIO: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .default(1)
+    .describe('Share of new traces recorded (0–1); a request that arrives with a sampled traceparent follows its caller.'),
+
+  RETENTION_SWEEP_INTERVAL_MINUTES: int(60, 1, 24 * 60).describe('How often the retention job purges expired rows (once per interval across all instances).'),
+  RETENTION_BATCH_SIZE: int(1000, 1, 100_000).describe('Rows one DELETE of the retention job removes; each batch is its own short statement.'),
+  RETENTION_RATE_LIMIT_HITS_HOURS: int(1, 0, 24 * 365).describe('Hours a rate-limit counter (rate_limit_hits) is kept after its window has reset.'),
+  RETENTION_IDEMPOTENCY_KEYS_HOURS: int(48, 1, 24 * 365).describe(
+    'Hours an Idempotency-Key (idempotency_keys) is kept after it was first used; never less than IDEMPOTENCY_TTL_HOURS.',
+  ),
+  RETENTION_ONE_TIME_CODES_HOURS: int(24, 0, 24 * 365).describe(
+    'Hours a used or expired one-time code (phone_verifications, seller_login_codes) is kept after its use or expiry.',
+  ),
+  RETENTION_OUTBOX_SENT_DAYS: int(30, 1, 3650).describe('Days a sent (or sandbox) e-mail stays in email_outbox after sending; pending and failed rows stay.'),
 });
 
 const checked = configSchema

@@ -13,6 +13,7 @@ import type { Logger } from './logger.js';
 import { EventHub } from './events/hub.js';
 import { drainOnStop, poolQuiet, type Drain } from './drain.js';
 import { createHttpServer } from './api/request-limits.js';
+import { startTracing, stopTracing } from './observability/tracing.js';
 
 /** What is running so far; a stop during start-up stops just that. */
 export type Running = { embedded?: EmbeddedDatabase; db?: Db; server?: Server; drain?: Drain; auctions?: AuctionWorker; events?: EventHub };
@@ -27,6 +28,8 @@ const STOP_DEADLINE_MS = 10_000;
  * whatever a failed or interrupted start left behind.
  */
 export async function startInstance(config: Config, logger: Logger, running: Running): Promise<{ port: number }> {
+  // First, so the start's own queries are traced too; nothing of the SDK loads when it is off.
+  if (await startTracing(config)) logger.info('tracing on', { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, service: config.OTEL_SERVICE_NAME });
   let url = config.DATABASE_URL;
   if (!url && config.NODE_ENV === 'production') {
     throw new Error('DATABASE_URL is not set: production needs its PostgreSQL (postgres://user:password@host:5432/database); the embedded database is for development only.');
@@ -104,4 +107,6 @@ export async function stopInstance(running: Running): Promise<void> {
   if (db) await poolQuiet(db, STOP_DEADLINE_MS);
   await db?.end();
   await embedded?.stop();
+  // The last spans (the stop's requests) reach the collector before the process exits.
+  await stopTracing().catch(() => undefined);
 }

@@ -33,7 +33,7 @@ export function withNodeFlags(argv: string[], flags: string[]): string[] {
   return [...argv.slice(0, -1), ...flags, ...argv.slice(-1)];
 }
 
-/** The configuration users run: production, access log at info, validation, rate limits (memory store) on. */
+/** The configuration users run: production, access log at info, metrics, validation, rate limits (memory store) on. */
 export function projectEnv(databaseUrl: string, pool: number): Record<string, string> {
   return {
     NODE_ENV: 'production',
@@ -48,6 +48,8 @@ export function projectEnv(databaseUrl: string, pool: number): Record<string, st
     TRUST_PROXY_HOPS: '1',
     DATABASE_URL: databaseUrl,
     DB_POOL_MAX: String(pool),
+    // Metrics are recorded (as where an operator scrapes them); a tree without /metrics ignores it.
+    METRICS_TOKEN: 'bench-metrics-token-not-secret',
   };
 }
 

@@ -52,6 +52,7 @@ export function errorMiddleware(logger: Logger) {
       logger.error('request failed', {
         request_id: res.locals.requestId,
         operation: res.locals.operationId,
+        trace_id: res.locals.traceId,
         code: apiError.code,
         error: cause instanceof Error ? { name: cause.name, message: cause.message, stack: cause.stack } : String(cause),
       });

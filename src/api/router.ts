@@ -132,7 +132,11 @@ export async function createApiRouter(deps: Deps, handlers: HandlerMap, guards: 
       query,
       req,
       deps,
-      log: deps.logger.child({ request_id: res.locals.requestId, operation: operationId }),
+      log: deps.logger.child(
+        res.locals.traceId
+          ? { request_id: res.locals.requestId, operation: operationId, trace_id: res.locals.traceId }
+          : { request_id: res.locals.requestId, operation: operationId },
+      ),
     } as HandlerContext<typeof operationId>;
     const call = (x: typeof ctx) => (handler as (x: typeof ctx) => Promise<Reply<typeof operationId>>)(x);
     const key = req.get('idempotency-key');

@@ -5,6 +5,7 @@ import type { Db } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../integrations/index.js';
 import type { EventHub } from '../events/hub.js';
+import type { Metrics } from '../observability/metrics.js';
 
 export type OperationId = keyof operations;
 
@@ -17,6 +18,8 @@ export type Deps = {
   startedAt: Date;
   /** The instance's live-event hub (src/events); absent → the stream operations answer 503. */
   events?: EventHub;
+  /** Prometheus metrics, present when METRICS_TOKEN is set (GET /metrics). */
+  metrics?: Metrics;
 };
 
 type Content<T> = T extends { content: infer C } ? C[keyof C] : never;

@@ -13,9 +13,11 @@ import PgBoss from 'pg-boss';
 
 export const CLOSE_QUEUE = 'auction-close';
 export const OUTBOX_QUEUE = 'email-outbox';
+/** Deleting rows past their retention (src/auctions/retention.ts). */
+export const RETENTION_QUEUE = 'retention-sweep';
 
 const queueOptions = { policy: 'singleton' as const, retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 };
-export const QUEUES = [CLOSE_QUEUE, OUTBOX_QUEUE] as const;
+export const QUEUES = [CLOSE_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE] as const;
 
 /** How SQL reaches the database: pg-boss's `db` adapter over the migration connection. */
 export type ExecuteSql = (text: string, values?: unknown[]) => Promise<{ rows: any[] }>;

@@ -5,12 +5,14 @@ import type { BrevoClient } from '../integrations/index.js';
 import type { Logger } from '../logger.js';
 import { closeDueAuctions, expireUndecided, lapseUnconfirmed, scheduleUnscheduledAuctions, secondsUntilNextClose } from './closing.js';
 import { flushOutbox } from './outbox.js';
-import { CLOSE_QUEUE, OUTBOX_QUEUE } from './queues.js';
+import { CLOSE_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE } from './queues.js';
+import { sweepExpiredRows, type SweepResult } from './retention.js';
 
 /**
  * The background side of auctions, on pg-boss (a job queue in PostgreSQL, schema
  * `pgboss` in the same database): closing ended auctions, expiring results the seller
- * did not decide on in time, and sending the e-mail outbox. Any number of instances may run it.
+ * did not decide on in time, sending the e-mail outbox, and deleting rows past their
+ * retention (src/auctions/retention.ts). Any number of instances may run it.
  *
  * - Every instance offers a job to each queue once per interval; a throttle key
  *   (`singletonSeconds`) keeps it to one job per interval across all instances,
@@ -38,6 +40,8 @@ export type AuctionWorker = {
   closeNow(): Promise<number>;
   /** Runs one outbox pass now (as the job does). */
   flushNow(): Promise<void>;
+  /** Runs one retention sweep now (as the job does). */
+  sweepNow(): Promise<SweepResult>;
   /** Stops offering jobs, lets a running one finish, closes pg-boss's pool. */
   stop(): Promise<void>;
 };
@@ -96,11 +100,22 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     if (result.sent + result.sandbox + result.retrying + result.failed + result.held > 0) log.info('outbox pass', result);
   };
 
+  const sweepNow = async (): Promise<SweepResult> => {
+    const deleted = await sweepExpiredRows(db, config);
+    if (Object.values(deleted).some((n) => n > 0)) log.info('expired rows deleted', deleted);
+    return deleted;
+  };
+
   await boss.work(CLOSE_QUEUE, { pollingIntervalSeconds: polling(closeEvery) }, async () => {
     await closeNow();
   });
   await boss.work(OUTBOX_QUEUE, { pollingIntervalSeconds: polling(outboxEvery) }, async () => {
     await flushNow();
+  });
+  // Once per interval across all instances: the same throttle key as the other queues, the singleton policy.
+  const sweepEvery = config.RETENTION_SWEEP_INTERVAL_MINUTES * 60;
+  await boss.work(RETENTION_QUEUE, { pollingIntervalSeconds: 2 }, async () => {
+    await sweepNow();
   });
 
   /** One job per queue per `seconds` slot, however many instances offer it. */
@@ -113,9 +128,11 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
   }
   const offerClose = () => void offer(CLOSE_QUEUE, 'close', closeEvery);
   const offerOutbox = () => void offer(OUTBOX_QUEUE, 'outbox', outboxEvery);
+  const offerSweep = () => void offer(RETENTION_QUEUE, 'retention', sweepEvery);
   offerClose();
   offerOutbox();
-  const timers = [setInterval(offerClose, closeEvery * 1000), setInterval(offerOutbox, outboxEvery * 1000)];
+  offerSweep();
+  const timers = [setInterval(offerClose, closeEvery * 1000), setInterval(offerOutbox, outboxEvery * 1000), setInterval(offerSweep, sweepEvery * 1000)];
   for (const t of timers) t.unref();
   log.info('auction worker started', { close_every_s: closeEvery, outbox_every_s: outboxEvery, brevo: brevo.mode });
 
@@ -123,6 +140,7 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
   return {
     closeNow,
     flushNow,
+    sweepNow,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -69,6 +69,9 @@ export class EventHub {
     return this.cursor;
   }
 
+  /** Events handed to streams so far (one per event per stream), for the metrics. */
+  delivered = 0;
+
   /**
    * Opens a stream: admits it (limits), registers it so it collects live rows from now on,
    * runs `first` (the snapshot or replay, which decides `lastId`) and hands back the reply
@@ -209,8 +212,10 @@ export class EventHub {
       const rows = await eventsAfter(this.options.db, this.cursor, PAGE);
       for (const row of rows) {
         const text = eventFrame(row);
-        for (const stream of this.byCar.get(row.car_id) ?? []) stream.offer(row, text);
+        const forCar = this.byCar.get(row.car_id);
+        if (forCar) for (const stream of forCar) stream.offer(row, text);
         for (const stream of this.everyCar) stream.offer(row, text);
+        this.delivered += (forCar?.size ?? 0) + this.everyCar.size;
         this.cursor = row.id;
       }
       if (rows.length < PAGE) return;

@@ -1,4 +1,5 @@
 import { ApiError } from '../errors.js';
+import { traceClient } from '../observability/tracing.js';
 
 /**
  * The one fetch wrapper the outside-service clients share (Creditinfo, Brevo, RSK).
@@ -73,7 +74,12 @@ export type HttpResponse = {
   body: unknown;
 };
 
-export async function requestJson(req: HttpRequest): Promise<HttpResponse> {
+/** One call to an outside service; a client span `<service> <METHOD>` around it when tracing is on. */
+export function requestJson(req: HttpRequest): Promise<HttpResponse> {
+  return traceClient(req.service, req.method ?? 'GET', () => sendJson(req), (res) => res.status);
+}
+
+async function sendJson(req: HttpRequest): Promise<HttpResponse> {
   const timeout = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
   const headers: Record<string, string> = { Accept: 'application/json', ...req.headers };

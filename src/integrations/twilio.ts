@@ -5,6 +5,7 @@ import { retryAfterSeconds } from './http.js';
 import { maskPhone } from '../domain/privacy.js';
 import { assertSmsCountry } from '../domain/sms-countries.js';
 import { resolveMode, type IntegrationMode } from './mode.js';
+import { traceClient } from '../observability/tracing.js';
 import type { TwilioSdk } from './twilio-sdk.js';
 
 /**
@@ -153,7 +154,7 @@ export function createTwilio(config: Config, logger: Logger): TwilioClient {
       assertE164(toE164);
       assertSmsCountry(toE164, config.SMS_ALLOWED_COUNTRIES, 'to');
       try {
-        const v = await service.verifications.create({ to: toE164, channel: 'sms' });
+        const v = await traceClient('Twilio', 'verifications.create', () => service.verifications.create({ to: toE164, channel: 'sms' }));
         logger.info('twilio verification started', { to: maskPhone(toE164), status: v.status });
         return { status: v.status ?? 'pending', sandbox: false };
       } catch (err) {
@@ -165,7 +166,7 @@ export function createTwilio(config: Config, logger: Logger): TwilioClient {
       const service = await verifyService();
       assertE164(toE164);
       try {
-        const check = await service.verificationChecks.create({ to: toE164, code });
+        const check = await traceClient('Twilio', 'verificationChecks.create', () => service.verificationChecks.create({ to: toE164, code }));
         return check.status === 'approved';
       } catch (err) {
         const e = err as { status?: unknown; code?: unknown } | null;
@@ -188,7 +189,8 @@ export function createTwilio(config: Config, logger: Logger): TwilioClient {
       }
       if (!from || !configured) throw notConfigured('SMS sender number (TWILIO_PHONE_NUMBER)');
       try {
-        const msg = await (await client()).messages.create({ to: toE164, from, body });
+        const api = await client();
+        const msg = await traceClient('Twilio', 'messages.create', () => api.messages.create({ to: toE164, from, body }));
         logger.info('twilio sms sent', { to: maskPhone(toE164), sid: msg.sid });
         return { sid: msg.sid, sandbox: false };
       } catch (err) {

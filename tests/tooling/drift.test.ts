@@ -85,7 +85,8 @@ describe('openapi.yaml ↔ handlers', () => {
 describe('every operation is routed by the running app', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp();
+    // GET /metrics exists only with a metrics token.
+    app = await startTestApp({ METRICS_TOKEN: 'drift-test-metrics-token-0123456789' });
   });
   afterAll(async () => app?.close());
 

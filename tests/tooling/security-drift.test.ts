@@ -22,7 +22,8 @@ import { backtrackingShapes, regexLiterals } from './regex-audit.js';
 const SECRET = 'drift-test-jwt-secret-with-at-least-32-characters';
 const ADMIN_KEY = 'drift-test-admin-key-0123456789abcdef';
 const DEALER = 'drift@dealer.is';
-const CREDENTIALS = ['none', 'AdminKey', 'AdminBearer', 'DealerBearer', 'sellerToken'] as const;
+const METRICS_TOKEN = 'drift-test-metrics-token-0123456789';
+const CREDENTIALS = ['none', 'AdminKey', 'AdminBearer', 'DealerBearer', 'sellerToken', 'MetricsToken'] as const;
 type Credential = (typeof CREDENTIALS)[number];
 /** Bearer tokens of Supabase Auth are only read with AUTH_MODE=jwt (see the schemes' descriptions). */
 const JWT_ONLY: Credential[] = ['AdminBearer', 'DealerBearer'];
@@ -55,6 +56,7 @@ async function getsIn(app: TestApp, op: Operation, credential: Credential): Prom
   if (credential === 'AdminKey') headers['X-Admin-Key'] = ADMIN_KEY;
   if (credential === 'AdminBearer') headers.Authorization = `Bearer ${await hsToken({ app_metadata: { role: 'admin' } })}`;
   if (credential === 'DealerBearer') headers.Authorization = `Bearer ${await hsToken({ email: DEALER })}`;
+  if (credential === 'MetricsToken') headers.Authorization = `Bearer ${METRICS_TOKEN}`;
   if (credential === 'sellerToken') headers.Authorization = `Bearer ${await sellerToken(app, carId)}`;
   // A body no operation accepts: one that gets in is answered 422 before its handler runs.
   const body = op.body ? { raw: '[]', headers: { ...headers, 'content-type': 'application/json' } } : { headers };
@@ -102,6 +104,8 @@ describe('openapi.yaml security ↔ the guards', () => {
           AUTH_MODE: mode,
           ...(mode === 'jwt' ? { SUPABASE_JWT_SECRET: SECRET } : {}),
           ADMIN_API_KEY: ADMIN_KEY,
+          // GET /metrics exists only with a token; then only that token (no credential named here) opens it.
+          METRICS_TOKEN,
           SELLER_TOKEN_SECRET: 'drift-test-seller-secret-with-at-least-32-characters',
           RATE_LIMIT_ENABLED: 'false',
         });

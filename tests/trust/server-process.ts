@@ -25,9 +25,14 @@ export type ServerProcess = {
  * resolved once it logs `Kaggi API listening`. Only the variables given here
  * reach it: nothing leaks in from the test runner's environment.
  */
-export async function startServerProcess(name: string, databaseUrl: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  name: string,
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  options: { nodeArgs?: string[] } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

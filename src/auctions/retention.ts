@@ -1,0 +1,78 @@
+import { sql, type FragmentSqlToken } from 'slonik';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { Db } from '../db/pool.js';
+
+/**
+ * Rows that have served their purpose and would otherwise stay forever:
+ * rate-limit counters whose window has reset, Idempotency-Keys past their
+ * replay window, one-time codes that were used or expired, and e-mails the
+ * outbox has sent. The retention job (src/auctions/worker.ts) deletes each
+ * past its retention.
+ *
+ * In batches, each its own short statement (no transaction around them): a
+ * batch locks only rows past their retention, which no request reads any
+ * more, and SKIP LOCKED passes over a row someone else holds, so the sweep
+ * never waits on a request and a request waits at most one batch on it. Two
+ * sweeps at once (two instances) each delete different rows, every row once.
+ */
+
+export type RetentionSettings = Pick<
+  Config,
+  | 'RETENTION_BATCH_SIZE'
+  | 'RETENTION_RATE_LIMIT_HITS_HOURS'
+  | 'RETENTION_IDEMPOTENCY_KEYS_HOURS'
+  | 'RETENTION_ONE_TIME_CODES_HOURS'
+  | 'RETENTION_OUTBOX_SENT_DAYS'
+  | 'IDEMPOTENCY_TTL_HOURS'
+>;
+
+export const RETAINED_TABLES = ['rate_limit_hits', 'idempotency_keys', 'phone_verifications', 'seller_login_codes', 'email_outbox'] as const;
+export type SweepResult = Record<(typeof RETAINED_TABLES)[number], number>;
+
+const deletedRow = z.object({ n: z.number().int() });
+
+/** Which rows of each table are past their retention. */
+function expiredRows(settings: RetentionSettings): Record<keyof SweepResult, FragmentSqlToken> {
+  const hoursAgo = (n: number) => sql.fragment`now() - make_interval(hours => ${n})`;
+  // A key younger than IDEMPOTENCY_TTL_HOURS still replays its answer, whatever the retention says.
+  const keyHours = Math.max(settings.RETENTION_IDEMPOTENCY_KEYS_HOURS, settings.IDEMPOTENCY_TTL_HOURS);
+  const codeHours = settings.RETENTION_ONE_TIME_CODES_HOURS;
+  // Used (consumed_at) or expired (expires_at), and that long ago.
+  const codes = sql.fragment`(consumed_at < ${hoursAgo(codeHours)} OR expires_at < ${hoursAgo(codeHours)})`;
+  return {
+    rate_limit_hits: sql.fragment`reset_at < ${hoursAgo(settings.RETENTION_RATE_LIMIT_HITS_HOURS)}`,
+    idempotency_keys: sql.fragment`created_at < ${hoursAgo(keyHours)}`,
+    phone_verifications: codes,
+    seller_login_codes: codes,
+    // Sent or written to the log by the sandbox; pending and failed rows stay for the operator.
+    email_outbox: sql.fragment`status IN ('sent', 'sandbox') AND sent_at < now() - make_interval(days => ${settings.RETENTION_OUTBOX_SENT_DAYS})`,
+  };
+}
+
+/** Deletes one batch of `table`'s expired rows; returns how many went. */
+async function deleteBatch(db: Db, table: string, expired: FragmentSqlToken, limit: number): Promise<number> {
+  const t = sql.identifier([table]);
+  return db.oneFirst(sql.type(deletedRow)`
+    WITH gone AS (
+      DELETE FROM ${t} WHERE ctid = ANY (ARRAY(
+        SELECT ctid FROM ${t} WHERE ${expired} LIMIT ${limit} FOR UPDATE SKIP LOCKED))
+      RETURNING 1)
+    SELECT count(*)::int AS n FROM gone`);
+}
+
+/** Deletes every row past its retention, table by table, a batch at a time. */
+export async function sweepExpiredRows(db: Db, settings: RetentionSettings): Promise<SweepResult> {
+  const expired = expiredRows(settings);
+  const result = Object.fromEntries(RETAINED_TABLES.map((t) => [t, 0])) as SweepResult;
+  const limit = settings.RETENTION_BATCH_SIZE;
+  for (const table of RETAINED_TABLES) {
+    for (;;) {
+      const n = await deleteBatch(db, table, expired[table], limit);
+      result[table] += n;
+      // A short batch: nothing more is due (or what is left is locked by another sweep, which deletes it).
+      if (n < limit) break;
+    }
+  }
+  return result;
+}
