@@ -4,7 +4,7 @@ import { count, nextPlate } from '../helpers/fixtures.js';
 import { SANDBOX_COMPANIES } from '../../src/integrations/rsk.js';
 
 let app: TestApp;
-const ADMIN = 'admin-key-for-dealer-tests';
+const ADMIN = 'admin-key-for-dealer-tests-0123456789';
 beforeAll(async () => {
   app = await startTestApp({ ADMIN_API_KEY: ADMIN });
 });

@@ -153,6 +153,7 @@ const CONFIGURATION_ONLY = new Map([
   ['src/integrations/creditinfo.ts', String.raw`\/+$`],
   ['src/integrations/rsk.ts', String.raw`\/+$`],
   ['src/integrations/twilio-sdk.ts', String.raw`\/+$`],
+  ['src/observability/otel.ts', String.raw`\/+$`],
 ]);
 
 describe('regular expressions in src/', () => {

@@ -212,7 +212,7 @@ describe('a failed start names its cause and the fix', () => {
   }, 60_000);
 
   it('production without DATABASE_URL', async () => {
-    const { code, stderr } = await failedStart({ NODE_ENV: 'production', PORT: String(await freePort()) });
+    const { code, stderr } = await failedStart({ NODE_ENV: 'production', AUTH_MODE: 'off', PORT: String(await freePort()) });
     expect(code).toBe(1);
     expect(stderr).toContain('Kaggi API failed to start: DATABASE_URL is not set: production needs its PostgreSQL');
   }, 60_000);
