@@ -42,13 +42,13 @@ const { values: args } = parseArgs({
   },
 });
 const opts = {
-  scenario: args.scenario!,
+  scenario: args.scenario,
   requests: Number(args.requests),
   warmup: Number(args.warmup),
   cars: Number(args.cars),
   connections: Number(args.connections),
   pool: Number(args.pool),
-  servers: args.servers!.split(','),
+  servers: args.servers.split(','),
   top: Number(args.top),
   extra: args['server-node-options'] ? args['server-node-options'].trim().split(/\s+/) : [],
 };

@@ -103,7 +103,7 @@ const opts = {
   serverNodeOptions: args['server-node-options'] ?? '',
   profileDir: args.profile ? path.resolve(args.profile) : null,
   only: args.only ? new Set(args.only.split(',')) : null,
-  out: path.resolve(args.out!),
+  out: path.resolve(args.out),
 };
 for (const [k, v] of Object.entries(opts)) {
   if (typeof v === 'number' && !(Number.isFinite(v) && v > 0)) {

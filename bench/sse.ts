@@ -109,8 +109,8 @@ export async function benchSse(pool: pg.Pool, project: Child, log: (msg: string)
   let opened: (n: number) => void;
   const allOpen = new Promise<number>((resolve) => (opened = resolve));
   let rest = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
     rest += chunk;
     const lines = rest.split('\n');
     rest = lines.pop()!;

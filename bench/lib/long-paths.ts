@@ -39,7 +39,7 @@ export type LongPathBench = {
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -86,9 +86,9 @@ export async function benchLongPaths(server: Child, log: (msg: string) => void):
   const attacker = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--attack', server.url], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const lines = createInterface({ input: attacker.stdout! })[Symbol.asyncIterator]();
+  const lines = createInterface({ input: attacker.stdout })[Symbol.asyncIterator]();
   const tell = async (command: string) => {
-    attacker.stdin!.write(`${command}\n`);
+    attacker.stdin.write(`${command}\n`);
     return String((await lines.next()).value);
   };
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -143,4 +143,4 @@ export async function benchLongPaths(server: Child, log: (msg: string) => void):
   }
 }
 
-if (process.argv[2] === '--attack') void attack(process.argv[3]!);
+if (process.argv[2] === '--attack') void attack(process.argv[3]);

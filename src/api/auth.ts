@@ -55,9 +55,9 @@ function tokenVerifier(config: Config): (token: string) => Promise<Claims> {
   return async (token) => {
     const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8') || '{}') as { alg?: string };
     if (header.alg === 'HS256' && secret) {
-      return (await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] })).payload as Claims;
+      return (await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] })).payload;
     }
-    if (jwks) return (await jwtVerify(token, jwks, { ...options, algorithms: ['RS256', 'ES256'] })).payload as Claims;
+    if (jwks) return (await jwtVerify(token, jwks, { ...options, algorithms: ['RS256', 'ES256'] })).payload;
     throw new Error(`no key for alg ${header.alg}`);
   };
 }

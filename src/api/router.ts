@@ -64,14 +64,14 @@ function crashAfterCommit(deps: Deps): (() => void) | undefined {
 }
 
 function send<K extends OperationId>(res: Response, reply: Reply<K>, serializer: (status: number) => Serialize | null): void {
-  res.status(reply.status as number);
+  res.status(reply.status);
   if ('stream' in reply) return reply.stream(res);
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
   if (reply.contentType) {
     res.type(reply.contentType).send(reply.body);
     return;
   }
-  const serialize = serializer(reply.status as number);
+  const serialize = serializer(reply.status);
   if (serialize) res.type('application/json').send(serialize(reply.body));
   else res.json(reply.body);
 }
@@ -94,7 +94,7 @@ export async function createApiRouter(deps: Deps, handlers: HandlerMap, guards: 
   const serializersFor = createSerializers();
   const operations = api.getOperations().map((op) => {
     const operationId = op.operationId as OperationId;
-    return { operationId, handler: handlers[operationId] as HandlerMap[OperationId] | undefined, ...validatorFor(op), serializer: serializersFor(op) };
+    return { operationId, handler: handlers[operationId], ...validatorFor(op), serializer: serializersFor(op) };
   });
   const match = compileRoutes(api.getOperations().map((op, i) => ({ method: op.method, path: op.path, value: operations[i] })));
 

@@ -110,7 +110,7 @@ export function createSellerGuards(config: Config, logger: Logger, db: Db): { se
       return;
     }
     tokens
-      .verify(match[1]!)
+      .verify(match[1])
       .then(async ({ carId, session }) => {
         const current = await db.maybeOneFirst(sql.type(sessionRow)`
           SELECT seller_session FROM "Bílar" WHERE id = ${carId}`);

@@ -20,6 +20,7 @@ const queueOptions = { policy: 'singleton' as const, retryLimit: 5, retryDelay: 
 export const QUEUES = [CLOSE_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE] as const;
 
 /** How SQL reaches the database: pg-boss's `db` adapter over the migration connection. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg-boss's own adapter type says any[]
 export type ExecuteSql = (text: string, values?: unknown[]) => Promise<{ rows: any[] }>;
 
 /**

@@ -34,7 +34,7 @@ async function loadEmbeddedPostgres() {
   } catch (error) {
     // A production install (npm ci --omit=dev) has no development database.
     if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new Error('DATABASE_URL is not set and the embedded development database is not installed (a production install): set DATABASE_URL, or run `npm install` for the development database.');
+      throw new Error('DATABASE_URL is not set and the embedded development database is not installed (a production install): set DATABASE_URL, or run `npm install` for the development database.', { cause: error });
     }
     throw error;
   }
@@ -114,7 +114,7 @@ export async function startEmbeddedPostgres(options: {
     await pg.start();
   } catch (error) {
     if (error instanceof Error) throw error;
-    throw new Error(`the embedded PostgreSQL exited during start: ${tail.join(' | ') || 'no output'}`);
+    throw new Error(`the embedded PostgreSQL exited during start: ${tail.join(' | ') || 'no output'}`, { cause: error });
   }
   const database = options.database ?? 'kaggi';
   const client = pg.getPgClient('postgres', '127.0.0.1');

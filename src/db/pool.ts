@@ -22,7 +22,7 @@ import { rowCheckOf } from './row-check.js';
  */
 const resultParser: Interceptor = {
   name: 'zod-result-parser',
-  transformRow: (context, query, row, fields) => {
+  transformRow: (context, query, row) => {
     const parser = context.resultParser;
     if (!parser) return row;
     if (rowCheckOf(parser)?.(row)) return row;

@@ -32,7 +32,7 @@ function maskEmails(text: string): string {
   let runStart = 0;
   let taken = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
+    const c = text[i];
     if (c !== '@') {
       if (isDelimiter(c)) runStart = i + 1;
       continue;
@@ -41,7 +41,7 @@ function maskEmails(text: string): string {
       // The domain: the run after the `@`, with a dot that has a character on either side.
       let end = i + 1;
       let dot = -1;
-      while (end < text.length && !isDelimiter(text[end]!)) {
+      while (end < text.length && !isDelimiter(text[end])) {
         if (dot === -1 && end >= i + 2 && text[end] === '.') dot = end;
         end++;
       }

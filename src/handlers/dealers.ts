@@ -53,7 +53,7 @@ const registerDealer: Handler<'registerDealer'> = async ({ body, deps, log }) =>
     const dealer = await tx.maybeOne(sql.type(dealerRow)`
       INSERT INTO dealers (first_name, surname, organization_number, dealer_name, company_name, mobile_number,
                            street_address, postal_code, city, email)
-      VALUES (${firstName}, ${surname}, ${kennitala}, ${body.dealerName.trim()}, ${company.name}, ${mobile!},
+      VALUES (${firstName}, ${surname}, ${kennitala}, ${body.dealerName.trim()}, ${company.name}, ${mobile},
               ${body.streetAddress.trim()}, ${body.postalCode}, ${body.city.trim()}, ${email})
       ON CONFLICT DO NOTHING
       RETURNING ${dealerColumns}`);
@@ -64,7 +64,7 @@ const registerDealer: Handler<'registerDealer'> = async ({ body, deps, log }) =>
     // The dealer's own car waits as `pending`; its e-mail is the dealer's or none, never made up.
     const carId = await tx.maybeOneFirst(sql.type(carIdRow)`
       INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status)
-      VALUES (${`${firstName} ${surname}`}, ${email}, ${mobile!}, ${body.postalCode}, ${v.make.trim()}, ${v.model.trim()},
+      VALUES (${`${firstName} ${surname}`}, ${email}, ${mobile}, ${body.postalCode}, ${v.make.trim()}, ${v.model.trim()},
               ${plate}, ${vehicleYear!}, ${toInteger(v.mileage)}, 'pending')
       ON CONFLICT (car_plate) WHERE ${holdsPlate} DO NOTHING
       RETURNING id`);

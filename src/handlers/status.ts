@@ -11,7 +11,7 @@ const statusRow = z.object({
 });
 
 const createStatusCheck: Handler<'createStatusCheck'> = async ({ body, deps }) => {
-  const details = body.details === undefined ? null : sql.jsonb(body.details as never);
+  const details = body.details === undefined ? null : sql.jsonb(body.details);
   const row = await deps.db.one(sql.type(statusRow)`
     INSERT INTO status_checks (client_name, message, details)
     VALUES (${body.client_name ?? null}, ${body.message ?? null}, ${details})

@@ -263,7 +263,7 @@ const statusChecks: CollectionSpec = {
       client_name: clientName,
       message,
       // Extended JSON values (dates, ObjectIds) become their relaxed JSON form inside jsonb.
-      details: details ? (EJSON.serialize(details.value as never, { relaxed: true }) as object) : null,
+      details: details ? (EJSON.serialize(details.value, { relaxed: true })) : null,
       timestamp: iso(r.date(['timestamp', 'created_at', 'createdAt'], { fromId: idTime })),
     };
   },

@@ -41,7 +41,7 @@ export function readUuid(value: unknown): string | null {
 export function mongoIdText(value: unknown): string {
   if (value instanceof ObjectId) return value.toHexString();
   if (typeof value === 'string') return value;
-  return EJSON.stringify(value as never, { relaxed: false });
+  return EJSON.stringify(value, { relaxed: false });
 }
 
 /**

@@ -100,7 +100,7 @@ function statements(t: TableSpec): { classify: string; upsert: string } {
   ];
   let n = 2;
   const carKindParam = t.carRef ? `$${++n}` : '';
-  const nkKindParam = t.naturalKey ? `$${++n}` : '';
+  const nkKindParam = t.naturalKey ? `$${n + 1}` : '';
   if (t.carRef) {
     select.push(
       `(EXISTS (SELECT 1 FROM ${ident(TABLES.cars.name)} c WHERE c.id = x.car_id)

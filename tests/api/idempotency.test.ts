@@ -86,7 +86,7 @@ describe('Idempotency-Key: one transaction', () => {
       await locker.query('COMMIT');
       await locker.end();
     }
-    const [a, b] = await Promise.all([first!, retry!]);
+    const [a, b] = await Promise.all([first, retry]);
     expect(a.status).toBe(201);
     expect(a.headers.get('idempotent-replayed')).toBeNull();
     expect(b.status).toBe(201);
@@ -114,7 +114,7 @@ describe('Idempotency-Key: one transaction', () => {
       await locker.query('COMMIT');
       await locker.end();
     }
-    expect((await first!).status).toBe(201);
+    expect((await first).status).toBe(201);
     expect(await bidsOn(app, car.id)).toBe(1);
   }, 30_000);
 });

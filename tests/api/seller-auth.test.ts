@@ -63,7 +63,7 @@ describe('seller tokens', () => {
     };
     for (const [name, headers] of Object.entries(cases)) {
       for (const [method, path] of [['GET', '/api/seller/car'], ['POST', '/api/seller/car/accept'], ['POST', '/api/seller/car/withdraw']]) {
-        const res = await app.request(method!, path!, { headers });
+        const res = await app.request(method, path, { headers });
         expect([name, res.status, res.body.error]).toEqual([name, 401, 'unauthorized']);
       }
     }

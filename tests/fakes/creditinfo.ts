@@ -98,7 +98,7 @@ export async function startFakeCreditinfo(): Promise<CreditinfoFake> {
     if (req.method === 'POST' && req.path === '/vehicleregistrycore/Vehicle/GetVehicleInformationBasic') return vehicle(req, mode);
     return json(404, { message: `No route ${req.method} ${req.path}` });
   });
-  const behave = fake.behave;
+  const behave = fake.behave.bind(fake);
   return {
     ...fake,
     behave(mode) {

@@ -84,7 +84,7 @@ const ROUTES: Array<[RegExp, (req: RecordedRequest, mode: TwilioMode, m: RegExpE
     (req, mode, m) => {
       if (mode === 'invalid_number') return twilioError(400, 60200, `Invalid parameter \`To\`: ${(req.body as Form).To}`);
       if (mode === 'max_attempts') return twilioError(429, 60203, 'Max send attempts reached', { 'Retry-After': '120' });
-      return json(201, verification(m[1]!, req.body as Form, 'pending'));
+      return json(201, verification(m[1], req.body as Form, 'pending'));
     },
   ],
   [
@@ -96,7 +96,7 @@ const ROUTES: Array<[RegExp, (req: RecordedRequest, mode: TwilioMode, m: RegExpE
       }
       if (mode === 'invalid_number') return twilioError(400, 60200, `Invalid parameter \`To\`: ${form.To}`);
       const approved = mode === 'ok' && form.Code === VALID_CODE;
-      return json(200, verification(m[1]!, form, approved ? 'approved' : 'pending'));
+      return json(200, verification(m[1], form, approved ? 'approved' : 'pending'));
     },
   ],
   [

@@ -59,7 +59,7 @@ describe('keys', () => {
 
   it('rejects an id that is not a uuid, and a document with no id at all', () => {
     expect(rejection('Bílar', car({ id: 'car-17' }))).toMatchObject({ rule: 'invalid_id', field: 'id' });
-    const { _id, id, ...bare } = car();
+    const { _id, id: _unusedId, ...bare } = car();
     expect(rejection('Bílar', bare)).toMatchObject({ rule: 'missing_id' });
   });
 });

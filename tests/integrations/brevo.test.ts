@@ -38,9 +38,9 @@ describe('brevo live', () => {
     expect(res.sandbox).toBe(false);
     expect(res.messageId).toMatch(/@smtp-relay\.mailin\.fr>$/);
     const [req] = fake.requests;
-    expect([req!.method, req!.path]).toEqual(['POST', '/smtp/email']);
-    expect(req!.headers['api-key']).toBe(BREVO_KEY);
-    expect(req!.body).toEqual({
+    expect([req.method, req.path]).toEqual(['POST', '/smtp/email']);
+    expect(req.headers['api-key']).toBe(BREVO_KEY);
+    expect(req.body).toEqual({
       to: [{ email: 'jon@example.com', name: 'Jón Jónsson' }],
       templateId: 5,
       params: { FIRSTNAME: 'Jón' },
@@ -49,7 +49,7 @@ describe('brevo live', () => {
 
   it('sends a plain email from the configured sender', async () => {
     await live().sendEmail({ to: { email: 'a@example.com' }, subject: 'Halló', htmlContent: '<p>Hæ</p>' });
-    expect(fake.requests[0]!.body).toEqual({
+    expect(fake.requests[0].body).toEqual({
       sender: { email: 'noreply@kaggi.is', name: 'Kaggi' },
       to: [{ email: 'a@example.com' }],
       subject: 'Halló',
@@ -69,9 +69,9 @@ describe('brevo live', () => {
     const res = await live().upsertContact({ email: 'jon@example.com', firstName: 'Jón', lastName: 'Jónsson', sms: '+3547771234' });
     expect(res).toEqual({ alreadyOnList: false, sandbox: false });
     const [req] = fake.requests;
-    expect([req!.method, req!.path]).toEqual(['POST', '/contacts']);
-    expect(req!.headers['api-key']).toBe(BREVO_KEY);
-    expect(req!.body).toEqual({
+    expect([req.method, req.path]).toEqual(['POST', '/contacts']);
+    expect(req.headers['api-key']).toBe(BREVO_KEY);
+    expect(req.body).toEqual({
       email: 'jon@example.com',
       attributes: { FIRSTNAME: 'Jón', LASTNAME: 'Jónsson', SMS: '+3547771234' },
       listIds: [3],
@@ -81,8 +81,8 @@ describe('brevo live', () => {
 
   it('omits SMS when no phone is given', async () => {
     await live().upsertContact({ email: 'a@example.com', firstName: 'A' });
-    expect(fake.requests[0]!.body).toMatchObject({ attributes: { FIRSTNAME: 'A', LASTNAME: '' } });
-    expect((fake.requests[0]!.body as { attributes: object }).attributes).not.toHaveProperty('SMS');
+    expect(fake.requests[0].body).toMatchObject({ attributes: { FIRSTNAME: 'A', LASTNAME: '' } });
+    expect((fake.requests[0].body as { attributes: object }).attributes).not.toHaveProperty('SMS');
   });
 
   it('204 (existing contact updated) → alreadyOnList true', async () => {

@@ -34,9 +34,9 @@ describe('creditinfo live', () => {
     });
 
     const [tokenReq] = fake.tokenRequests();
-    expect(tokenReq!.method).toBe('POST');
-    expect(tokenReq!.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect(tokenReq!.body).toEqual({
+    expect(tokenReq.method).toBe('POST');
+    expect(tokenReq.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(tokenReq.body).toEqual({
       grant_type: 'password',
       client_id: CREDITINFO_CREDENTIALS.CREDITINFO_CLIENT_ID,
       client_secret: CREDITINFO_CREDENTIALS.CREDITINFO_CLIENT_SECRET,
@@ -45,10 +45,10 @@ describe('creditinfo live', () => {
     });
 
     const [vehicleReq] = fake.vehicleRequests();
-    expect(vehicleReq!.method).toBe('POST');
-    expect(vehicleReq!.headers.authorization).toMatch(/^Bearer token-\d+$/);
-    expect(vehicleReq!.headers['content-type']).toBe('application/json');
-    expect(vehicleReq!.body).toEqual({ registrationNumber: 'AB123' });
+    expect(vehicleReq.method).toBe('POST');
+    expect(vehicleReq.headers.authorization).toMatch(/^Bearer token-\d+$/);
+    expect(vehicleReq.headers['content-type']).toBe('application/json');
+    expect(vehicleReq.body).toEqual({ registrationNumber: 'AB123' });
   });
 
   it('maps missing optional fields to null and a 4-char date to its year', async () => {
@@ -143,7 +143,7 @@ describe('creditinfo live', () => {
     const { logger, lines } = capturingLogger();
     const client = createCreditinfo(testConfig(creditinfoEnv(fake.url)), logger);
     await client.lookup('AB123');
-    const bearer = String(fake.vehicleRequests()[0]!.headers.authorization).replace('Bearer ', '');
+    const bearer = String(fake.vehicleRequests()[0].headers.authorization).replace('Bearer ', '');
     fake.behave('error500');
     await apiError(client.lookup('AB123'));
     expect(lines.length).toBeGreaterThan(1);

@@ -29,9 +29,9 @@ describe('rsk live', () => {
     expect(client.mode).toBe('live');
     expect(await client.lookup('540269-6029')).toEqual({ kennitala: '5402696029', name: 'Skatturinn', sandbox: false });
     const [req] = fake.requests;
-    expect([req!.method, req!.path]).toEqual(['GET', '/5402696029']);
-    expect(req!.headers['ocp-apim-subscription-key']).toBe(RSK_KEY);
-    expect(req!.headers.accept).toBe('application/json');
+    expect([req.method, req.path]).toEqual(['GET', '/5402696029']);
+    expect(req.headers['ocp-apim-subscription-key']).toBe(RSK_KEY);
+    expect(req.headers.accept).toBe('application/json');
   });
 
   it('reads `nafn` when there is no `name`', async () => {
@@ -71,7 +71,7 @@ describe('rsk live', () => {
       const client = createRsk(testConfig({ NODE_ENV: 'production', RSK_API_BASE: open.url }), silentLogger());
       expect(client.mode).toBe('live');
       expect((await client.lookup('5402696029'))?.name).toBe('Skatturinn');
-      expect(open.requests[0]!.headers).not.toHaveProperty('ocp-apim-subscription-key');
+      expect(open.requests[0].headers).not.toHaveProperty('ocp-apim-subscription-key');
       expect(await client.status()).toEqual({ available: true, configured: false, sandbox: false });
     } finally {
       await open.close();
@@ -81,7 +81,7 @@ describe('rsk live', () => {
   it('status(): a cheap probe decides `available`', async () => {
     const client = live();
     expect(await client.status()).toEqual({ available: true, configured: true, sandbox: false });
-    expect(fake.requests[0]!.path).toBe('/5402696029');
+    expect(fake.requests[0].path).toBe('/5402696029');
     fake.behave('error500');
     expect(await client.status()).toEqual({ available: false, configured: true, sandbox: false });
     fake.behave('timeout');

@@ -37,17 +37,17 @@ describe('twilio verify', () => {
     expect([client.mode, client.provider, client.codeLength, client.ownCodes]).toEqual(['live', 'twilio_verify', 6, false]);
     expect(await client.startVerification(PHONE)).toEqual({ status: 'pending', sandbox: false });
     const [req] = fake.requests;
-    expect([req!.method, req!.path]).toEqual(['POST', `/v2/Services/${VERIFY_SID}/Verifications`]);
-    expect(req!.headers.authorization).toBe(basicAuth);
-    expect(req!.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect(req!.body).toEqual({ To: PHONE, Channel: 'sms' });
+    expect([req.method, req.path]).toEqual(['POST', `/v2/Services/${VERIFY_SID}/Verifications`]);
+    expect(req.headers.authorization).toBe(basicAuth);
+    expect(req.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(req.body).toEqual({ To: PHONE, Channel: 'sms' });
   });
 
   it('checks a code: approved → true, pending → false', async () => {
     const client = verify();
     expect(await client.checkVerification(PHONE, VALID_CODE)).toBe(true);
-    expect(fake.requests[0]!.path).toBe(`/v2/Services/${VERIFY_SID}/VerificationCheck`);
-    expect(fake.requests[0]!.body).toEqual({ To: PHONE, Code: VALID_CODE });
+    expect(fake.requests[0].path).toBe(`/v2/Services/${VERIFY_SID}/VerificationCheck`);
+    expect(fake.requests[0].body).toEqual({ To: PHONE, Code: VALID_CODE });
     expect(await client.checkVerification(PHONE, '000000')).toBe(false);
     fake.behave('wrong_code');
     expect(await client.checkVerification(PHONE, VALID_CODE)).toBe(false);
@@ -121,9 +121,9 @@ describe('twilio messaging', () => {
     expect(res.sandbox).toBe(false);
     expect(res.sid).toMatch(/^SM[0-9a-f]{32}$/);
     const [req] = fake.requests;
-    expect([req!.method, req!.path]).toEqual(['POST', `/2010-04-01/Accounts/${TWILIO_SID}/Messages.json`]);
-    expect(req!.headers.authorization).toBe(basicAuth);
-    expect(req!.body).toEqual({ To: PHONE, From: TWILIO_FROM, Body: 'Kaggi kóði: 123456' });
+    expect([req.method, req.path]).toEqual(['POST', `/2010-04-01/Accounts/${TWILIO_SID}/Messages.json`]);
+    expect(req.headers.authorization).toBe(basicAuth);
+    expect(req.body).toEqual({ To: PHONE, From: TWILIO_FROM, Body: 'Kaggi kóði: 123456' });
   });
 
   it('invalid number (21211) → 422 invalid_phone', async () => {

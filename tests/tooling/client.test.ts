@@ -242,7 +242,7 @@ describe('seller flow through the typed client', () => {
     expect(sent).toMatchObject({ success: true, status: 'pending', sandbox: false });
     const sms = twilio.requests.filter((r) => r.path === `/2010-04-01/Accounts/${TWILIO_SID}/Messages.json`);
     expect(sms).toHaveLength(1);
-    const form = sms[0]!.body as Record<string, string>;
+    const form = sms[0].body as Record<string, string>;
     expect(form).toMatchObject({ To: phone, From: TWILIO_FROM });
     const code = /\b(\d{6})\b/.exec(form.Body ?? '')?.[1];
     expect(code, `no 6-digit code in the SMS body: ${form.Body}`).toMatch(/^\d{6}$/);

@@ -77,7 +77,7 @@ describe('GET /docs in chromium', () => {
     }
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 30_000 });
 
-    const context = await browser!.newContext({ viewport: { width: 1440, height: 1000 }, serviceWorkers: 'block' });
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, serviceWorkers: 'block' });
     const page = await context.newPage();
     const origin = new URL(app.url).origin;
     const requests: string[] = [];
@@ -129,7 +129,7 @@ describe('GET /docs in chromium', () => {
         const heading = `[data-section-id="${id}"] h2`;
         // Visible is not yet written: now and then Redoc shows the heading a frame before its
         // text (innerText "", a chance failure seen on "Decline the bids"); wait for the text.
-        await page.waitForFunction((sel) => Boolean((document.querySelector(sel) as HTMLElement | null)?.innerText.trim()), heading, {
+        await page.waitForFunction((sel) => Boolean(document.querySelector<HTMLElement>(sel)?.innerText.trim()), heading, {
           timeout: 20_000,
         });
         headings.push((await page.locator(heading).first().innerText()).trim());

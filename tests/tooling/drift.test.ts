@@ -29,7 +29,7 @@ function deref<T>(value: T | { $ref: string }): T {
       .split('/')
       .reduce<any>((node, key) => node?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], spec) as T;
   }
-  return value as T;
+  return value;
 }
 
 type Case = { operationId: string; method: string; path: string; url: string; body?: unknown };

@@ -58,9 +58,9 @@ function specExample(path: string, method: string, status: number, name?: string
     paths: Record<string, Record<string, { responses: Record<string, ResponseObject> }>>;
     components: { responses: Record<string, ResponseObject> };
   };
-  let response = doc.paths[path]![method]!.responses[String(status)]!;
+  let response = doc.paths[path][method].responses[String(status)];
   if (response.$ref) response = doc.components.responses[response.$ref.split('/').pop()!]!;
-  const media = response.content!['application/json']!;
+  const media = response.content!['application/json'];
   if (media.example !== undefined && !name) return media.example;
   const examples = media.examples ?? {};
   return (name ? examples[name] : Object.values(examples)[0])?.value;
@@ -222,7 +222,7 @@ describe('npm run mock (Prism)', () => {
     expect(dealer.response.status).toBe(201);
     expect(dealer.data?.data.dealer.email).toBeNull();
     const cars = await kaggi.GET('/api/cars', { params: { query: { status: 'active' } } });
-    const carId = cars.data!.cars[0]!.id;
+    const carId = cars.data!.cars[0].id;
     const fav = await kaggi.POST('/api/favorites/add', { body: { car_id: carId, dealer_email: email } });
     expect(fav.data?.favorite.car_id).toBe(carId);
     const favs = await kaggi.GET('/api/favorites/{dealer_email}', { params: { path: { dealer_email: email } } });

@@ -84,7 +84,7 @@ export function backtrackingShapes(source: string): { nested: boolean; leading: 
     else goesOn = true;
   };
   while (i < source.length) {
-    const c = source[i]!;
+    const c = source[i];
     if (c === '\\') {
       i += source[i + 1] === 'u' && source[i + 2] === '{' ? source.indexOf('}', i) + 1 - i : source[i + 1] === 'u' ? 6 : source[i + 1] === 'x' ? 4 : 2;
       atomDone({ containsUnbounded: false });

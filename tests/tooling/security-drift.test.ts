@@ -195,7 +195,7 @@ describe('openapi.yaml documents the business-flow controls', () => {
   const doc = loadSpec().document as unknown as Node;
   const resolve = (node: Node): Node => {
     if (typeof node?.$ref !== 'string') return node;
-    return resolve((node.$ref as string).slice(2).split('/').reduce((at: Node, part: string) => at[part], doc));
+    return resolve((node.$ref).slice(2).split('/').reduce((at: Node, part: string) => at[part], doc));
   };
   const operation = (id: string): Node => {
     for (const item of Object.values(doc.paths as Node)) {

@@ -60,7 +60,7 @@ export async function startServerProcess(
       reject(new Error(`${name} did not start within 60 s:\n${logs.join('\n')}`));
     }, 60_000);
     let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';
@@ -72,7 +72,7 @@ export async function startServerProcess(
         }
       }
     });
-    child.stderr!.on('data', (chunk: Buffer) => logs.push(`[stderr] ${chunk.toString('utf8').trimEnd()}`));
+    child.stderr.on('data', (chunk: Buffer) => logs.push(`[stderr] ${chunk.toString('utf8').trimEnd()}`));
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited (${code ?? signal}) before listening:\n${logs.join('\n')}`));
@@ -116,6 +116,6 @@ export async function startServerProcesses(
   const starts = await Promise.allSettled(specs.map((s) => startServerProcess(s.name, s.databaseUrl, s.env)));
   const failed = starts.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed.length === 0) return starts.map((s) => (s as PromiseFulfilledResult<ServerProcess>).value);
-  await Promise.all(starts.map((s) => (s.status === 'fulfilled' ? s.value.kill() : undefined)));
+  await Promise.all(starts.filter((s) => s.status === 'fulfilled').map((s) => s.value.kill()));
   throw new Error(failed.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join('\n\n'));
 }

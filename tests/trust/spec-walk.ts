@@ -49,7 +49,7 @@ export function operations(): Operation[] {
       if (!op) continue;
       const params = [...(item.parameters ?? []), ...(op.parameters ?? [])].map((p: any) => {
         const r = resolve<any>(p);
-        return { name: r.name, in: r.in, required: Boolean(r.required), schema: resolve(r.schema ?? {}) } as Param;
+        return { name: r.name, in: r.in, required: Boolean(r.required), schema: resolve(r.schema ?? {}) };
       });
       const rb = op.requestBody ? resolve<any>(op.requestBody) : undefined;
       const jsonSchema = rb?.content?.['application/json']?.schema;
@@ -133,7 +133,7 @@ export function bodyIsValid(op: Operation, body: unknown): boolean {
   }
   if (body === undefined) return !op.body.required;
   try {
-    return validate(body) as boolean;
+    return validate(body);
   } catch (error) {
     // Too deep to even validate: not something the contract can be said to accept.
     if (error instanceof RangeError) return false;
@@ -149,7 +149,7 @@ export function paramIsValid(param: Param, value: unknown): boolean {
     validate = coercing.compile(withComponents({ type: 'object', properties: { v: param.schema }, required: ['v'] }));
     paramValidators.set(param, validate);
   }
-  return validate({ v: value }) as boolean;
+  return validate({ v: value });
 }
 
 export const errorSchema = spec.components.schemas.Error;

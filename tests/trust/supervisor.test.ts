@@ -32,8 +32,8 @@ function run(command: string, args: string[], env: Record<string, string>): Run 
   });
   const stdout: string[] = [];
   const stderr: string[] = [];
-  child.stdout!.on('data', (c: Buffer) => stdout.push(c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => stderr.push(c.toString('utf8')));
+  child.stdout.on('data', (c: Buffer) => stdout.push(c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => stderr.push(c.toString('utf8')));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -63,7 +63,7 @@ function childrenOf(pid: number): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let stat = '';
+    let stat: string;
     try {
       stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
     } catch {
