@@ -69,7 +69,9 @@ export async function benchEstimate(pool: pg.Pool, serverUrl: string, log: (msg:
     const year = i % 25 === 0 ? 1995 : 2005 + ((i * 3) % 20);
     const mileage = (i * 15_485) % 300_000;
     const t0 = performance.now();
-    const res = await fetch(`${serverUrl}/api/price-estimate?make=${encodeURIComponent(make)}&model=${encodeURIComponent(model)}&year=${year}&mileage=${mileage}`);
+    const res = await fetch(
+      `${serverUrl}/api/price-estimate?make=${encodeURIComponent(make)}&model=${encodeURIComponent(model)}&year=${year}&mileage=${mileage}`,
+    );
     const body = (await res.json()) as { estimate?: unknown };
     const ms = performance.now() - t0;
     if (i < 20) continue; // warm-up

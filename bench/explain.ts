@@ -11,7 +11,16 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { activeCarId, createBenchDatabase, dealerEmail, DEFAULT_ADMIN_URL, DEFAULT_SHAPE, growTo, sampleCarIds, type Migrate } from './lib/db.js';
+import {
+  activeCarId,
+  createBenchDatabase,
+  dealerEmail,
+  DEFAULT_ADMIN_URL,
+  DEFAULT_SHAPE,
+  growTo,
+  sampleCarIds,
+  type Migrate,
+} from './lib/db.js';
 import { sql, type QueryName } from './lib/queries.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,7 +39,9 @@ async function main(): Promise<void> {
   const db = await createBenchDatabase(process.env.BENCH_DATABASE_URL || DEFAULT_ADMIN_URL, migrate);
   try {
     const ms = await growTo(db.pool, 0, cars, DEFAULT_SHAPE);
-    console.log(`# ${db.name}: ${cars} cars, ${cars * DEFAULT_SHAPE.bidsPerCar} bids, ${cars * DEFAULT_SHAPE.favouritesPerCar} favourites seeded in ${(ms / 1000).toFixed(1)} s`);
+    console.log(
+      `# ${db.name}: ${cars} cars, ${cars * DEFAULT_SHAPE.bidsPerCar} bids, ${cars * DEFAULT_SHAPE.favouritesPerCar} favourites seeded in ${(ms / 1000).toFixed(1)} s`,
+    );
     const { rows: idx } = await db.pool.query<{ indexdef: string }>(
       `SELECT indexdef FROM pg_indexes WHERE tablename IN ('Bílar', 'uppboð', 'favorites') ORDER BY tablename, indexname`,
     );
@@ -69,7 +80,9 @@ async function main(): Promise<void> {
         await client.query('ROLLBACK');
         times.sort((a, b) => a - b);
         const seqScans = [...plan.matchAll(/Seq Scan on "?([^\s"]+)"?/g)].map((m) => m[1]);
-        console.log(`## ${name}  (median execution ${times[2].toFixed(3)} ms${seqScans.length ? `; SEQ SCAN on ${seqScans.join(', ')}` : ''})`);
+        console.log(
+          `## ${name}  (median execution ${times[2].toFixed(3)} ms${seqScans.length ? `; SEQ SCAN on ${seqScans.join(', ')}` : ''})`,
+        );
         console.log(plan.replace(/^/gm, '    '));
         console.log('');
       }

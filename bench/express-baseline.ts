@@ -62,9 +62,11 @@ const wholeIsk = (v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v
 
 type Handler = (req: Request, res: Response) => Promise<unknown>;
 /** Express 5 passes a rejected promise to the error handler; the wrapper only sends the body. */
-const json = (fn: Handler, status = 200) => async (req: Request, res: Response) => {
-  res.status(status).json(await fn(req, res));
-};
+const json =
+  (fn: Handler, status = 200) =>
+  async (req: Request, res: Response) => {
+    res.status(status).json(await fn(req, res));
+  };
 
 const app = express();
 app.disable('x-powered-by');
@@ -192,7 +194,8 @@ app.post(
       if (car.status === 'closed' || (car.status === 'active' && car.ended)) {
         throw new HttpError(409, 'auction_closed', 'The auction on this car has ended');
       }
-      if (car.status !== 'active') throw new HttpError(409, 'car_not_active', `Bids are only taken on active cars; this car is ${car.status}`);
+      if (car.status !== 'active')
+        throw new HttpError(409, 'car_not_active', `Bids are only taken on active cars; this car is ${car.status}`);
       const leader = (await client.query(bidSql.leader, [carId])).rows[0];
       const standing = leader
         ? { leader: leader.dealer_email, price: leader.price, leaderMax: proxyCeiling(leader.price, leader.leader_max, !leader.suspended) }
@@ -254,7 +257,14 @@ app.post(
           min_next_bid: nextMin,
           auction_ends_at: auctionEndsAt,
         };
-        await client.query(bidSql.outbox, ['outbid', `outbid:${own.id}`, carId, leader.dealer_email, leader.dealer_name, JSON.stringify(params)]);
+        await client.query(bidSql.outbox, [
+          'outbid',
+          `outbid:${own.id}`,
+          carId,
+          leader.dealer_email,
+          leader.dealer_name,
+          JSON.stringify(params),
+        ]);
       }
       await client.query('COMMIT');
       outcome = {
@@ -283,7 +293,9 @@ app.post(
   }, 201),
 );
 
-app.use((req: Request, _res: Response, next: NextFunction) => next(new HttpError(404, 'route_not_found', `No route for ${req.method} ${req.path}`)));
+app.use((req: Request, _res: Response, next: NextFunction) =>
+  next(new HttpError(404, 'route_not_found', `No route for ${req.method} ${req.path}`)),
+);
 app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
   const e =
     error instanceof HttpError

@@ -19,7 +19,16 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Request } from 'autocannon';
-import { activeCarId, createBenchDatabase, dealerEmail, DEFAULT_ADMIN_URL, DEFAULT_SHAPE, growTo, sampleCarIds, type Migrate } from './lib/db.js';
+import {
+  activeCarId,
+  createBenchDatabase,
+  dealerEmail,
+  DEFAULT_ADMIN_URL,
+  DEFAULT_SHAPE,
+  growTo,
+  sampleCarIds,
+  type Migrate,
+} from './lib/db.js';
 import { profileWindow, type ProfileWindow } from './lib/cpuprofile.js';
 import { fire } from './lib/load.js';
 import { startChild } from './lib/processes.js';
@@ -81,7 +90,13 @@ try {
     const requests = read ? read.requests : await bidsOnOwnCar(i);
     const dir = path.join(profileDir, name);
     rmSync(dir, { recursive: true, force: true });
-    const child = await startChild({ name, cwd: ROOT, args: withNodeFlags(servers[name].argv, ['--cpu-prof', `--cpu-prof-dir=${dir}`]), env: servers[name].env, logDir });
+    const child = await startChild({
+      name,
+      cwd: ROOT,
+      args: withNodeFlags(servers[name].argv, ['--cpu-prof', `--cpu-prof-dir=${dir}`]),
+      env: servers[name].env,
+      logDir,
+    });
     await fire({ url: child.url, connections: opts.connections, amount: opts.warmup, requests: requests() });
     const cpuBefore = child.cpuMs();
     const from = Number(process.hrtime.bigint() / 1000n);

@@ -157,15 +157,23 @@ async function measureAll(targets: Child[], requests: () => Request[]): Promise<
   return targets.map((t, i) => ({ ...summarise(runs[i]), peak_rss_mb: mb(t.windowPeak()) }));
 }
 
-async function measurePair(project: Child, baseline: Child, requests: () => Request[]): Promise<{ project: Measurement; baseline: Measurement }> {
+async function measurePair(
+  project: Child,
+  baseline: Child,
+  requests: () => Request[],
+): Promise<{ project: Measurement; baseline: Measurement }> {
   const [p, b] = await measureAll([project, baseline], requests);
   return { project: p, baseline: b };
 }
 
 function assertServed(name: string, who: string, m: Measurement): void {
-  const ok = Object.entries(m.statuses).filter(([s]) => s.startsWith('2')).reduce((a, [, c]) => a + c, 0);
+  const ok = Object.entries(m.statuses)
+    .filter(([s]) => s.startsWith('2'))
+    .reduce((a, [, c]) => a + c, 0);
   if (ok === 0) {
-    throw new Error(`${who} answered no 2xx in ${name}: ${JSON.stringify(m.statuses)} (${m.responses} responses, ${m.errors} errors, ${m.timeouts} timeouts)`);
+    throw new Error(
+      `${who} answered no 2xx in ${name}: ${JSON.stringify(m.statuses)} (${m.responses} responses, ${m.errors} errors, ${m.timeouts} timeouts)`,
+    );
   }
 }
 
@@ -178,11 +186,16 @@ async function measureBids(t: Child, car: BidCar): Promise<{ m: Measurement; tal
   const tally: BidTally = { statuses: {}, accepted: [] };
   // each bid one increment above the previous one, so a bid that comes in order is accepted
   const counter = { amount: car.highest, step: car.increment, n: 0 };
-  const warm = await fire({ url: t.url, connections: opts.connections, amount: opts.connections * 10, requests: bidRequests(car.id, counter, tally) }, t.cpuMs);
+  const warm = await fire(
+    { url: t.url, connections: opts.connections, amount: opts.connections * 10, requests: bidRequests(car.id, counter, tally) },
+    t.cpuMs,
+  );
   const rate = warm.latencies.length / warm.seconds;
   const amount = Math.max(opts.connections * 20, Math.round(rate * opts.duration));
   t.resetWindowPeak();
-  const run = await sampling([t], () => fire({ url: t.url, connections: opts.connections, amount, requests: bidRequests(car.id, counter, tally) }, t.cpuMs));
+  const run = await sampling([t], () =>
+    fire({ url: t.url, connections: opts.connections, amount, requests: bidRequests(car.id, counter, tally) }, t.cpuMs),
+  );
   const m = { ...summarise([run]), peak_rss_mb: mb(t.windowPeak()) };
   assertServed('bid_create', t.name, m);
   return { m, tally };
@@ -199,7 +212,9 @@ async function verifyBids(pool: pg.Pool, carId: string, tally: BidTally) {
   const newRows = rows.filter((r) => r.dealer_email.startsWith('hot')).length;
   const accepted = tally.statuses['201'] ?? 0;
   const lost = tally.accepted.filter((id) => !stored.has(id)).length;
-  const fiveXx = Object.entries(tally.statuses).filter(([s]) => s.startsWith('5')).reduce((a, [, c]) => a + c, 0);
+  const fiveXx = Object.entries(tally.statuses)
+    .filter(([s]) => s.startsWith('5'))
+    .reduce((a, [, c]) => a + c, 0);
   return {
     car_id: carId,
     statuses: tally.statuses,
@@ -246,8 +261,12 @@ async function roundTripCheck(db: BenchDatabase, scenarios: Scenario[], bidCar: 
         logDir,
       }),
     );
-    targets.push(await startChild({ name: 'baseline-roundtrips', cwd: ROOT, args: BASELINE_ARGS, env: baselineEnv(proxies[1].url(db.url)), logDir }));
-    targets.push(await startChild({ name: 'express-roundtrips', cwd: ROOT, args: EXPRESS_ARGS, env: expressEnv(proxies[2].url(db.url)), logDir }));
+    targets.push(
+      await startChild({ name: 'baseline-roundtrips', cwd: ROOT, args: BASELINE_ARGS, env: baselineEnv(proxies[1].url(db.url)), logDir }),
+    );
+    targets.push(
+      await startChild({ name: 'express-roundtrips', cwd: ROOT, args: EXPRESS_ARGS, env: expressEnv(proxies[2].url(db.url)), logDir }),
+    );
     for (const scenario of [...scenarios, bidScenario]) {
       const row: Record<string, unknown> = { scenario: scenario.name, label: scenario.label };
       const seen: Record<string, string[]> = {};
@@ -261,7 +280,12 @@ async function roundTripCheck(db: BenchDatabase, scenarios: Scenario[], bidCar: 
               ? {
                   method: 'POST',
                   headers: { 'content-type': 'application/json' },
-                  body: JSON.stringify({ car_id: bidCar.id, dealer_name: 'Counter', dealer_email: 'counter@bench.is', bid_amount: (amount += bidCar.increment) }),
+                  body: JSON.stringify({
+                    car_id: bidCar.id,
+                    dealer_name: 'Counter',
+                    dealer_email: 'counter@bench.is',
+                    bid_amount: (amount += bidCar.increment),
+                  }),
                 }
               : {};
           const res = await fetch(target.url + scenario.path(n), init);
@@ -287,7 +311,10 @@ async function roundTripCheck(db: BenchDatabase, scenarios: Scenario[], bidCar: 
         const counts = new Map<string, number>();
         for (const s of statements) counts.set(s, (counts.get(s) ?? 0) + 1);
         row[`${who}_round_trips`] = trips;
-        row[`${who}_statements`] = [...counts].map(([text, c]) => ({ per_request: c / N, sql: text.length > 90 ? `${text.slice(0, 87)}...` : text }));
+        row[`${who}_statements`] = [...counts].map(([text, c]) => ({
+          per_request: c / N,
+          sql: text.length > 90 ? `${text.slice(0, 87)}...` : text,
+        }));
         seen[who] = [...new Set(statements.filter((s) => !CONTROL.test(s)))].sort();
       }
       row.same_sql_as_baseline = JSON.stringify(seen.project) === JSON.stringify(seen.baseline);
@@ -379,9 +406,9 @@ function printTable(rows: Row[]): void {
     );
   }
   console.log(
-    '(req/s: responses per second; p50/p99: latency in ms; cpu/req: server process CPU ms per response; RSS: the project\'s peak ' +
+    "(req/s: responses per second; p50/p99: latency in ms; cpu/req: server process CPU ms per response; RSS: the project's peak " +
       'resident memory in the scenario, MB; ×express, ×bare: project req/s ÷ hand-written Express, ÷ bare node:http + pg. ' +
-      'The bare baseline\'s bid is a plain lock-max-insert without the auction rules; Express applies them with the project\'s statements)',
+      "The bare baseline's bid is a plain lock-max-insert without the auction rules; Express applies them with the project's statements)",
   );
 }
 
@@ -397,7 +424,9 @@ async function main(): Promise<void> {
       `project ${opts.projectDir}; logs in ${logDir}`,
   );
   if (loadAtStart[0] > os.cpus().length) {
-    log(`note: load average ${loadAtStart.join(' ')} on ${os.cpus().length} cores — other work is running; absolute figures will be low, ratios hold better`);
+    log(
+      `note: load average ${loadAtStart.join(' ')} on ${os.cpus().length} cores — other work is running; absolute figures will be low, ratios hold better`,
+    );
   }
 
   // the schema of the tree under test (--project-dir), by its own migrate()
@@ -452,26 +481,58 @@ async function main(): Promise<void> {
     // Start-up time on a migrated database: three starts, the median counts.
     const starts: number[] = [];
     for (let i = 0; i < 3; i += 1) {
-      const once = await startChild({ name: `project-start-${i}`, cwd: opts.projectDir, args: projectArgs(opts.projectDir), env: serverEnv(db.url), logDir });
+      const once = await startChild({
+        name: `project-start-${i}`,
+        cwd: opts.projectDir,
+        args: projectArgs(opts.projectDir),
+        env: serverEnv(db.url),
+        logDir,
+      });
       starts.push(once.readyMs);
       await once.stop();
     }
     const startMs = [...starts].sort((a, b) => a - b)[1];
     log(`project start to listening: ${starts.join(', ')} ms (median ${startMs})`);
 
-    const project = await startChild({ name: 'project', cwd: opts.projectDir, args: profiled('project', projectArgs(opts.projectDir)), env: serverEnv(db.url), logDir });
+    const project = await startChild({
+      name: 'project',
+      cwd: opts.projectDir,
+      args: profiled('project', projectArgs(opts.projectDir)),
+      env: serverEnv(db.url),
+      logDir,
+    });
     children.push(project);
-    const baseline = await startChild({ name: 'baseline', cwd: ROOT, args: profiled('bare', BASELINE_ARGS), env: baselineEnv(db.url), logDir });
+    const baseline = await startChild({
+      name: 'baseline',
+      cwd: ROOT,
+      args: profiled('bare', BASELINE_ARGS),
+      env: baselineEnv(db.url),
+      logDir,
+    });
     children.push(baseline);
-    const expressServer = await startChild({ name: 'express', cwd: ROOT, args: profiled('express', EXPRESS_ARGS), env: expressEnv(db.url), logDir });
+    const expressServer = await startChild({
+      name: 'express',
+      cwd: ROOT,
+      args: profiled('express', EXPRESS_ARGS),
+      env: expressEnv(db.url),
+      logDir,
+    });
     children.push(expressServer);
-    const rssIdle = { project_mb: mb(project.rssAfterStart), baseline_mb: mb(baseline.rssAfterStart), express_mb: mb(expressServer.rssAfterStart) };
-    log(`project pid ${project.pid} on ${project.url} (${rssIdle.project_mb} MB after start), baseline pid ${baseline.pid} on ${baseline.url} (${rssIdle.baseline_mb} MB)`);
+    const rssIdle = {
+      project_mb: mb(project.rssAfterStart),
+      baseline_mb: mb(baseline.rssAfterStart),
+      express_mb: mb(expressServer.rssAfterStart),
+    };
+    log(
+      `project pid ${project.pid} on ${project.url} (${rssIdle.project_mb} MB after start), baseline pid ${baseline.pid} on ${baseline.url} (${rssIdle.baseline_mb} MB)`,
+    );
 
     // JIT and connection pools warm on every read path before anything is measured,
     // or whichever scenario comes first (the small data-growth point) pays for it
     log('warming the servers on every read scenario to be measured');
-    for (const s of readScenarios(await sampleCarIds(db.pool, 100), dealers).filter((x) => !opts.only || opts.only.has(x.name) || (opts.scaling && x.name === 'cars_list'))) {
+    for (const s of readScenarios(await sampleCarIds(db.pool, 100), dealers).filter(
+      (x) => !opts.only || opts.only.has(x.name) || (opts.scaling && x.name === 'cars_list'),
+    )) {
       for (const t of [project, baseline, expressServer]) {
         await fire({ url: t.url, connections: opts.connections, duration: Math.max(1, opts.warmup / 2), requests: s.requests() });
       }
@@ -689,10 +750,12 @@ async function main(): Promise<void> {
     }
     // the baseline's bid is deliberately simpler (no auction rules): only the reads must match
     const differ = roundTrips.filter((r) => !r.same_sql_as_baseline && r.scenario !== 'bid_create').map((r) => r.scenario);
-    if (differ.length) console.log(`WARNING: the baseline's SQL differs from the project's for ${differ.join(', ')} (see round_trips in the results)`);
+    if (differ.length)
+      console.log(`WARNING: the baseline's SQL differs from the project's for ${differ.join(', ')} (see round_trips in the results)`);
     const bodyDiffer = roundTrips.filter((r) => r.same_body_as_baseline === false).map((r) => r.scenario);
     if (bodyDiffer.length) console.log(`WARNING: the baseline answers differently from the project for ${bodyDiffer.join(', ')}`);
-    else if (!differ.length) console.log('baseline equivalence: the same statements and the same response bodies as the project in every read scenario');
+    else if (!differ.length)
+      console.log('baseline equivalence: the same statements and the same response bodies as the project in every read scenario');
     else console.log('baseline equivalence: the same response bodies as the project in every read scenario');
     if (pc) {
       console.log(

@@ -103,9 +103,13 @@ export async function benchSse(pool: pg.Pool, project: Child, log: (msg: string)
   const rssBefore = rssOf(project.pid);
 
   const received = new Map<string, number[]>();
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--clients', project.url, String(STREAMS), ...cars.map((c) => c.id)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--clients', project.url, String(STREAMS), ...cars.map((c) => c.id)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let opened: (n: number) => void;
   const allOpen = new Promise<number>((resolve) => (opened = resolve));
   let rest = '';

@@ -91,7 +91,9 @@ function compareSchemas(before, after, direction, where, ctx, depth = 0) {
   if (ea) {
     const after = eb;
     if (after) {
-      for (const value of ea) if (!after.some((v) => JSON.stringify(v) === JSON.stringify(value))) ctx.breaking.push(`${where}: enum value ${JSON.stringify(value)} removed`);
+      for (const value of ea)
+        if (!after.some((v) => JSON.stringify(v) === JSON.stringify(value)))
+          ctx.breaking.push(`${where}: enum value ${JSON.stringify(value)} removed`);
     }
   } else if (eb && direction === 'request') {
     ctx.breaking.push(`${where}: now limited to an enum (${eb.map((v) => JSON.stringify(v)).join(', ')})`);
@@ -177,7 +179,12 @@ export function compareContracts(oldSpec, newSpec) {
     }
   }
   const major = (spec) => Number(String(spec.info?.version ?? '0').split('.')[0]);
-  return { breaking: ctx.breaking, majorRose: major(newSpec) > major(oldSpec), oldVersion: oldSpec.info?.version, newVersion: newSpec.info?.version };
+  return {
+    breaking: ctx.breaking,
+    majorRose: major(newSpec) > major(oldSpec),
+    oldVersion: oldSpec.info?.version,
+    newVersion: newSpec.info?.version,
+  };
 }
 
 const git = (root, ...args) => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -203,7 +210,8 @@ function pickBase(root) {
   }
   const tag = tryGit(root, 'describe', '--tags', '--abbrev=0', 'HEAD~1');
   if (tag) return { ref: tag, why: 'last tag' };
-  if (tryGit(root, 'rev-parse', '--verify', '--quiet', 'HEAD~1')) return { ref: 'HEAD~1', why: 'previous commit (HEAD is its own merge base, no tag)' };
+  if (tryGit(root, 'rev-parse', '--verify', '--quiet', 'HEAD~1'))
+    return { ref: 'HEAD~1', why: 'previous commit (HEAD is its own merge base, no tag)' };
   return undefined;
 }
 
@@ -238,10 +246,14 @@ function main() {
   }
   const list = result.breaking.map((b) => `  - ${b}`).join('\n');
   if (result.majorRose) {
-    console.log(`contract check: ${label}: ${result.breaking.length} breaking change(s), allowed by the new major version (${versions}):\n${list}`);
+    console.log(
+      `contract check: ${label}: ${result.breaking.length} breaking change(s), allowed by the new major version (${versions}):\n${list}`,
+    );
     return;
   }
-  console.error(`contract check: ${label}: ${result.breaking.length} breaking change(s) without a new major version (${versions}):\n${list}\nKeep the old shape, or raise info.version's major number and say so in CHANGELOG.md.`);
+  console.error(
+    `contract check: ${label}: ${result.breaking.length} breaking change(s) without a new major version (${versions}):\n${list}\nKeep the old shape, or raise info.version's major number and say so in CHANGELOG.md.`,
+  );
   process.exitCode = 1;
 }
 

@@ -7,17 +7,35 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ALLOWED = new Set(['MIT', 'MIT-0', 'ISC', '0BSD', 'BSD-2-Clause', 'BSD-3-Clause', 'Apache-2.0', 'BlueOak-1.0.0', 'CC0-1.0', 'PSF-2.0', 'Python-2.0', 'Unlicense']);
+export const ALLOWED = new Set([
+  'MIT',
+  'MIT-0',
+  'ISC',
+  '0BSD',
+  'BSD-2-Clause',
+  'BSD-3-Clause',
+  'Apache-2.0',
+  'BlueOak-1.0.0',
+  'CC0-1.0',
+  'PSF-2.0',
+  'Python-2.0',
+  'Unlicense',
+]);
 
 /**
  * Packages whose package.json names no licence although the package has one, each checked by
  * hand in its LICENSE file. Keyed by name@version: a new version is looked at again.
  */
-export const READ_BY_HAND = new Map([['get-stack-trace@3.1.1', 'BSD-3-Clause (LICENSE file; package.json has no license field; through slonik)']]);
+export const READ_BY_HAND = new Map([
+  ['get-stack-trace@3.1.1', 'BSD-3-Clause (LICENSE file; package.json has no license field; through slonik)'],
+]);
 
 /** True when an SPDX expression is satisfied by the allow-list (OR: either side; AND: both). */
 export function allowed(expression) {
-  const e = expression.trim().replace(/^\((.*)\)$/, '$1').trim();
+  const e = expression
+    .trim()
+    .replace(/^\((.*)\)$/, '$1')
+    .trim();
   if (/\sOR\s/i.test(e)) return e.split(/\s+OR\s+/i).some(allowed);
   if (/\sAND\s/i.test(e)) return e.split(/\s+AND\s+/i).every(allowed);
   return ALLOWED.has(e.replace(/^\(|\)$/g, ''));
@@ -41,15 +59,23 @@ function main() {
   const file = process.argv[2];
   const text = file
     ? readFileSync(file, 'utf8')
-    : execFileSync('npm', ['sbom', '--sbom-format', 'cyclonedx', '--omit', 'dev'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    : execFileSync('npm', ['sbom', '--sbom-format', 'cyclonedx', '--omit', 'dev'], {
+        cwd: root,
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
   const sbom = JSON.parse(text);
   const bad = refused(sbom);
   if (bad.length) {
-    console.error(`licence check: ${bad.length} runtime dependenc${bad.length === 1 ? 'y' : 'ies'} outside the allow-list (scripts/check-licences.mjs):\n${bad.map((b) => `  - ${b}`).join('\n')}`);
+    console.error(
+      `licence check: ${bad.length} runtime dependenc${bad.length === 1 ? 'y' : 'ies'} outside the allow-list (scripts/check-licences.mjs):\n${bad.map((b) => `  - ${b}`).join('\n')}`,
+    );
     process.exitCode = 1;
     return;
   }
-  console.log(`licence check: ${sbom.components.length} runtime dependencies, every licence on the allow-list (${READ_BY_HAND.size} read by hand)`);
+  console.log(
+    `licence check: ${sbom.components.length} runtime dependencies, every licence on the allow-list (${READ_BY_HAND.size} read by hand)`,
+  );
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

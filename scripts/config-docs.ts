@@ -26,7 +26,7 @@ function inner(t: z.ZodTypeAny): z.ZodTypeAny {
 /** The default as one would write it in the environment, or null when unset means "none". */
 function defaultOf(t: z.ZodTypeAny): string | null {
   // A .default() anywhere in the chain holds the raw value (before any transform).
-  for (let s: z.ZodTypeAny | undefined = t; s; ) {
+  for (let s: z.ZodTypeAny | undefined = t; s;) {
     if (s instanceof z.ZodDefault) return String(s._def.defaultValue());
     s = s instanceof z.ZodEffects ? s._def.schema : s instanceof z.ZodPipeline ? s._def.in : undefined;
   }

@@ -16,8 +16,7 @@ const bool = (fallback: boolean) =>
     .optional()
     .transform((v) => (v === undefined ? fallback : ['true', '1', 'yes', 'on'].includes(v)));
 
-const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 const optionalText = z
   .string()
@@ -28,10 +27,16 @@ const url = (fallback: string) => z.string().url().default(fallback);
 const optionalUrl = z.string().url().optional();
 
 export const configSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development').describe('`production` turns each service without credentials into 503 `not_configured` instead of a sandbox.'),
+  NODE_ENV: z
+    .enum(['development', 'test', 'production'])
+    .default('development')
+    .describe('`production` turns each service without credentials into 503 `not_configured` instead of a sandbox.'),
   PORT: int(8004, 0, 65535).describe('Port the API listens on.'),
   HOST: z.string().default('0.0.0.0').describe('Address the API listens on.'),
-  LOG_LEVEL: z.enum(['silent', 'error', 'warn', 'info', 'http', 'verbose', 'debug']).default('info').describe('Log level: `info` writes one access line per request, `warn` and quieter levels leave the access log out.'),
+  LOG_LEVEL: z
+    .enum(['silent', 'error', 'warn', 'info', 'http', 'verbose', 'debug'])
+    .default('info')
+    .describe('Log level: `info` writes one access line per request, `warn` and quieter levels leave the access log out.'),
   CORS_ORIGINS: z
     .string()
     .default('http://localhost:3000')
@@ -40,22 +45,48 @@ export const configSchema = z.object({
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean),
-    ).describe('Comma-separated origins allowed by CORS (`*` for any).'),
+    )
+    .describe('Comma-separated origins allowed by CORS (`*` for any).'),
   /** 0 unless set: a client reaching the server directly would otherwise pick its own IP for every per-IP limit. */
-  TRUST_PROXY_HOPS: int(0, 0, 10).describe('Proxies in front of the server (a load balancer = 1) whose `X-Forwarded-For` is trusted for the client IP; 0 trusts none.'),
-  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb or 1mb').default('100kb').describe('Largest JSON body, a size such as `100kb` or `1mb`; a larger body answers 413.'),
+  TRUST_PROXY_HOPS: int(0, 0, 10).describe(
+    'Proxies in front of the server (a load balancer = 1) whose `X-Forwarded-For` is trusted for the client IP; 0 trusts none.',
+  ),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb or 1mb')
+    .default('100kb')
+    .describe('Largest JSON body, a size such as `100kb` or `1mb`; a larger body answers 413.'),
 
-  DATABASE_URL: optionalText.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional()).describe('The PostgreSQL to use (`postgres://…`); unset, an embedded PostgreSQL starts with demo data.'),
+  DATABASE_URL: optionalText
+    .pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+        .optional(),
+    )
+    .describe('The PostgreSQL to use (`postgres://…`); unset, an embedded PostgreSQL starts with demo data.'),
   DB_POOL_MAX: int(10, 1, 200).describe('Database connections per instance.'),
   DB_CONNECT_TIMEOUT_MS: int(2000, 100).describe('Connect timeout: a dead or frozen database answers 503 within this plus 1 s.'),
   DB_STATEMENT_TIMEOUT_MS: int(10000, 100).describe('Longest a query may run on a database that still answers.'),
-  EMBEDDED_PG_DIR: z.string().default('.data/postgres').describe('Data directory of the embedded PostgreSQL (used when DATABASE_URL is unset).'),
+  EMBEDDED_PG_DIR: z
+    .string()
+    .default('.data/postgres')
+    .describe('Data directory of the embedded PostgreSQL (used when DATABASE_URL is unset).'),
   EMBEDDED_PG_PORT: int(54329, 1, 65535).describe('Port of the embedded PostgreSQL.'),
 
-  ADMIN_API_KEY: optionalText.pipe(z.string().min(32, 'at least 32 characters').optional()).describe('Enables the admin endpoints (`X-Admin-Key`, compared in constant time); unset, they answer 403 `admin_disabled`.'),
+  ADMIN_API_KEY: optionalText
+    .pipe(z.string().min(32, 'at least 32 characters').optional())
+    .describe('Enables the admin endpoints (`X-Admin-Key`, compared in constant time); unset, they answer 403 `admin_disabled`.'),
   /** Unset means `off`, except in production, where it must be chosen (see `checked`). */
-  AUTH_MODE: z.enum(['off', 'jwt']).optional().describe('`jwt` requires dealer tokens on the dealer operations (and SUPABASE_JWT_SECRET or AUTH_JWKS_URL); `off` trusts the e-mail in the request. Unset means `off`, except in production, where it must be set.'),
-  SUPABASE_JWT_SECRET: optionalText.pipe(z.string().min(32, 'at least 32 characters').optional()).describe("With AUTH_MODE=jwt: the Supabase project's HS256 JWT secret (Settings → API → JWT secret)."),
+  AUTH_MODE: z
+    .enum(['off', 'jwt'])
+    .optional()
+    .describe(
+      '`jwt` requires dealer tokens on the dealer operations (and SUPABASE_JWT_SECRET or AUTH_JWKS_URL); `off` trusts the e-mail in the request. Unset means `off`, except in production, where it must be set.',
+    ),
+  SUPABASE_JWT_SECRET: optionalText
+    .pipe(z.string().min(32, 'at least 32 characters').optional())
+    .describe("With AUTH_MODE=jwt: the Supabase project's HS256 JWT secret (Settings → API → JWT secret)."),
   AUTH_JWKS_URL: optionalUrl.describe('With AUTH_MODE=jwt: a JWKS URL for RS256/ES256 keys, instead of SUPABASE_JWT_SECRET.'),
   AUTH_AUDIENCE: z.string().default('authenticated').describe('Audience a dealer or admin token must carry.'),
   AUTH_ISSUER: optionalText.describe('Issuer a token must carry; checked only when set.'),
@@ -64,7 +95,10 @@ export const configSchema = z.object({
   TEST_EXIT_AFTER_IDEMPOTENT_COMMIT: bool(false).describe(
     'Test only, ignored in production: the process kills itself right after an Idempotency-Key write commits, before it answers, as a crash would.',
   ),
-  RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory').describe('`postgres` keeps the rate-limit counters in PostgreSQL, shared by all instances; `memory` keeps them per instance.'),
+  RATE_LIMIT_STORE: z
+    .enum(['memory', 'postgres'])
+    .default('memory')
+    .describe('`postgres` keeps the rate-limit counters in PostgreSQL, shared by all instances; `memory` keeps them per instance.'),
 
   RATE_LIMIT_ENABLED: bool(true).describe('False switches every rate limit off (for a benchmark, say).'),
   RATE_LIMIT_GLOBAL_PER_MINUTE: int(600, 1).describe('Requests per IP per minute over all of `/api`.'),
@@ -97,10 +131,14 @@ export const configSchema = z.object({
   RATE_LIMIT_ESTIMATE_PER_HOUR: int(60, 1).describe('Price estimates per IP per hour.'),
   RATE_LIMIT_SELLER_LOGIN_PER_PLATE_PER_HOUR: int(5, 1).describe('Seller sign-in requests per plate and e-mail together per hour.'),
   RATE_LIMIT_SELLER_LOGIN_PER_IP_PER_HOUR: int(20, 1).describe('Seller sign-in codes asked for per IP per hour.'),
-  RATE_LIMIT_SELLER_VERIFY_PER_PLATE_PER_15MIN: int(10, 1).describe('Seller sign-in code checks per plate and e-mail together per 15 minutes.'),
+  RATE_LIMIT_SELLER_VERIFY_PER_PLATE_PER_15MIN: int(10, 1).describe(
+    'Seller sign-in code checks per plate and e-mail together per 15 minutes.',
+  ),
   RATE_LIMIT_SELLER_VERIFY_PER_IP_PER_15MIN: int(30, 1).describe('Seller sign-in code checks per client IP per 15 minutes.'),
 
-  CREDITINFO_USERNAME: optionalText.describe('Vehicle registry (Creditinfo) user name; the lookup is live only with all four CREDITINFO_ credentials.'),
+  CREDITINFO_USERNAME: optionalText.describe(
+    'Vehicle registry (Creditinfo) user name; the lookup is live only with all four CREDITINFO_ credentials.',
+  ),
   CREDITINFO_PASSWORD: optionalText.describe('Vehicle registry (Creditinfo) password.'),
   CREDITINFO_CLIENT_ID: optionalText.describe('Vehicle registry (Creditinfo) OAuth2 client id.'),
   CREDITINFO_CLIENT_SECRET: optionalText.describe('Vehicle registry (Creditinfo) OAuth2 client secret.'),
@@ -108,11 +146,18 @@ export const configSchema = z.object({
   VEHICLE_API_BASE: url('https://api.creditinfo.is/vehicleregistrycore').describe("Creditinfo's vehicle registry API."),
   CREDITINFO_TIMEOUT_MS: int(8000, 1).describe('One deadline for the token and the lookup together.'),
 
-  BREVO_API_KEY: optionalText.describe('Brevo API key for transactional e-mail and contacts; unset, Brevo is a sandbox (503 in production).'),
+  BREVO_API_KEY: optionalText.describe(
+    'Brevo API key for transactional e-mail and contacts; unset, Brevo is a sandbox (503 in production).',
+  ),
   BREVO_API_BASE: url('https://api.brevo.com/v3').describe("Brevo's API."),
   BREVO_SENDER_EMAIL: optionalText.pipe(z.string().email().optional()).describe('Sender address of plain (non-template) e-mails.'),
   BREVO_SENDER_NAME: z.string().default('Kaggi').describe('Sender name of plain (non-template) e-mails.'),
-  BREVO_WELCOME_TEMPLATE_ID: z.coerce.number().int().positive().optional().describe('Brevo template of the welcome e-mail; unset, a plain message from the sender.'),
+  BREVO_WELCOME_TEMPLATE_ID: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Brevo template of the welcome e-mail; unset, a plain message from the sender.'),
   BREVO_LIST_ID: int(3, 1).describe('Brevo contact list new contacts are added to.'),
   BREVO_DOI_TEMPLATE_ID: z.coerce
     .number()
@@ -122,10 +167,24 @@ export const configSchema = z.object({
     .describe('Brevo double opt-in template: list sign-ups get this confirmation e-mail and join BREVO_LIST_ID only after confirming'),
   BREVO_DOI_REDIRECT_URL: url('https://kaggi.is/').describe('Where Brevo sends a contact after they confirm a list sign-up'),
   BREVO_TIMEOUT_MS: int(8000, 1).describe('Deadline of one Brevo call.'),
-  BREVO_OUTBID_TEMPLATE_ID: z.coerce.number().int().positive().optional().describe('Brevo template of the outbid e-mail; unset, a plain subject and HTML body.'),
-  BREVO_SELLER_CODE_TEMPLATE_ID: z.coerce.number().int().positive().optional().describe("Brevo template of the seller's sign-in e-mail (the code in `params.code`); unset, a plain subject and HTML with the code."),
+  BREVO_OUTBID_TEMPLATE_ID: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Brevo template of the outbid e-mail; unset, a plain subject and HTML body.'),
+  BREVO_SELLER_CODE_TEMPLATE_ID: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("Brevo template of the seller's sign-in e-mail (the code in `params.code`); unset, a plain subject and HTML with the code."),
 
-  SELLER_TOKEN_SECRET: optionalText.pipe(z.string().min(32, 'at least 32 characters').optional()).describe('Signs seller session tokens (HS256, at least 32 characters); unset, a random per-process secret outside production (tokens die at restart) and 503 `not_configured` on the seller endpoints in production.'),
+  SELLER_TOKEN_SECRET: optionalText
+    .pipe(z.string().min(32, 'at least 32 characters').optional())
+    .describe(
+      'Signs seller session tokens (HS256, at least 32 characters); unset, a random per-process secret outside production (tokens die at restart) and 503 `not_configured` on the seller endpoints in production.',
+    ),
   SELLER_SESSION_HOURS: int(12, 1, 24 * 30).describe('How long a seller token is valid.'),
 
   LISTING_REQUIRES_PHONE: z
@@ -137,34 +196,58 @@ export const configSchema = z.object({
     ),
 
   AUCTION_DURATION_HOURS: int(48, 1, 24 * 90).describe('How long a car that becomes `active` takes bids.'),
-  BID_INCREMENT_ISK: int(12000, 1, 10_000_000).describe('Smallest step between bids and smallest first bid, whole ISK; each auction keeps the value it opened with.'),
-  AUCTION_SOFT_CLOSE_MINUTES: int(2, 0, 24 * 60).describe('A bid accepted this close to the end moves the end to now plus this (`0` turns soft close off).'),
+  BID_INCREMENT_ISK: int(12000, 1, 10_000_000).describe(
+    'Smallest step between bids and smallest first bid, whole ISK; each auction keeps the value it opened with.',
+  ),
+  AUCTION_SOFT_CLOSE_MINUTES: int(2, 0, 24 * 60).describe(
+    'A bid accepted this close to the end moves the end to now plus this (`0` turns soft close off).',
+  ),
   AUCTION_WORKER_ENABLED: bool(true).describe('Runs the closing job and the e-mail outbox worker (pg-boss) in this process.'),
-  AUCTION_CLOSE_INTERVAL_SECONDS: int(15, 1, 3600).describe('How often ended auctions are looked for (an auction due sooner gets its own job).'),
-  SELLER_DECISION_HOURS: int(48, 1, 24 * 90).describe('How long a seller has to accept or decline once the auction has closed; then the car is `expired`.'),
+  AUCTION_CLOSE_INTERVAL_SECONDS: int(15, 1, 3600).describe(
+    'How often ended auctions are looked for (an auction due sooner gets its own job).',
+  ),
+  SELLER_DECISION_HOURS: int(48, 1, 24 * 90).describe(
+    'How long a seller has to accept or decline once the auction has closed; then the car is `expired`.',
+  ),
   OUTBOX_POLL_INTERVAL_SECONDS: int(5, 1, 3600).describe('How often the e-mail outbox is read.'),
   OUTBOX_BATCH_SIZE: int(20, 1, 500).describe('Outbox rows sent per run.'),
   OUTBOX_MAX_ATTEMPTS: int(50, 1, 1000).describe('Attempts at one e-mail before it is marked `failed`.'),
-  OUTBOX_RETRY_BASE_SECONDS: int(30, 1, 86_400).describe('First retry delay of a failed e-mail, doubled at each retry up to OUTBOX_RETRY_MAX_SECONDS.'),
+  OUTBOX_RETRY_BASE_SECONDS: int(30, 1, 86_400).describe(
+    'First retry delay of a failed e-mail, doubled at each retry up to OUTBOX_RETRY_MAX_SECONDS.',
+  ),
   OUTBOX_RETRY_MAX_SECONDS: int(3600, 1, 7 * 86_400).describe('Longest retry delay of a failed e-mail.'),
 
-  SSE_HEARTBEAT_SECONDS: int(15, 1, 3600).describe('A comment line on every live stream this often, so proxies keep idle streams open; slow clients are checked at the same beat.'),
+  SSE_HEARTBEAT_SECONDS: int(15, 1, 3600).describe(
+    'A comment line on every live stream this often, so proxies keep idle streams open; slow clients are checked at the same beat.',
+  ),
   SSE_RETRY_MS: int(3000, 100, 600_000).describe('The `retry:` hint: how long a browser waits before reconnecting a dropped stream.'),
   SSE_MAX_CONNECTIONS: int(5000, 1).describe('Open live streams per instance; beyond, 503 `too_many_streams`.'),
-  SSE_MAX_CONNECTIONS_PER_IP: int(20, 1).describe('Open live streams per client (the rate limiter\'s client key: an IPv6 /56 is one client); beyond, 429 `too_many_streams`.'),
-  SSE_REPLAY_LIMIT: int(1000, 1, 100_000).describe("Events a reconnecting client may catch up with `Last-Event-ID`; further behind, a fresh `snapshot` (a car's stream) or `reset` (every car's)."),
+  SSE_MAX_CONNECTIONS_PER_IP: int(20, 1).describe(
+    "Open live streams per client (the rate limiter's client key: an IPv6 /56 is one client); beyond, 429 `too_many_streams`.",
+  ),
+  SSE_REPLAY_LIMIT: int(1000, 1, 100_000).describe(
+    "Events a reconnecting client may catch up with `Last-Event-ID`; further behind, a fresh `snapshot` (a car's stream) or `reset` (every car's).",
+  ),
   SSE_SLOW_CLIENT_BYTES: int(1_048_576, 1024).describe('A client with this much unread output is disconnected.'),
   SSE_SLOW_CLIENT_SECONDS: int(30, 1, 3600).describe('A client whose output has waited this long to drain is disconnected.'),
 
-  TWILIO_ACCOUNT_SID: optionalText.describe('Twilio account SID (starts with AC); SMS is live with it, TWILIO_AUTH_TOKEN and a Verify service or phone number.'),
+  TWILIO_ACCOUNT_SID: optionalText.describe(
+    'Twilio account SID (starts with AC); SMS is live with it, TWILIO_AUTH_TOKEN and a Verify service or phone number.',
+  ),
   TWILIO_AUTH_TOKEN: optionalText.describe('Twilio auth token.'),
-  TWILIO_VERIFY_SERVICE_SID: optionalText.describe('Twilio Verify service that sends and checks the verification codes (preferred over TWILIO_PHONE_NUMBER).'),
-  TWILIO_PHONE_NUMBER: optionalText.describe('Sender number for our own 6-digit codes by SMS, used when TWILIO_VERIFY_SERVICE_SID is unset.'),
+  TWILIO_VERIFY_SERVICE_SID: optionalText.describe(
+    'Twilio Verify service that sends and checks the verification codes (preferred over TWILIO_PHONE_NUMBER).',
+  ),
+  TWILIO_PHONE_NUMBER: optionalText.describe(
+    'Sender number for our own 6-digit codes by SMS, used when TWILIO_VERIFY_SERVICE_SID is unset.',
+  ),
   TWILIO_API_BASE: optionalUrl.describe("Sends every Twilio call to this origin instead of Twilio's (staging, tests)."),
   TWILIO_TIMEOUT_MS: int(8000, 1).describe('Deadline of one Twilio call.'),
 
   RSK_API_BASE: url('https://api.skattur.cloud/legalentities/v2').describe('The company registry (RSK) API.'),
-  RSK_API_KEY: optionalText.describe('Company registry subscription key; unset, a sandbox outside production and calls without a key in production.'),
+  RSK_API_KEY: optionalText.describe(
+    'Company registry subscription key; unset, a sandbox outside production and calls without a key in production.',
+  ),
   RSK_TIMEOUT_MS: int(8000, 1).describe('Deadline of one company registry call.'),
 
   METRICS_TOKEN: optionalText
@@ -182,16 +265,24 @@ export const configSchema = z.object({
     .default(1)
     .describe('Share of new traces recorded (0–1); a request that arrives with a sampled traceparent follows its caller.'),
 
-  RETENTION_SWEEP_INTERVAL_MINUTES: int(60, 1, 24 * 60).describe('How often the retention job purges expired rows (once per interval across all instances).'),
-  RETENTION_BATCH_SIZE: int(1000, 1, 100_000).describe('Rows one DELETE of the retention job removes; each batch is its own short statement.'),
-  RETENTION_RATE_LIMIT_HITS_HOURS: int(1, 0, 24 * 365).describe('Hours a rate-limit counter (rate_limit_hits) is kept after its window has reset.'),
+  RETENTION_SWEEP_INTERVAL_MINUTES: int(60, 1, 24 * 60).describe(
+    'How often the retention job purges expired rows (once per interval across all instances).',
+  ),
+  RETENTION_BATCH_SIZE: int(1000, 1, 100_000).describe(
+    'Rows one DELETE of the retention job removes; each batch is its own short statement.',
+  ),
+  RETENTION_RATE_LIMIT_HITS_HOURS: int(1, 0, 24 * 365).describe(
+    'Hours a rate-limit counter (rate_limit_hits) is kept after its window has reset.',
+  ),
   RETENTION_IDEMPOTENCY_KEYS_HOURS: int(48, 1, 24 * 365).describe(
     'Hours an Idempotency-Key (idempotency_keys) is kept after it was first used; never less than IDEMPOTENCY_TTL_HOURS.',
   ),
   RETENTION_ONE_TIME_CODES_HOURS: int(24, 0, 24 * 365).describe(
     'Hours a used or expired one-time code (phone_verifications, seller_login_codes) is kept after its use or expiry.',
   ),
-  RETENTION_OUTBOX_SENT_DAYS: int(30, 1, 3650).describe('Days a sent (or sandbox) e-mail stays in email_outbox after sending; pending and failed rows stay.'),
+  RETENTION_OUTBOX_SENT_DAYS: int(30, 1, 3650).describe(
+    'Days a sent (or sandbox) e-mail stays in email_outbox after sending; pending and failed rows stay.',
+  ),
 });
 
 const checked = configSchema
@@ -207,7 +298,10 @@ const checked = configSchema
   .transform((env) => ({ ...env, AUTH_MODE: env.AUTH_MODE ?? ('off' as const) }));
 
 // Defaults that depend on NODE_ENV are settled here, so every reader gets a plain value.
-const resolved = checked.transform((env) => ({ ...env, LISTING_REQUIRES_PHONE: env.LISTING_REQUIRES_PHONE ?? env.NODE_ENV === 'production' }));
+const resolved = checked.transform((env) => ({
+  ...env,
+  LISTING_REQUIRES_PHONE: env.LISTING_REQUIRES_PHONE ?? env.NODE_ENV === 'production',
+}));
 
 export type Config = Readonly<z.output<typeof resolved>>;
 
@@ -223,9 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = resolved.safeParse(cleaned);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
-    );
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
   }
   return Object.freeze(parsed.data);
 }

@@ -161,7 +161,9 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'NODE_ENV'>, tra
       winston.format.timestamp(),
       jsonToStdout || transport ? winston.format.json() : readableLine,
     ),
-    transports: [transport ?? (destination ? new winston.transports.Stream({ stream: lineStream(destination) }) : new winston.transports.Console())],
+    transports: [
+      transport ?? (destination ? new winston.transports.Stream({ stream: lineStream(destination) }) : new winston.transports.Console()),
+    ],
   });
   if (destination) {
     directAccessLogs.set(logger, (level, record) => destination.write(accessLine(level, record, new Date().toISOString())));

@@ -17,7 +17,9 @@ function readConfig(): Config {
     return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(`Kaggi API failed to start: ${error.message}\nFix the variable named above in the environment (each one is described in src/config.ts).`);
+      console.error(
+        `Kaggi API failed to start: ${error.message}\nFix the variable named above in the environment (each one is described in src/config.ts).`,
+      );
       process.exit(1);
     }
     throw error;
@@ -51,7 +53,9 @@ function survivingDatabaseOutages(logger: Logger): void {
       logger.warn('database unavailable in a background task', { error: reason instanceof Error ? reason.message : String(reason) });
       return;
     }
-    logger.error('unhandled rejection', { error: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) });
+    logger.error('unhandled rejection', {
+      error: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason),
+    });
     process.exit(1);
   });
 }

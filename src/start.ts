@@ -29,10 +29,13 @@ const STOP_DEADLINE_MS = 10_000;
  */
 export async function startInstance(config: Config, logger: Logger, running: Running): Promise<{ port: number }> {
   // First, so the start's own queries are traced too; nothing of the SDK loads when it is off.
-  if (await startTracing(config)) logger.info('tracing on', { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, service: config.OTEL_SERVICE_NAME });
+  if (await startTracing(config))
+    logger.info('tracing on', { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, service: config.OTEL_SERVICE_NAME });
   let url = config.DATABASE_URL;
   if (!url && config.NODE_ENV === 'production') {
-    throw new Error('DATABASE_URL is not set: production needs its PostgreSQL (postgres://user:password@host:5432/database); the embedded database is for development only.');
+    throw new Error(
+      'DATABASE_URL is not set: production needs its PostgreSQL (postgres://user:password@host:5432/database); the embedded database is for development only.',
+    );
   }
   if (!url) {
     // Loaded only when used: a deployed instance never pays for it.

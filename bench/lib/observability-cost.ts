@@ -77,7 +77,9 @@ async function writeLinesHere(mode: Mode, n: number): Promise<void> {
     const r = record(i, trace);
     if (mode === 'none') return;
     if (!destination) {
-      process.stdout.write(`${JSON.stringify({ level: 'info', message: 'request', ...r, service: 'kaggi-backend', timestamp: new Date().toISOString() })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ level: 'info', message: 'request', ...r, service: 'kaggi-backend', timestamp: new Date().toISOString() })}\n`,
+      );
     } else {
       destination.write(accessLine('info', r, new Date().toISOString()));
     }

@@ -20,11 +20,31 @@ export function readScenarios(carIds: string[], dealers: string[]): Scenario[] {
   });
   return [
     make('cars_list', 'GET /api/cars?limit=50', ['/api/cars?limit=50']),
-    make('car_get', 'GET /api/cars/{id}', carIds.map((id) => `/api/cars/${id}`)),
-    make('car_bids', 'GET /api/bids/car/{id}', carIds.map((id) => `/api/bids/car/${id}`)),
-    make('dealer_bids', 'GET /api/bids/dealer/{email}', dealers.map((d) => `/api/bids/dealer/${e(d)}`)),
-    make('favorites', 'GET /api/favorites/{email}', dealers.map((d) => `/api/favorites/${e(d)}`)),
-    make('dashboard', 'GET /api/dashboard/stats/{email}', dealers.map((d) => `/api/dashboard/stats/${e(d)}`)),
+    make(
+      'car_get',
+      'GET /api/cars/{id}',
+      carIds.map((id) => `/api/cars/${id}`),
+    ),
+    make(
+      'car_bids',
+      'GET /api/bids/car/{id}',
+      carIds.map((id) => `/api/bids/car/${id}`),
+    ),
+    make(
+      'dealer_bids',
+      'GET /api/bids/dealer/{email}',
+      dealers.map((d) => `/api/bids/dealer/${e(d)}`),
+    ),
+    make(
+      'favorites',
+      'GET /api/favorites/{email}',
+      dealers.map((d) => `/api/favorites/${e(d)}`),
+    ),
+    make(
+      'dashboard',
+      'GET /api/dashboard/stats/{email}',
+      dealers.map((d) => `/api/dashboard/stats/${e(d)}`),
+    ),
   ];
 }
 
@@ -42,7 +62,12 @@ export function bidRequests(carId: string, counter: { amount: number; step: numb
         const dealer = counter.n++ % 200;
         return {
           ...req,
-          body: JSON.stringify({ car_id: carId, dealer_name: `Hot Dealer ${dealer}`, dealer_email: `hot${dealer}@bench.is`, bid_amount: counter.amount }),
+          body: JSON.stringify({
+            car_id: carId,
+            dealer_name: `Hot Dealer ${dealer}`,
+            dealer_email: `hot${dealer}@bench.is`,
+            bid_amount: counter.amount,
+          }),
         };
       },
       onResponse: (status, body) => {

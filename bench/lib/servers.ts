@@ -20,7 +20,9 @@ export const EXPRESS_ARGS = ['--import', 'tsx', 'bench/express-baseline.ts'];
  */
 export function projectArgs(dir: string, extra: string[] = []): string[] {
   // `exec` (the shell hands its pid to node, so a supervisor's signal reaches it) is not part of the node command.
-  const start = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start.replace(/^exec\s+/, '');
+  const start = (
+    JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts.start.replace(/^exec\s+/, '');
   if (!/^node\s/.test(start)) return ['--import', 'tsx', ...extra, 'src/server.ts'];
   const build = path.join(dir, 'scripts/build.mjs');
   if (existsSync(build)) execFileSync(process.execPath, [build, '--if-stale'], { cwd: dir, stdio: 'inherit' });

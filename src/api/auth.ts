@@ -148,7 +148,11 @@ export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGu
         const status = await dealerStatus(db, claims.email);
         if (status === 'suspended') throw new ApiError(403, 'dealer_suspended', 'This dealer account is suspended');
         if (status !== 'approved') {
-          throw new ApiError(403, 'dealer_not_approved', 'This e-mail does not belong to an approved dealer (registration pending or missing)');
+          throw new ApiError(
+            403,
+            'dealer_not_approved',
+            'This e-mail does not belong to an approved dealer (registration pending or missing)',
+          );
         }
         setPrincipal(req, { kind: 'dealer', email: claims.email, status });
         next();

@@ -46,7 +46,19 @@ export type IdempotencyOptions = {
   onCommitted?: () => void;
 };
 
-const METHODS = ['any', 'anyFirst', 'exists', 'many', 'manyFirst', 'maybeOne', 'maybeOneFirst', 'one', 'oneFirst', 'query', 'transaction'] as const;
+const METHODS = [
+  'any',
+  'anyFirst',
+  'exists',
+  'many',
+  'manyFirst',
+  'maybeOne',
+  'maybeOneFirst',
+  'one',
+  'oneFirst',
+  'query',
+  'transaction',
+] as const;
 
 /**
  * The pool as a handler sees it, with every query inside `tx`: the handler's own
@@ -56,8 +68,7 @@ const METHODS = ['any', 'anyFirst', 'exists', 'many', 'manyFirst', 'maybeOne', '
 function inTransaction(pool: Db, tx: DatabaseTransactionConnection, open: () => boolean): Db {
   const bound: Record<string, unknown> = { ...pool };
   for (const method of METHODS) {
-    bound[method] = (...args: unknown[]) =>
-      ((open() ? tx : pool)[method] as (...a: unknown[]) => unknown)(...args);
+    bound[method] = (...args: unknown[]) => ((open() ? tx : pool)[method] as (...a: unknown[]) => unknown)(...args);
   }
   return bound as unknown as Db;
 }
@@ -70,7 +81,8 @@ function sqlState(error: unknown): string | undefined {
   return undefined;
 }
 
-const inProgress = () => new ApiError(409, 'idempotency_in_progress', 'A request with this Idempotency-Key is still being processed; retry shortly');
+const inProgress = () =>
+  new ApiError(409, 'idempotency_in_progress', 'A request with this Idempotency-Key is still being processed; retry shortly');
 
 /**
  * Runs a write once per (caller, operation, Idempotency-Key), in Stripe's atomic phases
@@ -130,7 +142,11 @@ export async function idempotent<R extends Reply>(
         }
         // Only a row left by an older version that claimed keys outside the transaction can be pending.
         if (previous.state === 'pending') throw inProgress();
-        return { status: previous.response_status!, body: previous.response_body, headers: { 'Idempotent-Replayed': 'true' } } as unknown as R;
+        return {
+          status: previous.response_status!,
+          body: previous.response_body,
+          headers: { 'Idempotent-Replayed': 'true' },
+        } as unknown as R;
       }
       const answer = await run(inTransaction(db, tx, () => open));
       await tx.query(sql.type(nothing)`

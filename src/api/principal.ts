@@ -12,10 +12,7 @@ export type DealerStatus = 'pending' | 'approved' | 'suspended';
  *   dealer has that e-mail.
  */
 export type Principal =
-  | { kind: 'open' }
-  | { kind: 'anonymous' }
-  | { kind: 'admin' }
-  | { kind: 'dealer'; email: string; status: DealerStatus | 'unregistered' };
+  { kind: 'open' } | { kind: 'anonymous' } | { kind: 'admin' } | { kind: 'dealer'; email: string; status: DealerStatus | 'unregistered' };
 
 const identified = new WeakMap<Request, Principal>();
 

@@ -9,7 +9,9 @@ export const MAX_REQUEST_TARGET = 2048;
 const tooLong = (req: IncomingMessage) => (req.url?.length ?? 0) > MAX_REQUEST_TARGET;
 
 function refuseTooLong(res: ServerResponse): void {
-  const body = JSON.stringify(new ApiError(414, 'uri_too_long', `The request target is longer than ${MAX_REQUEST_TARGET} characters`).toBody());
+  const body = JSON.stringify(
+    new ApiError(414, 'uri_too_long', `The request target is longer than ${MAX_REQUEST_TARGET} characters`).toBody(),
+  );
   res.writeHead(414, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -21,7 +21,13 @@ export type RequestParts = {
 /** The parts as the handler gets them (coerced), or what is wrong with them. */
 export type Validate = (parts: RequestParts) => ErrorObject[] | null;
 
-type Parameter = { name: string; in: string; required?: boolean; schema?: Record<string, unknown>; content?: Record<string, { schema?: unknown }> };
+type Parameter = {
+  name: string;
+  in: string;
+  required?: boolean;
+  schema?: Record<string, unknown>;
+  content?: Record<string, { schema?: unknown }>;
+};
 
 const LOCATIONS = ['path', 'query', 'header'] as const;
 
@@ -32,7 +38,8 @@ export function createRequestValidators() {
   return (operation: Operation): { validate: Validate; queryNames: string[]; headerNames: string[] } => {
     const parameters = (operation.parameters ?? []) as Parameter[];
     const unsupported = parameters.find((p) => !(LOCATIONS as readonly string[]).includes(p.in) || p.content);
-    if (unsupported) throw new Error(`${operation.operationId}: parameter ${unsupported.name} in ${unsupported.in} is not supported by the router`);
+    if (unsupported)
+      throw new Error(`${operation.operationId}: parameter ${unsupported.name} in ${unsupported.in} is not supported by the router`);
 
     const paramsSchema = {
       type: 'object',

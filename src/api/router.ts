@@ -122,7 +122,11 @@ export async function createApiRouter(deps: Deps, handlers: HandlerMap, guards: 
     const body: unknown = req.body;
     const invalid = validate({ path: params, query, header, body });
     if (invalid) throw validationFailed(fieldErrors(invalid));
-    const unacceptable = [...unacceptableValues(params, 'path'), ...unacceptableValues(query, 'query'), ...unacceptableValues(body, 'body')];
+    const unacceptable = [
+      ...unacceptableValues(params, 'path'),
+      ...unacceptableValues(query, 'query'),
+      ...unacceptableValues(body, 'body'),
+    ];
     if (unacceptable.length > 0) throw validationFailed(unacceptable);
     if (!handler) throw new ApiError(501, 'not_implemented', `${operationId} is not implemented yet`);
 

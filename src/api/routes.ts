@@ -16,9 +16,7 @@
 export type RouteSpec<T> = { method: string; path: string; value: T };
 
 export type RouteMatch<T> =
-  | { kind: 'found'; value: T; params: Record<string, string> }
-  | { kind: 'method_not_allowed' }
-  | { kind: 'not_found' };
+  { kind: 'found'; value: T; params: Record<string, string> } | { kind: 'method_not_allowed' } | { kind: 'not_found' };
 
 type Compiled<T> = { pattern: RegExp; routes: { value: T; names: string[]; group: number }[] };
 

@@ -60,7 +60,12 @@ function createSellerTokens(config: Config, logger: Logger): SellerTokens {
     async verify(token) {
       if (!secret) throw notConfigured('Seller sign-in (SELLER_TOKEN_SECRET)');
       try {
-        const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ['exp'] });
+        const { payload } = await jwtVerify(token, secret, {
+          algorithms: ['HS256'],
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          requiredClaims: ['exp'],
+        });
         if (payload.role !== ROLE || typeof payload.sub !== 'string' || !UUID.test(payload.sub)) throw new Error('not a seller token');
         if (typeof payload.sv !== 'number' || !Number.isSafeInteger(payload.sv)) throw new Error('no session version');
         return { carId: payload.sub, session: payload.sv };
@@ -98,7 +103,8 @@ const sessionRow = z.object({ seller_session: z.number().int() });
  */
 export function createSellerGuards(config: Config, logger: Logger, db: Db): { seller: Guard; sellerSignIn: Guard } {
   const tokens = sellerTokens(config, logger);
-  const sellerSignIn: Guard = (_req, _res, next) => next(tokens.configured ? undefined : notConfigured('Seller sign-in (SELLER_TOKEN_SECRET)'));
+  const sellerSignIn: Guard = (_req, _res, next) =>
+    next(tokens.configured ? undefined : notConfigured('Seller sign-in (SELLER_TOKEN_SECRET)'));
   const seller: Guard = (req, res, next) => {
     if (!tokens.configured) {
       next(notConfigured('Seller sign-in (SELLER_TOKEN_SECRET)'));

@@ -31,18 +31,18 @@ export type StreamReply = { status: 200; stream: (res: Response) => void };
 type Streaming<K extends OperationId> = Responses<K> extends { 200: { content: { 'text/event-stream': unknown } } } ? StreamReply : never;
 
 /** What a handler returns: one of the success responses the spec declares for it (or a stream, where it declares one). */
-export type Reply<K extends OperationId> = Streaming<K> | {
-  [S in SuccessStatus<K>]: {
-    status: S;
-    body: Content<Responses<K>[S]>;
-    headers?: Record<string, string>;
-    contentType?: string;
-  };
-}[SuccessStatus<K>];
+export type Reply<K extends OperationId> =
+  | Streaming<K>
+  | {
+      [S in SuccessStatus<K>]: {
+        status: S;
+        body: Content<Responses<K>[S]>;
+        headers?: Record<string, string>;
+        contentType?: string;
+      };
+    }[SuccessStatus<K>];
 
-type BodyOf<K extends OperationId> = operations[K] extends { requestBody?: infer R }
-  ? Content<NonNullable<R>>
-  : undefined;
+type BodyOf<K extends OperationId> = operations[K] extends { requestBody?: infer R } ? Content<NonNullable<R>> : undefined;
 type ParamsOf<K extends OperationId, Where extends 'path' | 'query'> = operations[K]['parameters'] extends infer P
   ? P extends Record<Where, infer X>
     ? NonNullable<X>

@@ -38,7 +38,9 @@ function closestBranch(errors: ErrorObject[]): ErrorObject[] {
 
 export function fieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
   const unique = new Map<string, FieldError>();
-  for (const fe of closestBranch(errors ?? []).filter((e) => e.keyword !== 'if').map(toFieldError)) {
+  for (const fe of closestBranch(errors ?? [])
+    .filter((e) => e.keyword !== 'if')
+    .map(toFieldError)) {
     unique.set(fe.message, fe);
   }
   return [...unique.values()];

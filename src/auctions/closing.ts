@@ -35,7 +35,12 @@ async function sweep(
     // Separate statements: each snapshot sees every bid committed before the locks were won.
     const changed: StatusChanged[] = [];
     for (const id of ids) {
-      const result = await changeStatus(tx, id, to, { by: 'sweep', settings, ifAllowed: true, ...(to === 'expired' ? { reason: 'decision_deadline' } : {}) });
+      const result = await changeStatus(tx, id, to, {
+        by: 'sweep',
+        settings,
+        ifAllowed: true,
+        ...(to === 'expired' ? { reason: 'decision_deadline' } : {}),
+      });
       if (result) changed.push(result);
     }
     return changed;
@@ -58,7 +63,12 @@ export function expireUndecided(db: Db, options: SweepOptions = {}): Promise<rea
  * settles the status so that lists and the car's timeline say what happened.
  */
 export function lapseUnconfirmed(db: Db, options: SweepOptions = {}): Promise<readonly StatusChanged[]> {
-  return sweep(db, 'lapsed', sql.fragment`status = 'unconfirmed' AND created_at <= now() - make_interval(hours => ${CONFIRMATION_HOURS})`, options);
+  return sweep(
+    db,
+    'lapsed',
+    sql.fragment`status = 'unconfirmed' AND created_at <= now() - make_interval(hours => ${CONFIRMATION_HOURS})`,
+    options,
+  );
 }
 
 /**

@@ -182,8 +182,7 @@ function send(brevo: BrevoClient, config: FlushDeps['config'], row: OutboxRow) {
 const escapeHtml = (value: unknown) =>
   String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export const formatIsk = (amount: unknown) =>
-  typeof amount === 'number' ? `${new Intl.NumberFormat('is-IS').format(amount)} kr.` : '–';
+export const formatIsk = (amount: unknown) => (typeof amount === 'number' ? `${new Intl.NumberFormat('is-IS').format(amount)} kr.` : '–');
 
 const formatTime = (iso: unknown) =>
   typeof iso === 'string'
@@ -245,9 +244,12 @@ export function render(kind: EmailKind, p: Record<string, unknown>): { subject: 
     };
   }
   if (kind === 'auction_ended_unsold') {
-    const why = { declined: 'Seljandinn hafnaði boðunum', withdrawn: 'Seljandinn dró bílinn til baka', expired: 'Seljandinn tók ekki afstöðu í tæka tíð' }[
-      String(p.status) as 'declined' | 'withdrawn' | 'expired'
-    ] ?? 'Uppboðinu lauk án sölu';
+    const why =
+      {
+        declined: 'Seljandinn hafnaði boðunum',
+        withdrawn: 'Seljandinn dró bílinn til baka',
+        expired: 'Seljandinn tók ekki afstöðu í tæka tíð',
+      }[String(p.status) as 'declined' | 'withdrawn' | 'expired'] ?? 'Uppboðinu lauk án sölu';
     return {
       subject: `Uppboði lokið án sölu: ${car}`,
       html:

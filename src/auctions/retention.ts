@@ -27,7 +27,13 @@ export type RetentionSettings = Pick<
   | 'IDEMPOTENCY_TTL_HOURS'
 >;
 
-export const RETAINED_TABLES = ['rate_limit_hits', 'idempotency_keys', 'phone_verifications', 'seller_login_codes', 'email_outbox'] as const;
+export const RETAINED_TABLES = [
+  'rate_limit_hits',
+  'idempotency_keys',
+  'phone_verifications',
+  'seller_login_codes',
+  'email_outbox',
+] as const;
 export type SweepResult = Record<(typeof RETAINED_TABLES)[number], number>;
 
 const deletedRow = z.object({ n: z.number().int() });

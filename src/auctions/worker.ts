@@ -25,7 +25,6 @@ import { sweepExpiredRows, type SweepResult } from './retention.js';
  * runs twice after a crash does no harm.
  */
 
-
 export type AuctionWorkerDeps = {
   config: Config;
   db: Db;
@@ -132,7 +131,11 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
   offerClose();
   offerOutbox();
   offerSweep();
-  const timers = [setInterval(offerClose, closeEvery * 1000), setInterval(offerOutbox, outboxEvery * 1000), setInterval(offerSweep, sweepEvery * 1000)];
+  const timers = [
+    setInterval(offerClose, closeEvery * 1000),
+    setInterval(offerOutbox, outboxEvery * 1000),
+    setInterval(offerSweep, sweepEvery * 1000),
+  ];
   for (const t of timers) t.unref();
   log.info('auction worker started', { close_every_s: closeEvery, outbox_every_s: outboxEvery, brevo: brevo.mode });
 

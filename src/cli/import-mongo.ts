@@ -74,7 +74,10 @@ async function main(): Promise<number> {
     process.stdout.write(`${formatReport(report)}\n`);
     if (values.report) process.stdout.write(`report written to ${values.report}\n`);
     const code = exitCodeFor(report, values['allow-rejects']);
-    if (code === 1) process.stdout.write(`exit 1: ${report.rejects_total} rejected, ${report.skipped.length} skipped (accepted rows are kept; --allow-rejects to accept this)\n`);
+    if (code === 1)
+      process.stdout.write(
+        `exit 1: ${report.rejects_total} rejected, ${report.skipped.length} skipped (accepted rows are kept; --allow-rejects to accept this)\n`,
+      );
     if (code === 3) process.stdout.write('exit 3: row counts in PostgreSQL do not match what was accepted\n');
     return code;
   } catch (e) {

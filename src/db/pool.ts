@@ -35,7 +35,13 @@ const resultParser: Interceptor = {
 };
 
 /** Where PostgreSQL's `2026-11-29 14:00:00.123456+00` has its separators. */
-const SEPARATORS: Array<[number, number]> = [[4, 45], [7, 45], [10, 32], [13, 58], [16, 58]]; // - - ␠ : :
+const SEPARATORS: Array<[number, number]> = [
+  [4, 45],
+  [7, 45],
+  [10, 32],
+  [13, 58],
+  [16, 58],
+]; // - - ␠ : :
 
 /**
  * Timestamps leave the database as ISO 8601 strings, the wire format of the API,
@@ -58,10 +64,7 @@ export function timestamptzToIso(value: string): string {
   return `${value.slice(0, 10)}T${value.slice(11, 19)}.${ms}Z`;
 }
 
-const typeParsers = [
-  ...createTypeParserPreset().filter((p) => p.name !== 'timestamptz'),
-  { name: 'timestamptz', parse: timestamptzToIso },
-];
+const typeParsers = [...createTypeParserPreset().filter((p) => p.name !== 'timestamptz'), { name: 'timestamptz', parse: timestamptzToIso }];
 
 export type Db = DatabasePool;
 
@@ -84,7 +87,11 @@ const WATCHDOG_GRACE_MS = 1000;
  *
  * Right after a failed probe, new connections and queries fail at once.
  */
-function withFrozenDatabaseGuards(factory: DriverFactory, liveness: Liveness, timeouts: { probeAfterMs: number; watchdogMs: number }): DriverFactory {
+function withFrozenDatabaseGuards(
+  factory: DriverFactory,
+  liveness: Liveness,
+  timeouts: { probeAfterMs: number; watchdogMs: number },
+): DriverFactory {
   return async (input) => {
     const driver = await factory(input);
     return {
@@ -170,7 +177,10 @@ function keepingConnectionsOnApiErrors(pool: DatabasePool): DatabasePool {
   };
 }
 
-export async function createDb(url: string, config: Pick<Config, 'DB_POOL_MAX' | 'DB_CONNECT_TIMEOUT_MS' | 'DB_STATEMENT_TIMEOUT_MS'>): Promise<Db> {
+export async function createDb(
+  url: string,
+  config: Pick<Config, 'DB_POOL_MAX' | 'DB_CONNECT_TIMEOUT_MS' | 'DB_STATEMENT_TIMEOUT_MS'>,
+): Promise<Db> {
   const liveness = createLiveness(url, config.DB_CONNECT_TIMEOUT_MS);
   const pool = await createPool(url, {
     driverFactory: withFrozenDatabaseGuards(createPgDriverFactory(), liveness, {

@@ -43,4 +43,3 @@ export function chooseEstimate(narrow: WindowStats, wide: WindowStats): Estimate
       : null;
   return pick(narrow, false) ?? pick(wide, true);
 }
-

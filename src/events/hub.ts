@@ -77,11 +77,7 @@ export class EventHub {
    * runs `first` (the snapshot or replay, which decides `lastId`) and hands back the reply
    * that writes it. Anything thrown (404, database down) releases the place again.
    */
-  async open(
-    carId: string | null,
-    ip: string,
-    first: (stream: SseStream) => Promise<string>,
-  ): Promise<StreamReply> {
+  async open(carId: string | null, ip: string, first: (stream: SseStream) => Promise<string>): Promise<StreamReply> {
     this.admit(ip);
     let stream: SseStream | undefined;
     try {
@@ -104,12 +100,18 @@ export class EventHub {
   }
 
   private admit(ip: string): void {
-    if (this.closing) throw new ApiError(503, 'shutting_down', 'This instance is stopping; reconnect to continue', { headers: { 'Retry-After': '1' } });
+    if (this.closing)
+      throw new ApiError(503, 'shutting_down', 'This instance is stopping; reconnect to continue', { headers: { 'Retry-After': '1' } });
     const { SSE_MAX_CONNECTIONS, SSE_MAX_CONNECTIONS_PER_IP } = this.options.config;
     if (this.reserved >= SSE_MAX_CONNECTIONS) {
-      throw new ApiError(503, 'too_many_streams', `This instance holds its maximum of ${SSE_MAX_CONNECTIONS} live streams; try again shortly`, {
-        headers: { 'Retry-After': '5' },
-      });
+      throw new ApiError(
+        503,
+        'too_many_streams',
+        `This instance holds its maximum of ${SSE_MAX_CONNECTIONS} live streams; try again shortly`,
+        {
+          headers: { 'Retry-After': '5' },
+        },
+      );
     }
     const mine = this.perIp.get(ip) ?? 0;
     if (mine >= SSE_MAX_CONNECTIONS_PER_IP) {

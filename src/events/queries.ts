@@ -32,7 +32,10 @@ const snapshotRow = z.object({
  * snapshot: every event up to `last_event_id` is in the figures and none after it (the
  * car's writers hold its row lock, so its events commit in id order). Null: no such car.
  */
-export async function carSnapshot(q: CommonQueryMethods, carId: string): Promise<{ standing: Standing; lastEventId: number | null } | null> {
+export async function carSnapshot(
+  q: CommonQueryMethods,
+  carId: string,
+): Promise<{ standing: Standing; lastEventId: number | null } | null> {
   const row = await q.maybeOne(sql.type(snapshotRow)`
     SELECT c.id AS car_id, c.status, c.auction_ends_at, s.highest_bid, s.bid_count, c.bid_increment, c.reserve_price,
            (SELECT max(e.id) FROM car_events e WHERE e.car_id = c.id) AS last_event_id

@@ -103,7 +103,12 @@ const putCarInspection: Handler<'putCarInspection'> = async ({ params, body, req
       RETURNING ${inspectionColumns}`);
   });
   const car = await deps.db.one(sql.type(carRow)`${selectCars(sellerVisibility(req))} WHERE c.id = ${carId}`);
-  log.info('inspection recorded', { car_id: carId, inspection_id: inspection.id, open_auction: Boolean(body.open_auction), status: car.status });
+  log.info('inspection recorded', {
+    car_id: carId,
+    inspection_id: inspection.id,
+    open_auction: Boolean(body.open_auction),
+    status: car.status,
+  });
   return { status: 200, body: { success: true, inspection, car } };
 };
 

@@ -168,9 +168,7 @@ const createBid: Handler<'createBid'> = async ({ body, deps, log }) => {
     status: 201,
     body: {
       success: true,
-      message: outcome.leading
-        ? 'Bid placed successfully'
-        : 'Bid placed, but another dealer’s maximum bid is higher: you have been outbid',
+      message: outcome.leading ? 'Bid placed successfully' : 'Bid placed, but another dealer’s maximum bid is higher: you have been outbid',
       bid_id: outcome.bid.id,
       ...result,
     },
@@ -193,9 +191,7 @@ const listCarBids: Handler<'listCarBids'> = async ({ params, req, deps }) => {
     SELECT 1 AS one FROM "Bílar" c WHERE c.id = ${params.car_id} ${hidden ? sql.fragment`AND ${hidden}` : sql.fragment``}`;
   if (!(await deps.db.exists(listed))) throw notFound('Car');
   const caller = principalOf(req);
-  const shown = bids.map((bid) =>
-    seesBidder(caller, bid.dealer_email) ? bid : { ...bid, dealer_name: null, dealer_email: null },
-  );
+  const shown = bids.map((bid) => (seesBidder(caller, bid.dealer_email) ? bid : { ...bid, dealer_name: null, dealer_email: null }));
   return { status: 200, body: { success: true, bids: shown, count: shown.length } };
 };
 

@@ -38,20 +38,21 @@ function readReservePrice(value: number | string | null | undefined, path: strin
 /** The frontend sends camelCase, older clients snake_case; both mean the same car. */
 function readRegistration(body: RegisterBody): NewCar {
   const camel = typeof body.carPlate === 'string';
-  const raw = typeof body.carPlate === 'string'
-    ? {
-        seller_name: `${body.firstName.trim()} ${body.lastName.trim()}`,
-        email: body.email,
-        phone: body.phone,
-        postal_code: body.postalCode,
-        car_make: body.carMake,
-        car_model: body.carModel,
-        car_plate: body.carPlate,
-        year: body.year,
-        mileage: body.mileage,
-        reserve_price: body.reservePrice,
-      }
-    : body;
+  const raw =
+    typeof body.carPlate === 'string'
+      ? {
+          seller_name: `${body.firstName.trim()} ${body.lastName.trim()}`,
+          email: body.email,
+          phone: body.phone,
+          postal_code: body.postalCode,
+          car_make: body.carMake,
+          car_model: body.carModel,
+          car_plate: body.carPlate,
+          year: body.year,
+          mileage: body.mileage,
+          reserve_price: body.reservePrice,
+        }
+      : body;
   const phone = toE164(raw.phone);
   const year = toInteger(raw.year);
   const errors: FieldError[] = [];
@@ -142,9 +143,7 @@ const listCars: Handler<'listCars'> = async ({ query, req, deps }) => {
   const conditions = [
     unlistedHidden(req),
     query.status ? sql.fragment`c.status = ${query.status}` : null,
-    after
-      ? sql.fragment`(c.created_at, c.id) < (SELECT created_at, id FROM "Bílar" WHERE id = ${after})`
-      : null,
+    after ? sql.fragment`(c.created_at, c.id) < (SELECT created_at, id FROM "Bílar" WHERE id = ${after})` : null,
   ].filter((c) => c !== null);
   const where = conditions.length ? sql.fragment`WHERE ${sql.join(conditions, sql.fragment` AND `)}` : sql.fragment``;
   // one extra row tells whether another page exists
@@ -178,8 +177,7 @@ const updateCarStatus: Handler<'updateCarStatus'> = async ({ params, query, body
   const status = body?.status ?? query.status;
   if (!status) throw validationFailed([{ path: 'body.status', message: 'body.status is required' }]);
   const errors: FieldError[] = [];
-  const reserve =
-    body && body.reserve_price !== undefined ? readReservePrice(body.reserve_price, 'body.reserve_price', errors) : undefined;
+  const reserve = body && body.reserve_price !== undefined ? readReservePrice(body.reserve_price, 'body.reserve_price', errors) : undefined;
   if (errors.length) throw validationFailed(errors);
   const carId = params.car_id;
 

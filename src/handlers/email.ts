@@ -31,16 +31,22 @@ async function sendWelcome(deps: Deps, kind: string, contact: Contact, db: Commo
   const result = await recordingFailure(
     () =>
       templateId
-      ? brevo.sendTemplateEmail({
-          to: { email, name: contact.name },
-          templateId,
-          params: { FIRSTNAME: firstName, LASTNAME: lastName, NAME: contact.name, EMAIL: email, ...(contact.phone ? { SMS: contact.phone } : {}) },
-        })
-      : brevo.sendEmail({
-          to: { email, name: contact.name },
-          subject: 'Velkomin(n) á Kaggi',
-          htmlContent: `<p>Hæ ${escapeHtml(firstName)},</p><p>Takk fyrir að skrá bílinn þinn á Kaggi. Við látum þig vita þegar tilboð berast.</p>`,
-        }),
+        ? brevo.sendTemplateEmail({
+            to: { email, name: contact.name },
+            templateId,
+            params: {
+              FIRSTNAME: firstName,
+              LASTNAME: lastName,
+              NAME: contact.name,
+              EMAIL: email,
+              ...(contact.phone ? { SMS: contact.phone } : {}),
+            },
+          })
+        : brevo.sendEmail({
+            to: { email, name: contact.name },
+            subject: 'Velkomin(n) á Kaggi',
+            htmlContent: `<p>Hæ ${escapeHtml(firstName)},</p><p>Takk fyrir að skrá bílinn þinn á Kaggi. Við látum þig vita þegar tilboð berast.</p>`,
+          }),
     (code) => log('failed', null, code),
   );
   await log(result.sandbox ? 'sandbox' : 'sent', result.messageId, null);
@@ -56,7 +62,9 @@ async function addContact(deps: Deps, contact: Contact, options: { doubleOptIn?:
   const email = normaliseEmail(contact.email);
   const { firstName, lastName } = splitName(contact.name);
   const upsert = (sms?: string) =>
-    options.doubleOptIn ? brevo.requestDoubleOptIn({ email, firstName, lastName, sms }) : brevo.upsertContact({ email, firstName, lastName, sms });
+    options.doubleOptIn
+      ? brevo.requestDoubleOptIn({ email, firstName, lastName, sms })
+      : brevo.upsertContact({ email, firstName, lastName, sms });
   let result;
   try {
     result = await upsert(contact.phone);
@@ -89,23 +97,34 @@ const existsRow = z.object({ sent: z.boolean() });
 async function sendWelcomeOncePerCar(deps: Deps, contact: Contact): Promise<{ messageId: string; sandbox: boolean }> {
   const email = normaliseEmail(contact.email);
   // The failure is returned, not thrown, so that its log row commits with the transaction.
-  const outcome = await deps.db.transaction(async (tx): Promise<{ sent: { messageId: string; sandbox: boolean } } | { failed: unknown }> => {
-    const car = await tx.maybeOne(sql.type(welcomeCar)`
+  const outcome = await deps.db.transaction(
+    async (tx): Promise<{ sent: { messageId: string; sandbox: boolean } } | { failed: unknown }> => {
+      const car = await tx.maybeOne(sql.type(welcomeCar)`
       SELECT id, created_at::text AS created_at FROM "Bílar"
       WHERE email = ${email} AND created_at > now() - make_interval(mins => ${WELCOME_WINDOW_MINUTES})
       ORDER BY created_at DESC, id DESC LIMIT 1`);
-    if (car) {
-      await tx.query(sql.type(lockedRow)`SELECT true AS locked FROM pg_advisory_xact_lock(hashtextextended(${`welcome:${car.id}`}, 0))`);
-      const already = await tx.oneFirst(sql.type(existsRow)`
+      if (car) {
+        await tx.query(sql.type(lockedRow)`SELECT true AS locked FROM pg_advisory_xact_lock(hashtextextended(${`welcome:${car.id}`}, 0))`);
+        const already = await tx.oneFirst(sql.type(existsRow)`
         SELECT EXISTS (
           SELECT 1 FROM email_logs
           WHERE kind = 'welcome' AND email = ${email} AND status IN ('sent', 'sandbox') AND created_at >= ${car.created_at}::timestamptz
         ) AS sent`);
-      if (!already) return sendWelcome(deps, 'welcome', contact, tx).then((sent) => ({ sent }), (failed: unknown) => ({ failed }));
-    }
-    const sandbox = deps.services.brevo.mode !== 'live';
-    return { sent: { messageId: sandbox ? `sandbox-${randomUUID()}` : `<${Date.now()}.${randomBytes(6).toString('hex')}@smtp-relay.mailin.fr>`, sandbox } };
-  });
+        if (!already)
+          return sendWelcome(deps, 'welcome', contact, tx).then(
+            (sent) => ({ sent }),
+            (failed: unknown) => ({ failed }),
+          );
+      }
+      const sandbox = deps.services.brevo.mode !== 'live';
+      return {
+        sent: {
+          messageId: sandbox ? `sandbox-${randomUUID()}` : `<${Date.now()}.${randomBytes(6).toString('hex')}@smtp-relay.mailin.fr>`,
+          sandbox,
+        },
+      };
+    },
+  );
   if ('failed' in outcome) throw outcome.failed;
   return outcome.sent;
 }
@@ -131,7 +150,12 @@ const addToBrevoList: Handler<'addToBrevoList'> = async ({ body, deps }) => {
   const message = 'Confirmation e-mail sent; the contact joins the list once confirmed';
   return {
     status: 200,
-    body: { success: true, message: added.sandbox ? `${message} (sandbox)` : message, already_on_list: added.alreadyOnList, sandbox: added.sandbox },
+    body: {
+      success: true,
+      message: added.sandbox ? `${message} (sandbox)` : message,
+      already_on_list: added.alreadyOnList,
+      sandbox: added.sandbox,
+    },
   };
 };
 
@@ -179,7 +203,12 @@ const testRealEmail: Handler<'testRealEmail'> = async ({ body, deps }) => {
   const sent = await sendWelcome(deps, 'test', { name: body.name ?? TEST_CONTACT.name, email: body.email });
   return {
     status: 200,
-    body: { success: true, message: sent.sandbox ? 'Sandbox: e-mail recorded, not sent' : 'Test e-mail sent', email: sent.email, sandbox: sent.sandbox },
+    body: {
+      success: true,
+      message: sent.sandbox ? 'Sandbox: e-mail recorded, not sent' : 'Test e-mail sent',
+      email: sent.email,
+      sandbox: sent.sandbox,
+    },
   };
 };
 

@@ -175,7 +175,10 @@ async function refuseAfterDeadline(tx: CommonQueryMethods, carId: string): Promi
   const due = await tx.one(sql.type(deadlineRow)`
     SELECT coalesce(decision_due_at <= clock_timestamp(), false) AS passed, decision_due_at FROM "Bílar" WHERE id = ${carId}`);
   if (due.passed) {
-    throw conflict('decision_deadline_passed', `The time to decide ended at ${due.decision_due_at}; the car is no longer waiting for your decision`);
+    throw conflict(
+      'decision_deadline_passed',
+      `The time to decide ended at ${due.decision_due_at}; the car is no longer waiting for your decision`,
+    );
   }
 }
 

@@ -18,7 +18,11 @@ const verifyVehicle: Handler<'verifyVehicle'> = async ({ body, req, deps }) => {
     (code) => record({ outcome: 'error', reason: code, source: null }),
   );
   if (!vehicle) {
-    await record({ outcome: 'not_found', reason: 'no vehicle with this plate', source: deps.services.creditinfo.mode === 'sandbox' ? 'sandbox' : 'creditinfo' });
+    await record({
+      outcome: 'not_found',
+      reason: 'no vehicle with this plate',
+      source: deps.services.creditinfo.mode === 'sandbox' ? 'sandbox' : 'creditinfo',
+    });
     const message = `No vehicle found with plate ${plate}`;
     return { status: 200, body: { success: false, error: 'not_found', message, detail: message } };
   }

@@ -263,7 +263,7 @@ const statusChecks: CollectionSpec = {
       client_name: clientName,
       message,
       // Extended JSON values (dates, ObjectIds) become their relaxed JSON form inside jsonb.
-      details: details ? (EJSON.serialize(details.value, { relaxed: true })) : null,
+      details: details ? EJSON.serialize(details.value, { relaxed: true }) : null,
       timestamp: iso(r.date(['timestamp', 'created_at', 'createdAt'], { fromId: idTime })),
     };
   },
@@ -290,7 +290,9 @@ const vehicleVerifications: CollectionSpec = {
       mileage: r.int(['mileage'], { min: 0, max: 9_999_999, digitString: /^[0-9]{1,7}$/ }),
       outcome,
       // `message` of a found vehicle is a greeting ("Vehicle found"), not a reason
-      reason: r.text(['reason', 'error', 'error_message', 'errorMessage'], { max: 2000 }) ?? (outcome === 'found' ? (r.touch('message'), null) : r.text(['message'], { max: 2000 })),
+      reason:
+        r.text(['reason', 'error', 'error_message', 'errorMessage'], { max: 2000 }) ??
+        (outcome === 'found' ? (r.touch('message'), null) : r.text(['message'], { max: 2000 })),
       source: r.text(['source']),
       client_ip: r.text(CLIENT_IP),
       created_at: iso(r.date([...LOG_TIME, 'verified_at', 'verifiedAt'], { fromId: idTime })),

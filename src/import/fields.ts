@@ -212,7 +212,11 @@ export class DocReader {
     const hit = this.pick(names);
     if (!hit) throw this.missing(names);
     if (typeof hit.value !== 'string' || !specValidator('Plate')(hit.value) || normalisePlate(hit.value) === '') {
-      throw new Rejection('invalid_plate', `${hit.name} ${show(hit.value)} is not a plate (2–10 letters, digits, spaces or hyphens)`, hit.name);
+      throw new Rejection(
+        'invalid_plate',
+        `${hit.name} ${show(hit.value)} is not a plate (2–10 letters, digits, spaces or hyphens)`,
+        hit.name,
+      );
     }
     return normalisePlate(hit.value);
   }

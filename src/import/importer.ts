@@ -19,7 +19,19 @@ import {
   type RowCount,
   type Skipped,
 } from './report.js';
-import { acceptedAndPresent, classify, countRows, idKind, missingTables, naturalKind, prepareSession, remember, upsert, type Candidate, type SeenEntry } from './store.js';
+import {
+  acceptedAndPresent,
+  classify,
+  countRows,
+  idKind,
+  missingTables,
+  naturalKind,
+  prepareSession,
+  remember,
+  upsert,
+  type Candidate,
+  type SeenEntry,
+} from './store.js';
 
 export type ImportOptions = {
   /** Directory with one `<collection>.json` per collection, as mongoexport writes them. */
@@ -80,7 +92,11 @@ async function planFiles(dir: string): Promise<Plan> {
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue;
     if (!entry.isFile()) {
-      skipped.push({ file: entry.name, collection: null, reason: 'not a file (the importer reads the directory itself, not sub-directories)' });
+      skipped.push({
+        file: entry.name,
+        collection: null,
+        reason: 'not a file (the importer reads the directory itself, not sub-directories)',
+      });
       continue;
     }
     if (!JSON_FILE.test(entry.name)) {
@@ -254,7 +270,11 @@ export async function runImport(options: ImportOptions): Promise<ImportReport> {
               outcome.unchanged += 1;
               outcome.duplicates += 1;
             } else {
-              rejectWith('conflicting_duplicate', `id ${id} was already imported in this run (${v.seenOrigin}) with different content; the first one is kept`, 'id');
+              rejectWith(
+                'conflicting_duplicate',
+                `id ${id} was already imported in this run (${v.seenOrigin}) with different content; the first one is kept`,
+                'id',
+              );
             }
             continue;
           }
@@ -286,7 +306,12 @@ export async function runImport(options: ImportOptions): Promise<ImportReport> {
           seen.push({ kind: idKind(t), key: id, target_id: id, hash: c.hash, origin: c.origin });
           if (c.nk !== null) seen.push({ kind: naturalKind(t), key: c.nk, target_id: id, hash: c.hash, origin: c.origin });
         }
-        if (!dryRun) await upsert(client, t, writes.map((w) => w.row));
+        if (!dryRun)
+          await upsert(
+            client,
+            t,
+            writes.map((w) => w.row),
+          );
         await remember(client, seen);
         if (options.failBeforeCommitOfBatch === batchNo) throw new Error(`injected failure inside batch ${batchNo}, before COMMIT`);
         await client.query('COMMIT');

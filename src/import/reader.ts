@@ -303,7 +303,11 @@ export function detectFormat(head: string, complete: boolean): FileFormat | unde
 }
 
 /** Raw document texts of one file, in order, with positions; format detection included. */
-export async function* readRawDocuments(file: string, options: ReadOptions = {}, onFormat?: (f: FileFormat) => void): AsyncGenerator<RawItem> {
+export async function* readRawDocuments(
+  file: string,
+  options: ReadOptions = {},
+  onFormat?: (f: FileFormat) => void,
+): AsyncGenerator<RawItem> {
   const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: options.highWaterMark ?? 256 * 1024 });
   let splitter: LineSplitter | JsonValueSplitter | undefined;
   let head = '';
@@ -358,7 +362,11 @@ export function parseDocument(text: string): { doc: Record<string, unknown> } | 
 }
 
 /** Parsed documents of one file; broken ones come out as errors with their position, never thrown. */
-export async function* readDocuments(file: string, options: ReadOptions = {}, onFormat?: (f: FileFormat) => void): AsyncGenerator<ParsedItem> {
+export async function* readDocuments(
+  file: string,
+  options: ReadOptions = {},
+  onFormat?: (f: FileFormat) => void,
+): AsyncGenerator<ParsedItem> {
   for await (const item of readRawDocuments(file, options, onFormat)) {
     if ('error' in item) {
       yield { ok: false, error: item.error, pos: item.pos, rule: /longer than/.test(item.error) ? 'too_large' : 'malformed' };

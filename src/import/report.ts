@@ -218,8 +218,13 @@ export function formatReport(report: ImportReport): string {
     lines.push('', 'notes:', ...notes);
   }
   if (report.row_counts.length) {
-    lines.push('', report.dry_run ? 'row counts in PostgreSQL (unchanged by a dry run; "expected" = after a real run)' : 'row counts in PostgreSQL');
-    lines.push(`${padEnd('table', tw)}${pad('before', 10)}${pad('after', 10)}${pad('expected', 10)}${pad('accepted', 10)}${pad('present', 10)}  check`);
+    lines.push(
+      '',
+      report.dry_run ? 'row counts in PostgreSQL (unchanged by a dry run; "expected" = after a real run)' : 'row counts in PostgreSQL',
+    );
+    lines.push(
+      `${padEnd('table', tw)}${pad('before', 10)}${pad('after', 10)}${pad('expected', 10)}${pad('accepted', 10)}${pad('present', 10)}  check`,
+    );
     for (const r of report.row_counts) {
       lines.push(
         `${padEnd(`"${r.table}"`, tw)}${pad(r.before, 10)}${pad(r.after, 10)}${pad(r.expected_after, 10)}${pad(r.accepted, 10)}${pad(r.present ?? '-', 10)}  ${r.ok ? 'ok' : 'MISMATCH'}`,

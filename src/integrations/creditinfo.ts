@@ -42,7 +42,6 @@ export interface CreditinfoClient {
   status(): CreditinfoStatus;
 }
 
-
 type SandboxCar = [make: string, model: string, year: number, fuel: string, engineSize: number | null, color: string];
 const YARIS: SandboxCar = ['Toyota', 'Yaris', 2018, 'Bensín', 1496, 'Hvítur'];
 const SANDBOX_VEHICLES: Record<string, SandboxCar> = {
@@ -153,9 +152,7 @@ export function createCreditinfo(config: Config, logger: Logger): CreditinfoClie
       logger.error('creditinfo token request refused', { status: res.status, error: stringField(res.body, 'error') });
       throw upstreamUnavailable(
         SERVICE,
-        res.status === 400 || res.status === 401
-          ? 'Creditinfo refused the configured credentials, try again later'
-          : undefined,
+        res.status === 400 || res.status === 401 ? 'Creditinfo refused the configured credentials, try again later' : undefined,
       );
     }
     const token = stringField(res.body, 'access_token');
@@ -215,8 +212,7 @@ export function createCreditinfo(config: Config, logger: Logger): CreditinfoClie
     const vehicles = Array.isArray(body) ? body : field(body, 'vehicles');
     if (!Array.isArray(vehicles)) throw new UpstreamError(SERVICE, 'bad_json', { upstreamStatus: 200 });
     if (vehicles.length === 0) return null;
-    const match =
-      vehicles.find((v) => normalisePlate(stringField(v, 'registrationNumber') ?? '') === plate) ?? vehicles[0];
+    const match = vehicles.find((v) => normalisePlate(stringField(v, 'registrationNumber') ?? '') === plate) ?? vehicles[0];
     return toVehicleInfo(match, plate);
   }
 

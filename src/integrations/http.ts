@@ -21,11 +21,7 @@ export class UpstreamError extends ApiError {
   /** The HTTP status the service answered with, when it answered at all. */
   readonly upstreamStatus?: number;
 
-  constructor(
-    service: string,
-    kind: UpstreamFailure,
-    options: { upstreamStatus?: number; timeoutMs?: number; cause?: unknown } = {},
-  ) {
+  constructor(service: string, kind: UpstreamFailure, options: { upstreamStatus?: number; timeoutMs?: number; cause?: unknown } = {}) {
     super(503, 'upstream_unavailable', upstreamMessage(service, kind, options), { cause: options.cause });
     this.name = 'UpstreamError';
     this.service = service;
@@ -34,11 +30,7 @@ export class UpstreamError extends ApiError {
   }
 }
 
-function upstreamMessage(
-  service: string,
-  kind: UpstreamFailure,
-  options: { upstreamStatus?: number; timeoutMs?: number },
-): string {
+function upstreamMessage(service: string, kind: UpstreamFailure, options: { upstreamStatus?: number; timeoutMs?: number }): string {
   switch (kind) {
     case 'timeout':
       return `${service} did not answer in time, try again later`;
@@ -76,7 +68,12 @@ export type HttpResponse = {
 
 /** One call to an outside service; a client span `<service> <METHOD>` around it when tracing is on. */
 export function requestJson(req: HttpRequest): Promise<HttpResponse> {
-  return traceClient(req.service, req.method ?? 'GET', () => sendJson(req), (res) => res.status);
+  return traceClient(
+    req.service,
+    req.method ?? 'GET',
+    () => sendJson(req),
+    (res) => res.status,
+  );
 }
 
 async function sendJson(req: HttpRequest): Promise<HttpResponse> {

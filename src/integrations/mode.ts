@@ -13,4 +13,3 @@ export function resolveMode(configured: boolean, config: Pick<Config, 'NODE_ENV'
   if (configured) return 'live';
   return config.NODE_ENV === 'production' ? 'disabled' : 'sandbox';
 }
-

@@ -29,7 +29,6 @@ export interface RskClient {
   status(): Promise<RskStatus>;
 }
 
-
 /** Sandbox companies: checksum-valid company kennitölur (day + 40), fictional names. */
 export const SANDBOX_COMPANIES: Readonly<Record<string, string>> = {
   '6501192070': 'Kaggi ehf.',

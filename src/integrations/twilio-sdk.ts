@@ -52,15 +52,11 @@ export class RebasingRequestClient extends (twilio.RequestClient as RequestClien
       const code = (body as { code?: unknown } | null)?.code;
       const headers = (res.headers ?? {}) as Record<string, unknown>;
       const retryAfter = headers['retry-after'];
-      throw new TwilioRateLimited(
-        typeof code === 'number' ? code : undefined,
-        typeof retryAfter === 'string' ? retryAfter : undefined,
-      );
+      throw new TwilioRateLimited(typeof code === 'number' ? code : undefined, typeof retryAfter === 'string' ? retryAfter : undefined);
     }
     return res;
   }
 }
-
 
 export function createTwilioSdk(sid: string, token: string, http: { base?: string; timeoutMs: number }): TwilioSdk {
   return twilio(sid, token, {

@@ -98,7 +98,11 @@ function mapTwilioError(err: unknown, logger: Logger, action: string): ApiError 
   // axios (network, timeout, abort) or a JSON.parse failure of a malformed body.
   const axiosCode = typeof e?.code === 'string' ? e.code : undefined;
   const timedOut = axiosCode === 'ECONNABORTED' || axiosCode === 'ETIMEDOUT' || axiosCode === 'ERR_CANCELED';
-  logger.warn('twilio unavailable', { action, kind: timedOut ? 'timeout' : err instanceof SyntaxError ? 'bad_json' : 'network', code: axiosCode });
+  logger.warn('twilio unavailable', {
+    action,
+    kind: timedOut ? 'timeout' : err instanceof SyntaxError ? 'bad_json' : 'network',
+    code: axiosCode,
+  });
   if (timedOut) return upstreamUnavailable(SERVICE, 'The SMS service did not answer in time, try again later', err);
   if (err instanceof SyntaxError) return upstreamUnavailable(SERVICE, 'The SMS service sent a malformed response, try again later', err);
   return upstreamUnavailable(SERVICE, 'The SMS service could not be reached, try again later', err);
@@ -166,7 +170,9 @@ export function createTwilio(config: Config, logger: Logger): TwilioClient {
       const service = await verifyService();
       assertE164(toE164);
       try {
-        const check = await traceClient('Twilio', 'verificationChecks.create', () => service.verificationChecks.create({ to: toE164, code }));
+        const check = await traceClient('Twilio', 'verificationChecks.create', () =>
+          service.verificationChecks.create({ to: toE164, code }),
+        );
         return check.status === 'approved';
       } catch (err) {
         const e = err as { status?: unknown; code?: unknown } | null;

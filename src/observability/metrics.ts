@@ -78,7 +78,11 @@ export function createMetrics({ db, events }: MetricsSources): Metrics {
         this.set(read(db.state()));
       },
     });
-  pool('kaggi_db_pool_connections', 'Open connections of the database pool (in use, idle and being opened).', (s) => s.acquiredConnections + s.idleConnections + s.pendingConnections);
+  pool(
+    'kaggi_db_pool_connections',
+    'Open connections of the database pool (in use, idle and being opened).',
+    (s) => s.acquiredConnections + s.idleConnections + s.pendingConnections,
+  );
   pool('kaggi_db_pool_idle_connections', 'Open connections of the database pool that nothing uses.', (s) => s.idleConnections);
   pool('kaggi_db_pool_waiting_clients', 'Queries waiting for a connection of the database pool.', (s) => s.waitingClients);
 
@@ -121,10 +125,18 @@ export function createMetrics({ db, events }: MetricsSources): Metrics {
       },
     });
   fromDatabase('kaggi_email_outbox_pending', 'E-mails in the outbox waiting to be sent (retries included).', (s) => s.outbox_pending);
-  fromDatabase('kaggi_email_outbox_oldest_pending_seconds', 'Age of the oldest e-mail waiting in the outbox (0 when none).', (s) => s.outbox_oldest_pending_seconds);
-  fromDatabase('kaggi_email_outbox_retrying', 'E-mails in the outbox that failed at least once and wait for a retry.', (s) => s.outbox_retrying);
+  fromDatabase(
+    'kaggi_email_outbox_oldest_pending_seconds',
+    'Age of the oldest e-mail waiting in the outbox (0 when none).',
+    (s) => s.outbox_oldest_pending_seconds,
+  );
+  fromDatabase(
+    'kaggi_email_outbox_retrying',
+    'E-mails in the outbox that failed at least once and wait for a retry.',
+    (s) => s.outbox_retrying,
+  );
   fromDatabase('kaggi_email_outbox_failed', 'E-mails the outbox gave up on (refused by Brevo or out of attempts).', (s) => s.outbox_failed);
-  fromDatabase('kaggi_auctions_overdue', "Auctions still active past their end: the closing job is behind.", (s) => s.auctions_overdue);
+  fromDatabase('kaggi_auctions_overdue', 'Auctions still active past their end: the closing job is behind.', (s) => s.auctions_overdue);
   new client.Gauge({
     name: 'kaggi_job_queue_depth',
     help: 'Jobs waiting in the job queue (pg-boss: created or retry), by queue.',

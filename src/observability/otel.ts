@@ -46,19 +46,23 @@ export function createOtelTracing(options: { endpoint: string; serviceName: stri
       };
     },
     client(service, operation, fn, status) {
-      return tracer.startActiveSpan(`${service} ${operation}`, { kind: SpanKind.CLIENT, attributes: { 'peer.service': service } }, async (span) => {
-        try {
-          const value = await fn();
-          const code = status?.(value);
-          if (code !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, code);
-          return value;
-        } catch (error) {
-          failed(span, error);
-          throw error;
-        } finally {
-          span.end();
-        }
-      });
+      return tracer.startActiveSpan(
+        `${service} ${operation}`,
+        { kind: SpanKind.CLIENT, attributes: { 'peer.service': service } },
+        async (span) => {
+          try {
+            const value = await fn();
+            const code = status?.(value);
+            if (code !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, code);
+            return value;
+          } catch (error) {
+            failed(span, error);
+            throw error;
+          } finally {
+            span.end();
+          }
+        },
+      );
     },
     flush: () => provider.forceFlush(),
     async shutdown() {

@@ -33,7 +33,9 @@ export function tracing(): Tracing | undefined {
 }
 
 /** Loads and registers the SDK when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise does nothing. */
-export async function startTracing(config: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_SERVICE_NAME' | 'OTEL_TRACES_SAMPLE_RATIO'>): Promise<Tracing | undefined> {
+export async function startTracing(
+  config: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_SERVICE_NAME' | 'OTEL_TRACES_SAMPLE_RATIO'>,
+): Promise<Tracing | undefined> {
   if (!config.OTEL_EXPORTER_OTLP_ENDPOINT || active) return active;
   const { createOtelTracing } = await import('./otel.js');
   active = createOtelTracing({
@@ -51,6 +53,11 @@ export async function stopTracing(): Promise<void> {
 }
 
 /** A call to Creditinfo, Brevo, Twilio or RSK: a client span when tracing is on, the bare call otherwise. */
-export function traceClient<T>(service: string, operation: string, fn: () => Promise<T>, status?: (value: T) => number | undefined): Promise<T> {
+export function traceClient<T>(
+  service: string,
+  operation: string,
+  fn: () => Promise<T>,
+  status?: (value: T) => number | undefined,
+): Promise<T> {
   return active ? active.client(service, operation, fn, status) : fn();
 }

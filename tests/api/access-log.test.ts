@@ -7,8 +7,7 @@ const MESSAGE = Symbol.for('message');
 
 /** Issue 11: one access line per request at `info`, the default level. */
 
-const accessLines = (lines: string[]) =>
-  lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.message === 'request');
+const accessLines = (lines: string[]) => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.message === 'request');
 
 describe('access log', () => {
   it('writes one line per request at info: method, masked path, status, duration, request id, operation', async () => {

@@ -205,7 +205,10 @@ describe('back office with AUTH_MODE=jwt', () => {
       const approve = await app.request('PUT', `/api/admin/dealers/${id}/status`, { body: { status: 'approved' }, headers: adminKey });
       expect(approve.status).toBe(200);
       expect(approve.body.dealer).toMatchObject({ id, status: 'approved', status_reason: null });
-      const again = await app.request('PUT', `/api/admin/dealers/${id}/status`, { body: { status: 'approved' }, headers: await adminToken() });
+      const again = await app.request('PUT', `/api/admin/dealers/${id}/status`, {
+        body: { status: 'approved' },
+        headers: await adminToken(),
+      });
       expect(again.status).toBe(200);
       expect(again.body.dealer.status_changed_at).toBe(approve.body.dealer.status_changed_at);
       const suspend = await app.request('PUT', `/api/admin/dealers/${id}/status`, {
@@ -243,7 +246,9 @@ describe('back office with AUTH_MODE=jwt', () => {
     const car = (await registerCar(app)).id;
     expect((await bid(car, leader, 100_000, 500_000)).body.leading).toBe(true);
     const leaderId = (await app.sql.query('SELECT id FROM dealers WHERE email = $1', [leader])).rows[0].id;
-    expect((await app.request('PUT', `/api/admin/dealers/${leaderId}/status`, { body: { status: 'suspended' }, headers: adminKey })).status).toBe(200);
+    expect(
+      (await app.request('PUT', `/api/admin/dealers/${leaderId}/status`, { body: { status: 'suspended' }, headers: adminKey })).status,
+    ).toBe(200);
     const taken = await bid(car, RIVAL, 112_000);
     expect([taken.status, taken.body.leading, taken.body.highest_bid]).toEqual([201, true, 112_000]);
     const { rows } = await app.sql.query('SELECT dealer_email, bid_amount, proxy FROM "uppboð" WHERE car_id = $1 ORDER BY seq', [car]);
@@ -270,7 +275,10 @@ describe('back office with AUTH_MODE=off', () => {
     });
     expect(res.status).toBe(201);
     expect((await app.request('GET', `/api/cars/${car}`)).body.car).toMatchObject({ seller_name: 'Jón Jónsson', email: 'jon@example.is' });
-    expect((await app.request('GET', `/api/bids/car/${car}`)).body.bids[0]).toMatchObject({ dealer_email: 'fixed@dealer.is', dealer_name: 'Bílaland' });
+    expect((await app.request('GET', `/api/bids/car/${car}`)).body.bids[0]).toMatchObject({
+      dealer_email: 'fixed@dealer.is',
+      dealer_name: 'Bílaland',
+    });
   });
 
   it('the back-office operations still need the admin key', async () => {

@@ -109,7 +109,12 @@ describe('GET /api/price-estimate', () => {
   });
 
   it('missing or invalid parameters → 422', async () => {
-    for (const q of ['make=Toyota&model=Yaris&year=2018', 'make=&model=Yaris&year=2018&mileage=1', 'make=Toyota&model=Yaris&year=abc&mileage=1', 'make=Toyota&model=Yaris&year=2018&mileage=-5']) {
+    for (const q of [
+      'make=Toyota&model=Yaris&year=2018',
+      'make=&model=Yaris&year=2018&mileage=1',
+      'make=Toyota&model=Yaris&year=abc&mileage=1',
+      'make=Toyota&model=Yaris&year=2018&mileage=-5',
+    ]) {
       expect((await estimate(q)).status, q).toBe(422);
     }
   });

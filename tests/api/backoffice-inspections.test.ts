@@ -63,10 +63,22 @@ describe('inspection reports', () => {
     expect(read.body.inspection).toEqual(first.body.inspection);
     expect((await app.request('GET', `/api/cars/${car.id}`)).body.car.has_inspection).toBe(true);
 
-    const second = await put(car.id, { inspector: 'Viking Kontroll', inspected_at: '2025-11-25T09:30:00Z', odometer_km: 84_300, overall_grade: 3 });
+    const second = await put(car.id, {
+      inspector: 'Viking Kontroll',
+      inspected_at: '2025-11-25T09:30:00Z',
+      odometer_km: 84_300,
+      overall_grade: 3,
+    });
     expect(second.status).toBe(200);
     expect(second.body.inspection.id).not.toBe(first.body.inspection.id);
-    expect(second.body.inspection).toMatchObject({ inspector: 'Viking Kontroll', overall_grade: 3, grades: {}, damages: [], photos: [], remarks: null });
+    expect(second.body.inspection).toMatchObject({
+      inspector: 'Viking Kontroll',
+      overall_grade: 3,
+      grades: {},
+      damages: [],
+      photos: [],
+      remarks: null,
+    });
     expect((await app.request('GET', `/api/cars/${car.id}/inspection`)).body.inspection).toEqual(second.body.inspection);
     expect(await count(app, `car_inspections WHERE car_id = '${car.id}'`)).toBe(1);
   });

@@ -198,7 +198,14 @@ describe('GET /api/bids/dealer/{dealer_email}', () => {
     const res = await app.request('GET', `/api/bids/dealer/${encodeURIComponent('BRIMBORG@example.is')}`);
     expect(res.status).toBe(200);
     expect(res.body.bids).toHaveLength(2);
-    expect(res.body.bids[0].car).toEqual({ id: b.id, car_make: 'Kia', car_model: 'Ceed', car_plate: b.car_plate, year: 2018, status: 'active' });
+    expect(res.body.bids[0].car).toEqual({
+      id: b.id,
+      car_make: 'Kia',
+      car_model: 'Ceed',
+      car_plate: b.car_plate,
+      year: 2018,
+      status: 'active',
+    });
     expect(res.body.bids[1].car.id).toBe(a.id);
   });
 

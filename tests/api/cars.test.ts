@@ -43,7 +43,9 @@ describe('POST /api/cars/register', () => {
     const plate = nextPlate('D');
     await registerCar(app, { carPlate: plate });
     const before = await count(app, '"Bílar"');
-    const res = await app.request('POST', '/api/cars/register', { body: snakeCar({ car_plate: ` ${plate.toLowerCase().replace(/^(..)/, '$1 ')}` }) });
+    const res = await app.request('POST', '/api/cars/register', {
+      body: snakeCar({ car_plate: ` ${plate.toLowerCase().replace(/^(..)/, '$1 ')}` }),
+    });
     expect(res.status).toBe(409);
     expect(res.body).toMatchObject({ success: false, error: 'plate_already_registered' });
     expect(res.body.detail).toBe(res.body.message);

@@ -21,7 +21,14 @@ describe('POST /api/validate-company against the registry', () => {
     fake.behave('ok');
     const res = await check('540269-6029');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ success: true, valid: true, message: '✅ Staðfest fyrirtæki.', company_name: 'Skatturinn', kennitala: '5402696029', sandbox: false });
+    expect(res.body).toMatchObject({
+      success: true,
+      valid: true,
+      message: '✅ Staðfest fyrirtæki.',
+      company_name: 'Skatturinn',
+      kennitala: '5402696029',
+      sandbox: false,
+    });
     expect(fake.requests.at(-1)!.headers['ocp-apim-subscription-key']).toBe(RSK_KEY);
     const { rows } = await app.sql.query('SELECT kennitala, valid, company_name FROM company_validations ORDER BY created_at DESC LIMIT 1');
     expect(rows[0]).toEqual({ kennitala: '5402696029', valid: true, company_name: 'Skatturinn' });

@@ -99,7 +99,17 @@ describe('POST /api/dealers/register', () => {
   it('rolls back the dealer when the car plate is taken', async () => {
     const plate = nextPlate('X');
     const firstOk = await app.request('POST', '/api/cars/register', {
-      body: { seller_name: 'Jón', email: 'jon@example.is', phone: '7777777', postal_code: '101', car_make: 'A', car_model: 'B', car_plate: plate, year: 2010, mileage: 1 },
+      body: {
+        seller_name: 'Jón',
+        email: 'jon@example.is',
+        phone: '7777777',
+        postal_code: '101',
+        car_make: 'A',
+        car_model: 'B',
+        car_plate: plate,
+        year: 2010,
+        mileage: 1,
+      },
     });
     expect(firstOk.status).toBe(201);
     const before = await count(app, 'dealers');

@@ -30,7 +30,12 @@ const admin = { 'X-Admin-Key': ADMIN_KEY };
 
 const welcomeLogs = async (email: string) =>
   (await app.sql.query(`SELECT count(*)::int AS n FROM email_logs WHERE kind = 'welcome' AND email = $1`, [email])).rows[0].n;
-const SAME_ANSWER = { success: true, message: 'Welcome e-mail sent', messageId: expect.stringMatching(/^<\d+\.[0-9a-f]+@smtp-relay\.mailin\.fr>$/), sandbox: false };
+const SAME_ANSWER = {
+  success: true,
+  message: 'Welcome e-mail sent',
+  messageId: expect.stringMatching(/^<\d+\.[0-9a-f]+@smtp-relay\.mailin\.fr>$/),
+  sandbox: false,
+};
 
 describe('POST /api/send-welcome-email', () => {
   it('sends the Brevo template with the contract params and logs it', async () => {
@@ -62,7 +67,9 @@ describe('POST /api/send-welcome-email', () => {
     expect(await welcomeLogs('jon@example.is')).toBe(1);
     // two at once for a new car: one e-mail
     await registerCar(app, { email: 'tvisvar@example.is' });
-    const both = await Promise.all([1, 2].map(() => app.request('POST', '/api/send-welcome-email', { body: { ...contact, email: 'tvisvar@example.is' } })));
+    const both = await Promise.all(
+      [1, 2].map(() => app.request('POST', '/api/send-welcome-email', { body: { ...contact, email: 'tvisvar@example.is' } })),
+    );
     expect(both.map((r) => r.status)).toEqual([200, 200]);
     expect(fake.requests.slice(before).filter((r) => r.path === '/smtp/email')).toHaveLength(1);
     expect(await welcomeLogs('tvisvar@example.is')).toBe(1);
@@ -101,7 +108,9 @@ describe('POST /api/send-welcome-email', () => {
 
   it('an invalid phone → 422 invalid_phone, an invalid e-mail → 422, nothing sent', async () => {
     const before = fake.requests.length;
-    expect((await app.request('POST', '/api/send-welcome-email', { body: { ...contact, phone: '12345' } })).body.error).toBe('invalid_phone');
+    expect((await app.request('POST', '/api/send-welcome-email', { body: { ...contact, phone: '12345' } })).body.error).toBe(
+      'invalid_phone',
+    );
     expect((await app.request('POST', '/api/send-welcome-email', { body: { ...contact, email: 'nope' } })).status).toBe(422);
     expect(fake.requests.length).toBe(before);
   });
@@ -172,7 +181,10 @@ describe('admin endpoints', () => {
   it('are off (403 admin_disabled) without ADMIN_API_KEY', async () => {
     const local = await startTestApp();
     try {
-      const res = await local.request('POST', '/api/test-real-email', { body: { email: 'a@b.is' }, headers: { 'X-Admin-Key': 'anything' } });
+      const res = await local.request('POST', '/api/test-real-email', {
+        body: { email: 'a@b.is' },
+        headers: { 'X-Admin-Key': 'anything' },
+      });
       expect(res.status).toBe(403);
       expect(res.body.error).toBe('admin_disabled');
     } finally {
@@ -195,7 +207,9 @@ describe('admin endpoints', () => {
 
   it('test-brevo-list, test-automation-trigger and test-real-email reach Brevo', async () => {
     fake.behave('ok');
-    expect((await app.request('POST', '/api/test-brevo-list', { body: { email: 'prufa@kaggi.is' }, headers: admin })).body.success).toBe(true);
+    expect((await app.request('POST', '/api/test-brevo-list', { body: { email: 'prufa@kaggi.is' }, headers: admin })).body.success).toBe(
+      true,
+    );
     expect((fake.requests.at(-1)!.body as { email: string }).email).toBe('prufa@kaggi.is');
     const trigger = await app.request('POST', '/api/test-automation-trigger', { headers: admin });
     expect(trigger.body).toMatchObject({ success: true, test_email: 'test@kaggi.is', list_id: 3 });

@@ -36,7 +36,9 @@ describe('favourites', () => {
       body: { car_id: '7d1f0a4e-2a7b-4f53-9a55-1b2c3d4e5f60', dealer_email: dealer },
     });
     expect(res.status).toBe(404);
-    const { rows } = await app.sql.query('SELECT count(*)::int AS n FROM favorites WHERE car_id = $1', ['7d1f0a4e-2a7b-4f53-9a55-1b2c3d4e5f60']);
+    const { rows } = await app.sql.query('SELECT count(*)::int AS n FROM favorites WHERE car_id = $1', [
+      '7d1f0a4e-2a7b-4f53-9a55-1b2c3d4e5f60',
+    ]);
     expect(rows[0].n).toBe(0);
   });
 });

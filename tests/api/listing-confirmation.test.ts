@@ -34,7 +34,9 @@ async function register(app: TestApp, plate: string, phone: string, email = 'sel
 }
 async function verifyPhone(app: TestApp, phone: string) {
   expect((await app.request('POST', '/api/send-verification-code', { body: { phone } })).status).toBe(200);
-  const sms = twilio.requests.filter((r) => r.path.endsWith('/Messages.json') && (r.body as Record<string, string>).To === e164(phone)).at(-1)!;
+  const sms = twilio.requests
+    .filter((r) => r.path.endsWith('/Messages.json') && (r.body as Record<string, string>).To === e164(phone))
+    .at(-1)!;
   const code = /(\d{6})/.exec((sms.body as Record<string, string>).Body)![1];
   const res = await app.request('POST', '/api/verify-code', { body: { phone, code } });
   expect(res.status).toBe(200);
@@ -42,7 +44,10 @@ async function verifyPhone(app: TestApp, phone: string) {
   return res.body as { valid: boolean; confirmed_car_ids?: string[] };
 }
 const statusOf = async (app: TestApp, id: string) =>
-  (await app.sql.query('SELECT status, auction_ends_at FROM "Bílar" WHERE id = $1', [id])).rows[0] as { status: string; auction_ends_at: Date | null };
+  (await app.sql.query('SELECT status, auction_ends_at FROM "Bílar" WHERE id = $1', [id])).rows[0] as {
+    status: string;
+    auction_ends_at: Date | null;
+  };
 
 describe('the default', () => {
   it('is on in production and off elsewhere; an explicit value wins', () => {
@@ -140,7 +145,10 @@ describe('LISTING_REQUIRES_PHONE=true', () => {
     expect((await statusOf(app, young.body.car_id)).status).toBe('unconfirmed');
     expect((await verifyPhone(app, phone)).confirmed_car_ids).toBeUndefined();
     expect((await statusOf(app, id)).status).toBe('lapsed');
-    const timeline = await app.sql.query(`SELECT data->>'status' AS status, data->>'by' AS by FROM car_events WHERE car_id = $1 ORDER BY id`, [id]);
+    const timeline = await app.sql.query(
+      `SELECT data->>'status' AS status, data->>'by' AS by FROM car_events WHERE car_id = $1 ORDER BY id`,
+      [id],
+    );
     expect(timeline.rows).toEqual([
       { status: 'unconfirmed', by: 'registration' },
       { status: 'lapsed', by: 'sweep' },

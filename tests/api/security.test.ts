@@ -29,7 +29,12 @@ describe('AUTH_MODE=jwt with a Supabase HS256 secret', () => {
   let app: TestApp;
   let carId: string;
   beforeAll(async () => {
-    app = await startTestApp({ AUTH_MODE: 'jwt', SUPABASE_JWT_SECRET: SECRET, ADMIN_API_KEY: 'admin-key-for-tests-0123456789abcdef', SELLER_TOKEN_SECRET });
+    app = await startTestApp({
+      AUTH_MODE: 'jwt',
+      SUPABASE_JWT_SECRET: SECRET,
+      ADMIN_API_KEY: 'admin-key-for-tests-0123456789abcdef',
+      SELLER_TOKEN_SECRET,
+    });
     await insertDealer(app, dealer, 'approved');
     carId = (await registerCar(app)).id;
   });
@@ -109,7 +114,9 @@ describe('AUTH_MODE=jwt with a Supabase HS256 secret', () => {
     const cars = await app.request('GET', '/api/cars', { headers: bearer(kelvin) });
     expect(cars.status).toBe(200);
     // the real dealer, in any case, still is
-    expect((await app.request('GET', '/api/favorites/kari@d1.is', { headers: bearer(await hsToken({ email: 'KARI@d1.is' })) })).status).toBe(200);
+    expect(
+      (await app.request('GET', '/api/favorites/kari@d1.is', { headers: bearer(await hsToken({ email: 'KARI@d1.is' })) })).status,
+    ).toBe(200);
   });
 
   it('changing a car’s status needs the admin key or an admin token', async () => {
@@ -117,9 +124,15 @@ describe('AUTH_MODE=jwt with a Supabase HS256 secret', () => {
     const body = { status: 'pending' };
     expect((await app.request('PUT', path, { body })).status).toBe(401);
     expect((await app.request('PUT', path, { body, headers: bearer(await hsToken({ email: dealer })) })).status).toBe(403);
-    const byToken = await app.request('PUT', path, { body, headers: bearer(await hsToken({ email: 'boss@kaggi.is', app_metadata: { role: 'admin' } })) });
+    const byToken = await app.request('PUT', path, {
+      body,
+      headers: bearer(await hsToken({ email: 'boss@kaggi.is', app_metadata: { role: 'admin' } })),
+    });
     expect(byToken.status).toBe(200);
-    expect((await app.request('PUT', path, { body: { status: 'active' }, headers: { 'X-Admin-Key': 'admin-key-for-tests-0123456789abcdef' } })).status).toBe(200);
+    expect(
+      (await app.request('PUT', path, { body: { status: 'active' }, headers: { 'X-Admin-Key': 'admin-key-for-tests-0123456789abcdef' } }))
+        .status,
+    ).toBe(200);
     expect((await app.request('PUT', path, { body, headers: { 'X-Admin-Key': 'wrong' } })).status).toBe(403);
   });
 
@@ -190,7 +203,17 @@ describe('Idempotency-Key', () => {
   });
 
   it('car registration replays too, and keys are per operation', async () => {
-    const body = { seller_name: 'Anna', email: 'anna@example.is', phone: '8200009', postal_code: '101', car_make: 'Kia', car_model: 'Rio', car_plate: 'IDM01', year: 2015, mileage: 1 };
+    const body = {
+      seller_name: 'Anna',
+      email: 'anna@example.is',
+      phone: '8200009',
+      postal_code: '101',
+      car_make: 'Kia',
+      car_model: 'Rio',
+      car_plate: 'IDM01',
+      year: 2015,
+      mileage: 1,
+    };
     const headers = { 'Idempotency-Key': 'reg-1' };
     const a = await app.request('POST', '/api/cars/register', { body, headers });
     const b = await app.request('POST', '/api/cars/register', { body, headers });
@@ -228,18 +251,42 @@ describe('privacy in logs', () => {
     const app = await startTestApp({}, { logLines: lines });
     try {
       const car = await app.request('POST', '/api/cars/register', {
-        body: { firstName: 'Jón', lastName: 'Jónsson', email: 'jon.secret@example.is', phone: '+354 861 2345', postalCode: '101', carMake: 'Kia', carModel: 'Ceed', carPlate: 'PRV01', year: 2019, mileage: 1000 },
+        body: {
+          firstName: 'Jón',
+          lastName: 'Jónsson',
+          email: 'jon.secret@example.is',
+          phone: '+354 861 2345',
+          postalCode: '101',
+          carMake: 'Kia',
+          carModel: 'Ceed',
+          carPlate: 'PRV01',
+          year: 2019,
+          mileage: 1000,
+        },
       });
       expect(car.status).toBe(201);
       await app.request('POST', '/api/send-verification-code', { body: { phone: '8612345' } });
-      await app.request('POST', '/api/send-welcome-email', { body: { name: 'Jón Jónsson', email: 'jon.secret@example.is', phone: '8612345' } });
+      await app.request('POST', '/api/send-welcome-email', {
+        body: { name: 'Jón Jónsson', email: 'jon.secret@example.is', phone: '8612345' },
+      });
       await app.request('POST', '/api/validate-company', { body: { kennitala: '410215-3060' } });
-      await app.request('POST', '/api/bids/create', { body: { car_id: car.body.car_id, dealer_name: 'B', dealer_email: 'dealer.secret@bilaland.is', bid_amount: 10 } });
+      await app.request('POST', '/api/bids/create', {
+        body: { car_id: car.body.car_id, dealer_name: 'B', dealer_email: 'dealer.secret@bilaland.is', bid_amount: 10 },
+      });
       await app.request('GET', '/api/bids/dealer/dealer.secret@bilaland.is');
       await app.request('GET', '/api/favorites/dealer.secret%40bilaland.is');
       const log = lines.join('\n');
       expect(lines.length).toBeGreaterThan(5);
-      for (const secret of ['jon.secret@example.is', 'dealer.secret@bilaland.is', 'dealer.secret%40bilaland.is', '+3548612345', '8612345', '861 2345', '4102153060', '410215-3060']) {
+      for (const secret of [
+        'jon.secret@example.is',
+        'dealer.secret@bilaland.is',
+        'dealer.secret%40bilaland.is',
+        '+3548612345',
+        '8612345',
+        '861 2345',
+        '4102153060',
+        '410215-3060',
+      ]) {
         expect(log, secret).not.toContain(secret);
       }
       // listings never show the seller's phone
@@ -274,7 +321,10 @@ describe('e-mail addresses: one normal form (src/domain/normalise.ts)', () => {
     expect(emailKey('  Jon@Example.IS ')).toBe('jon@example.is');
     expect(emailKey('STRAẞE@bilar.is')).toBe('strasse@bilar.is');
     expect(emailKey('Jón@Bílar.is')).toBe('jón@bílar.is');
-    for (const lookAlike of ['\u212Aari@d1.is', '\uFB01@d1.is', 'jo\u0301n@d1.is', 'ｊｏｎ@d1.is']) expect(emailKey(lookAlike), lookAlike).toBeNull();
-    expect(() => normaliseEmail('\u212Aari@d1.is', 'body.dealer_email')).toThrow(/body\.dealer_email: must be an e-mail address in Unicode normal form/);
+    for (const lookAlike of ['\u212Aari@d1.is', '\uFB01@d1.is', 'jo\u0301n@d1.is', 'ｊｏｎ@d1.is'])
+      expect(emailKey(lookAlike), lookAlike).toBeNull();
+    expect(() => normaliseEmail('\u212Aari@d1.is', 'body.dealer_email')).toThrow(
+      /body\.dealer_email: must be an e-mail address in Unicode normal form/,
+    );
   });
 });

@@ -25,7 +25,8 @@ afterAll(async () => {
   await twilio?.close();
 });
 
-const sellerClaims = (sub: string) => new SignJWT({ role: 'seller' }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer('kaggi').setAudience('kaggi-seller');
+const sellerClaims = (sub: string) =>
+  new SignJWT({ role: 'seller' }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer('kaggi').setAudience('kaggi-seller');
 const secret = (s: string) => new TextEncoder().encode(s);
 
 describe('seller tokens', () => {
@@ -39,7 +40,10 @@ describe('seller tokens', () => {
     expect((await app.request('GET', '/api/seller/car', { headers: bearer(tokenA) })).body.car.id).toBe(a.id);
     expect((await app.request('GET', '/api/seller/car', { headers: bearer(tokenB) })).body.car.id).toBe(b.id);
 
-    const expired = await sellerClaims(a.id).setIssuedAt(Math.floor(Date.now() / 1000) - 7200).setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(secret(SELLER_SECRET));
+    const expired = await sellerClaims(a.id)
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(secret(SELLER_SECRET));
     const forged = await sellerClaims(b.id).setExpirationTime('1h').sign(secret('not-the-seller-secret-0123456789abcdef'));
     const dealer = await new SignJWT({ email: 'sala@bilaland.is', role: 'authenticated' })
       .setProtectedHeader({ alg: 'HS256' })
@@ -51,7 +55,13 @@ describe('seller tokens', () => {
       .setAudience('authenticated')
       .setExpirationTime('1h')
       .sign(secret(SELLER_SECRET));
-    const wrongRole = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject(a.id).setIssuer('kaggi').setAudience('kaggi-seller').setExpirationTime('1h').sign(secret(SELLER_SECRET));
+    const wrongRole = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(a.id)
+      .setIssuer('kaggi')
+      .setAudience('kaggi-seller')
+      .setExpirationTime('1h')
+      .sign(secret(SELLER_SECRET));
     const cases: Record<string, Record<string, string>> = {
       none: {},
       garbage: bearer('not.a.token'),
@@ -62,7 +72,11 @@ describe('seller tokens', () => {
       wrongRole: bearer(wrongRole),
     };
     for (const [name, headers] of Object.entries(cases)) {
-      for (const [method, path] of [['GET', '/api/seller/car'], ['POST', '/api/seller/car/accept'], ['POST', '/api/seller/car/withdraw']]) {
+      for (const [method, path] of [
+        ['GET', '/api/seller/car'],
+        ['POST', '/api/seller/car/accept'],
+        ['POST', '/api/seller/car/withdraw'],
+      ]) {
         const res = await app.request(method, path, { headers });
         expect([name, res.status, res.body.error]).toEqual([name, 401, 'unauthorized']);
       }
@@ -105,7 +119,9 @@ describe('configuration', () => {
     try {
       const login = await prod.request('POST', '/api/seller/login', { body: { car_plate: 'AB123', email: 'jon@example.is' } });
       expect([login.status, login.body.error]).toEqual([503, 'not_configured']);
-      const verify = await prod.request('POST', '/api/seller/verify', { body: { car_plate: 'AB123', email: 'jon@example.is', code: '123456' } });
+      const verify = await prod.request('POST', '/api/seller/verify', {
+        body: { car_plate: 'AB123', email: 'jon@example.is', code: '123456' },
+      });
       expect(verify.status).toBe(503);
       const mine = await prod.request('GET', '/api/seller/car', { headers: bearer('x.y.z') });
       expect([mine.status, mine.body.error]).toEqual([503, 'not_configured']);
@@ -132,7 +148,9 @@ describe('configuration', () => {
     const limited = await startTestApp({ ...sellerEnv(brevo, twilio), RATE_LIMIT_SELLER_LOGIN_PER_IP_PER_HOUR: '3' });
     try {
       for (let i = 0; i < 3; i += 1) {
-        expect((await limited.request('POST', '/api/seller/login', { body: { car_plate: `IP${i}00`, email: 'ip@example.is' } })).status).toBe(202);
+        expect(
+          (await limited.request('POST', '/api/seller/login', { body: { car_plate: `IP${i}00`, email: 'ip@example.is' } })).status,
+        ).toBe(202);
       }
       const res = await limited.request('POST', '/api/seller/login', { body: { car_plate: 'IP900', email: 'ip@example.is' } });
       expect([res.status, res.body.error]).toEqual([429, 'rate_limited']);

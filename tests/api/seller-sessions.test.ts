@@ -43,7 +43,8 @@ describe('sign-in timing', () => {
     const plate = nextPlate('TM');
     const email = 'timing@example.is';
     await registerCar(app, { carPlate: plate, email, phone: '+354 699 1234' });
-    const smsCount = () => twilio.requests.filter((r) => r.path.endsWith('/Messages.json') && (r.body as Record<string, string>).To === '+3546991234').length;
+    const smsCount = () =>
+      twilio.requests.filter((r) => r.path.endsWith('/Messages.json') && (r.body as Record<string, string>).To === '+3546991234').length;
     const timed = async (body: object) => {
       const started = process.hrtime.bigint();
       const res = await fetch(`${app.url}/api/seller/login`, {
@@ -107,7 +108,10 @@ describe('a stranger cannot spend the owner’s budget', () => {
     const email = 'owner-login@example.is';
     await registerCar(app, { carPlate: plate, email });
     for (let i = 0; i < 6; i += 1) {
-      const res = await app.request('POST', '/api/seller/login', { body: { car_plate: plate, email: `guess${i}@example.is` }, headers: from(STRANGER) });
+      const res = await app.request('POST', '/api/seller/login', {
+        body: { car_plate: plate, email: `guess${i}@example.is` },
+        headers: from(STRANGER),
+      });
       expect(res.status).toBe(202);
     }
     const login = await app.request('POST', '/api/seller/login', { body: { car_plate: plate, email }, headers: from(OWNER) });
@@ -140,7 +144,9 @@ describe('a stranger cannot spend the owner’s budget', () => {
     await registerCar(app, { carPlate: plate, email });
     // sign-in requests: 5 per plate + e-mail per hour
     for (let i = 0; i < 5; i += 1) {
-      expect((await app.request('POST', '/api/seller/login', { body: { car_plate: plate, email }, headers: from(`192.0.2.${i + 1}`) })).status).toBe(202);
+      expect(
+        (await app.request('POST', '/api/seller/login', { body: { car_plate: plate, email }, headers: from(`192.0.2.${i + 1}`) })).status,
+      ).toBe(202);
     }
     const sixth = await app.request('POST', '/api/seller/login', { body: { car_plate: plate, email }, headers: from('192.0.2.99') });
     expect([sixth.status, sixth.body.error]).toEqual([429, 'rate_limited']);
@@ -152,7 +158,10 @@ describe('a stranger cannot spend the owner’s budget', () => {
       });
       expect(res.status).toBe(401);
     }
-    const eleventh = await app.request('POST', '/api/seller/verify', { body: { car_plate: plate, email, code: '123456' }, headers: from('192.0.2.100') });
+    const eleventh = await app.request('POST', '/api/seller/verify', {
+      body: { car_plate: plate, email, code: '123456' },
+      headers: from('192.0.2.100'),
+    });
     expect([eleventh.status, eleventh.body.error]).toEqual([429, 'rate_limited']);
   });
 
@@ -165,7 +174,9 @@ describe('a stranger cannot spend the owner’s budget', () => {
     expect((await app.request('POST', '/api/send-verification-code', { body: { phone }, headers: from(OWNER) })).status).toBe(200);
     // 15 per number from all clients together (RATE_LIMIT_SMS_PER_PHONE_ALL_CLIENTS_PER_HOUR)
     for (let i = 0; i < 9; i += 1) {
-      expect((await app.request('POST', '/api/send-verification-code', { body: { phone }, headers: from(`192.0.2.${i + 10}`) })).status).toBe(200);
+      expect(
+        (await app.request('POST', '/api/send-verification-code', { body: { phone }, headers: from(`192.0.2.${i + 10}`) })).status,
+      ).toBe(200);
     }
     const capped = await app.request('POST', '/api/send-verification-code', { body: { phone }, headers: from('192.0.2.200') });
     expect([capped.status, capped.body.error]).toEqual([429, 'rate_limited']);
@@ -174,7 +185,9 @@ describe('a stranger cannot spend the owner’s budget', () => {
   it('wrong code checks for a phone from elsewhere do not stop its owner’s', async () => {
     const phone = '+354 691 2345';
     for (let i = 0; i < 10; i += 1) {
-      expect((await app.request('POST', '/api/verify-code', { body: { phone, code: '000000' }, headers: from(STRANGER) })).status).toBe(200);
+      expect((await app.request('POST', '/api/verify-code', { body: { phone, code: '000000' }, headers: from(STRANGER) })).status).toBe(
+        200,
+      );
     }
     expect((await app.request('POST', '/api/verify-code', { body: { phone, code: '000000' }, headers: from(STRANGER) })).status).toBe(429);
     const owner = await app.request('POST', '/api/verify-code', { body: { phone, code: '000000' }, headers: from(OWNER) });

@@ -112,11 +112,14 @@ describe('the seller journey', () => {
 
     // the event log: every bid (the proxy answer too) and every status change, never a dealer
     const { rows: events } = await app.sql.query('SELECT kind, data FROM car_events WHERE car_id = $1 ORDER BY id', [car.id]);
-    expect(events.map((e: { kind: string; data: { status?: string; amount?: number } }) => (e.kind === 'bid' ? e.data.amount : e.data.status))).toEqual([
-      'active', 100_000, 150_000, 200_000, 212_000, 'closed', 'sold',
-    ]);
+    expect(
+      events.map((e: { kind: string; data: { status?: string; amount?: number } }) => (e.kind === 'bid' ? e.data.amount : e.data.status)),
+    ).toEqual(['active', 100_000, 150_000, 200_000, 212_000, 'closed', 'sold']);
     expect(events.filter((e: { kind: string }) => e.kind === 'bid').map((e: { data: { proxy: boolean } }) => e.data.proxy)).toEqual([
-      false, false, false, true,
+      false,
+      false,
+      false,
+      true,
     ]);
     expect(JSON.stringify(events)).not.toMatch(/dealer\.is|Bílaland/);
 
@@ -140,8 +143,12 @@ describe('sign-in', () => {
     expect(mailsTo(brevo, 'other@example.is')).toHaveLength(0);
     expect(mailsTo(brevo, 'una@example.is')).toHaveLength(1);
 
-    const noCar = await app.request('POST', '/api/seller/verify', { body: { car_plate: 'ZZ999', email: 'una@example.is', code: '123456' } });
-    const noCode = await app.request('POST', '/api/seller/verify', { body: { car_plate: plate, email: 'other@example.is', code: '123456' } });
+    const noCar = await app.request('POST', '/api/seller/verify', {
+      body: { car_plate: 'ZZ999', email: 'una@example.is', code: '123456' },
+    });
+    const noCode = await app.request('POST', '/api/seller/verify', {
+      body: { car_plate: plate, email: 'other@example.is', code: '123456' },
+    });
     expect([noCar.status, noCar.body.error, noCode.status]).toEqual([401, 'invalid_code', 401]);
     expect(noCode.text).toBe(noCar.text);
   });
@@ -173,7 +180,10 @@ describe('sign-in', () => {
       [car.id],
     );
     expect(rows.map((r: { s: number }) => r.s)).toEqual([600]);
-    await app.sql.query(`UPDATE seller_login_codes SET expires_at = now() - interval '1 second' WHERE car_id = $1 AND consumed_at IS NULL`, [car.id]);
+    await app.sql.query(
+      `UPDATE seller_login_codes SET expires_at = now() - interval '1 second' WHERE car_id = $1 AND consumed_at IS NULL`,
+      [car.id],
+    );
     expect((await verify(third)).text).toBe(reused.text);
 
     // a fresh login: the previous code stops working
@@ -191,19 +201,27 @@ describe('sign-in', () => {
     await registerCar(app, { carPlate: plate, email: 'limit@example.is' });
     // other e-mails for the plate spend their own budgets (and the caller's IP's), not the owner's
     for (let i = 0; i < 5; i += 1) {
-      expect((await app.request('POST', '/api/seller/login', { body: { car_plate: plate.toLowerCase(), email: `x${i}@example.is` } })).status).toBe(202);
+      expect(
+        (await app.request('POST', '/api/seller/login', { body: { car_plate: plate.toLowerCase(), email: `x${i}@example.is` } })).status,
+      ).toBe(202);
     }
     for (let i = 0; i < 5; i += 1) {
-      expect((await app.request('POST', '/api/seller/login', { body: { car_plate: plate.toLowerCase(), email: 'Limit@Example.is' } })).status).toBe(202);
+      expect(
+        (await app.request('POST', '/api/seller/login', { body: { car_plate: plate.toLowerCase(), email: 'Limit@Example.is' } })).status,
+      ).toBe(202);
     }
     const limited = await app.request('POST', '/api/seller/login', { body: { car_plate: plate, email: 'limit@example.is' } });
     expect([limited.status, limited.body.error]).toEqual([429, 'rate_limited']);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
 
     for (let i = 0; i < 10; i += 1) {
-      expect((await app.request('POST', '/api/seller/verify', { body: { car_plate: plate, email: 'limit@example.is', code: '000000' } })).status).toBe(401);
+      expect(
+        (await app.request('POST', '/api/seller/verify', { body: { car_plate: plate, email: 'limit@example.is', code: '000000' } })).status,
+      ).toBe(401);
     }
-    const tooMany = await app.request('POST', '/api/seller/verify', { body: { car_plate: plate, email: 'limit@example.is', code: '000000' } });
+    const tooMany = await app.request('POST', '/api/seller/verify', {
+      body: { car_plate: plate, email: 'limit@example.is', code: '000000' },
+    });
     expect(tooMany.status).toBe(429);
     expect(tooMany.headers.get('retry-after')).toBeTruthy();
   });
@@ -225,7 +243,10 @@ describe('the seller’s decisions', () => {
     const declined = await decide(token, 'decline');
     expect(declined.status).toBe(200);
     expect(declined.body.car.status).toBe('declined');
-    const told = (await outbox(app, car.id)).filter((m) => m.kind === 'auction_ended_unsold').map((m) => m.to_email).sort();
+    const told = (await outbox(app, car.id))
+      .filter((m) => m.kind === 'auction_ended_unsold')
+      .map((m) => m.to_email)
+      .sort();
     expect(told).toEqual(['d0@dealer.is', 'd1@dealer.is', 'd2@dealer.is']);
     expect((await decide(token, 'accept')).body.error).toBe('car_not_closed');
     expect((await decide(token, 'withdraw')).body.error).toBe('car_not_withdrawable');
@@ -262,7 +283,10 @@ describe('the seller’s decisions', () => {
     expect(withdrawn.body.car.status).toBe('withdrawn');
     expect(Date.parse(withdrawn.body.car.auction_ends_at)).toBeLessThanOrEqual(Date.now());
     expect((await bid(app, car.id, 200_000, 'c@dealer.is')).body.error).toBe('car_not_active');
-    const told = (await outbox(app, car.id)).filter((m) => m.kind === 'auction_ended_unsold').map((m) => m.to_email).sort();
+    const told = (await outbox(app, car.id))
+      .filter((m) => m.kind === 'auction_ended_unsold')
+      .map((m) => m.to_email)
+      .sort();
     expect(told).toEqual(['a@dealer.is', 'b@dealer.is']);
     const { rows } = await app.sql.query('SELECT withdraw_reason FROM "Bílar" WHERE id = $1', [car.id]);
     expect(rows[0].withdraw_reason).toBe('Seldi hann sjálfur');
@@ -362,7 +386,14 @@ describe("the seller's page shows the test report and the price estimate", () =>
   it('null before inspection and without comparable sales; the report and the estimate once they exist', async () => {
     const make = `Skoda${Date.now() % 100000}`;
     const plate = nextPlate('Q');
-    const car = await registerCar(app, { carPlate: plate, email: 'skoda@example.is', carMake: make, carModel: 'Octavia', year: 2019, mileage: 90_000 });
+    const car = await registerCar(app, {
+      carPlate: plate,
+      email: 'skoda@example.is',
+      carMake: make,
+      carModel: 'Octavia',
+      year: 2019,
+      mileage: 90_000,
+    });
     const token = await signIn(app, brevo, plate, 'skoda@example.is');
 
     let mine = await page(token);
@@ -396,7 +427,14 @@ describe("the seller's page shows the test report and the price estimate", () =>
     expect(mine.body.car.has_inspection).toBe(true);
     expect(mine.body.inspection).toMatchObject({ car_id: car.id, inspector: 'Viking Kontroll', overall_grade: 4, odometer_km: 90_120 });
     // percentiles of 2.0, 2.1, 2.2, 2.3, 2.4 m: 2.1, 2.2, 2.3 m
-    expect(mine.body.estimate).toEqual({ low: 2_100_000, median: 2_200_000, high: 2_300_000, sample_size: 5, currency: 'ISK', widened: false });
+    expect(mine.body.estimate).toEqual({
+      low: 2_100_000,
+      median: 2_200_000,
+      high: 2_300_000,
+      sample_size: 5,
+      currency: 'ISK',
+      widened: false,
+    });
     // the same figures as the public estimate for this car
     const pub = await app.request('GET', `/api/price-estimate?make=${make}&model=Octavia&year=2019&mileage=90000`);
     expect(pub.body.estimate).toEqual(mine.body.estimate);

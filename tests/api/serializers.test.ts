@@ -36,7 +36,10 @@ describe('response serializers compiled from the spec', () => {
   it('never writes what the schema does not describe, and refuses a body missing a required field', async () => {
     const getCar = (await operations()).find((op) => op.operationId === 'getCar')!;
     const serialize = createSerializers()(getCar)(200)!;
-    const example = ((getCar.responses as Responses)['200'].content!['application/json'].examples ?? {}) as Record<string, { value: { car: object } }>;
+    const example = ((getCar.responses as Responses)['200'].content!['application/json'].examples ?? {}) as Record<
+      string,
+      { value: { car: object } }
+    >;
     const car = Object.values(example)[0].value.car;
     const written = JSON.parse(serialize({ success: true, car: { ...car, phone: '+3548612345', reserve_price: 1 }, debug: 'x' }));
     expect(written).toEqual({ success: true, car });

@@ -17,7 +17,8 @@ const twilioEnv = (extra: Record<string, string>) => ({
   ...extra,
 });
 
-const send = (app: TestApp, phone: string, field = 'phone') => app.request('POST', '/api/send-verification-code', { body: { [field]: phone } });
+const send = (app: TestApp, phone: string, field = 'phone') =>
+  app.request('POST', '/api/send-verification-code', { body: { [field]: phone } });
 const check = (app: TestApp, phone: string, code: string) => app.request('POST', '/api/verify-code', { body: { phone, code } });
 const lastSmsCode = () => {
   const sms = fake.requests.filter((r) => r.path.endsWith('/Messages.json')).at(-1)!;
@@ -86,7 +87,9 @@ describe('own codes sent with the Messaging API', () => {
 
     expect((await send(app, '8200002')).status).toBe(200);
     const second = lastSmsCode().code;
-    const expired = await app.sql.query(`UPDATE phone_verifications SET expires_at = now() - interval '1 second' WHERE phone = '+3548200002'`);
+    const expired = await app.sql.query(
+      `UPDATE phone_verifications SET expires_at = now() - interval '1 second' WHERE phone = '+3548200002'`,
+    );
     expect(expired.rowCount).toBe(1);
     expect((await check(app, '8200002', second)).body.valid).toBe(false);
   });
@@ -168,7 +171,10 @@ describe('rate limits on SMS', () => {
     try {
       const headers = { 'X-Forwarded-For': '192.0.2.55' };
       for (let i = 0; i < 20; i += 1) {
-        const res = await app.request('POST', '/api/send-verification-code', { body: { phone: `+354 82${String(i).padStart(5, '0')}` }, headers });
+        const res = await app.request('POST', '/api/send-verification-code', {
+          body: { phone: `+354 82${String(i).padStart(5, '0')}` },
+          headers,
+        });
         expect(res.status, `send ${i + 1}`).toBe(200);
       }
       expect((await app.request('POST', '/api/send-verification-code', { body: { phone: '8299999' }, headers })).status).toBe(429);
@@ -182,10 +188,16 @@ describe('rate limits on SMS', () => {
     try {
       // +354 820 0001 … 0004: one range (the number without its last 4 digits), four clients
       for (let i = 1; i <= 3; i += 1) {
-        const res = await app.request('POST', '/api/send-verification-code', { body: { phone: `820000${i}` }, headers: { 'X-Forwarded-For': `192.0.2.${i}` } });
+        const res = await app.request('POST', '/api/send-verification-code', {
+          body: { phone: `820000${i}` },
+          headers: { 'X-Forwarded-For': `192.0.2.${i}` },
+        });
         expect(res.status, `send ${i}`).toBe(200);
       }
-      const fourth = await app.request('POST', '/api/send-verification-code', { body: { phone: '8200004' }, headers: { 'X-Forwarded-For': '192.0.2.4' } });
+      const fourth = await app.request('POST', '/api/send-verification-code', {
+        body: { phone: '8200004' },
+        headers: { 'X-Forwarded-For': '192.0.2.4' },
+      });
       expect([fourth.status, fourth.body.error]).toEqual([429, 'rate_limited']);
       expect((await send(app, '8210001')).status).toBe(200);
     } finally {
@@ -223,7 +235,11 @@ describe('sandbox', () => {
     const prod = await startTestApp({ NODE_ENV: 'production', AUTH_MODE: 'off' });
     try {
       expect((await send(dev, '7777777')).body.sandbox).toBe(true);
-      expect((await dev.request('GET', '/api/sms-service-info')).body).toMatchObject({ provider: 'sandbox', sandbox: true, configured: false });
+      expect((await dev.request('GET', '/api/sms-service-info')).body).toMatchObject({
+        provider: 'sandbox',
+        sandbox: true,
+        configured: false,
+      });
       const res = await send(prod, '7777777');
       expect(res.status).toBe(503);
       expect(res.body.error).toBe('not_configured');

@@ -98,7 +98,10 @@ describe('status checks', () => {
 
 describe('the one error shape', () => {
   it('malformed JSON → 400 malformed_json', async () => {
-    const res = await app.request('POST', '/api/cars/register', { raw: '{"firstName": "Jón",', headers: { 'content-type': 'application/json' } });
+    const res = await app.request('POST', '/api/cars/register', {
+      raw: '{"firstName": "Jón",',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ success: false, error: 'malformed_json' });
     expect(res.body.detail).toBe(res.body.message);

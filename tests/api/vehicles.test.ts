@@ -24,12 +24,22 @@ describe('POST /api/vehicle/verify against Creditinfo', () => {
     expect(res.body).toMatchObject({
       success: true,
       source: 'creditinfo',
-      data: { registrationNumber: 'AB123', year: 2018, vin: 'VNKKTUD3X0A123456', fuel: 'Bensín', engineSize: 1496, color: 'Hvítur', mileage: 84000 },
+      data: {
+        registrationNumber: 'AB123',
+        year: 2018,
+        vin: 'VNKKTUD3X0A123456',
+        fuel: 'Bensín',
+        engineSize: 1496,
+        color: 'Hvítur',
+        mileage: 84000,
+      },
     });
     const sent = fake.vehicleRequests().at(-1)!;
     expect(sent.headers.authorization).toMatch(/^Bearer /);
     expect(sent.body).toEqual({ registrationNumber: 'AB123' });
-    const { rows } = await live.sql.query(`SELECT plate, mileage, outcome, source, client_ip FROM vehicle_verifications ORDER BY created_at DESC LIMIT 1`);
+    const { rows } = await live.sql.query(
+      `SELECT plate, mileage, outcome, source, client_ip FROM vehicle_verifications ORDER BY created_at DESC LIMIT 1`,
+    );
     expect(rows[0]).toMatchObject({ plate: 'AB123', mileage: 84000, outcome: 'found', source: 'creditinfo' });
     expect(rows[0].client_ip).toBeTruthy();
   });

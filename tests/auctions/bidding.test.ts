@@ -164,7 +164,12 @@ describe('reserve price', () => {
       const lifted = await bid(app, id, 212_000, 'b@dealer.is', 3_000_000);
       expect(lifted.body).toMatchObject({ leading: true, highest_bid: 1_500_000, reserve_met: true });
       const events = await stream.until((all) => all.some((e) => e.event === 'bid'), 10_000, 'the bid event');
-      expect(events.find((e) => e.event === 'bid')!.data).toMatchObject({ amount: 1_500_000, proxy: true, highest_bid: 1_500_000, reserve_met: true });
+      expect(events.find((e) => e.event === 'bid')!.data).toMatchObject({
+        amount: 1_500_000,
+        proxy: true,
+        highest_bid: 1_500_000,
+        reserve_met: true,
+      });
     } finally {
       stream.close();
     }

@@ -80,7 +80,12 @@ describe('closing ended auctions', () => {
       }
       await local.sql.query(`UPDATE "Bílar" SET auction_ends_at = now() - interval '1 second' WHERE id = ANY($1)`, [ids]);
       const runs = await Promise.all(Array.from({ length: 10 }, () => closeDueAuctions(local.db)));
-      expect(runs.flat().map((c) => c.id).sort()).toEqual([...ids].sort());
+      expect(
+        runs
+          .flat()
+          .map((c) => c.id)
+          .sort(),
+      ).toEqual([...ids].sort());
       const { rows } = await local.sql.query('SELECT car_id, count(*)::int AS n FROM close_log GROUP BY car_id');
       expect(rows).toHaveLength(12);
       expect(rows.every((r: { n: number }) => r.n === 1)).toBe(true);
@@ -125,19 +130,27 @@ describe('the auction worker (pg-boss)', () => {
       const running = await registerCar(local);
 
       const all = [...ended, soon.id];
-      await eventually(async () => {
-        const { rows } = await local.sql.query(`SELECT count(*)::int AS n FROM "Bílar" WHERE id = ANY($1) AND status = 'closed'`, [all]);
-        return rows[0].n === all.length;
-      }, 30_000, 'all auctions closed');
+      await eventually(
+        async () => {
+          const { rows } = await local.sql.query(`SELECT count(*)::int AS n FROM "Bílar" WHERE id = ANY($1) AND status = 'closed'`, [all]);
+          return rows[0].n === all.length;
+        },
+        30_000,
+        'all auctions closed',
+      );
       const soonRow = await carRow(local, soon.id);
       expect(soonRow.closed_at.getTime() - soonRow.auction_ends_at.getTime()).toBeLessThan(6_000);
       expect((await carRow(local, running.id)).status).toBe('active');
 
       // the e-mails (sandbox: logged and marked) go out, each once
-      await eventually(async () => {
-        const { rows } = await local.sql.query(`SELECT count(*)::int AS n FROM email_outbox WHERE status = 'pending'`);
-        return rows[0].n === 0;
-      }, 30_000, 'outbox drained');
+      await eventually(
+        async () => {
+          const { rows } = await local.sql.query(`SELECT count(*)::int AS n FROM email_outbox WHERE status = 'pending'`);
+          return rows[0].n === 0;
+        },
+        30_000,
+        'outbox drained',
+      );
       const mails = await outbox(local);
       expect(mails.filter((m) => m.kind === 'auction_closed')).toHaveLength(all.length);
       expect(mails.filter((m) => m.kind === 'outbid')).toHaveLength(ended.length);

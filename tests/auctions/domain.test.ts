@@ -111,7 +111,11 @@ describe('proxy resolution', () => {
     const standing = { leader: 'a', price: 100_000, leaderMax: 3_000_000 };
     const held = resolveBid(standing, { bidder: 'b', amount: 112_000, max: null }, withReserve);
     expect(held).toMatchObject({ leader: 'a', price: 2_000_000 });
-    const taken = resolveBid({ leader: 'a', price: 100_000, leaderMax: 100_000 }, { bidder: 'b', amount: 112_000, max: 2_100_000 }, withReserve);
+    const taken = resolveBid(
+      { leader: 'a', price: 100_000, leaderMax: 100_000 },
+      { bidder: 'b', amount: 112_000, max: 2_100_000 },
+      withReserve,
+    );
     expect(taken).toMatchObject({ leader: 'b', price: 2_000_000, outbid: 'a' });
   });
 });

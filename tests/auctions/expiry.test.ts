@@ -15,7 +15,11 @@ const row = async (a: TestApp, id: string) =>
   (await a.sql.query('SELECT status, closed_at, decision_due_at, auction_ends_at FROM "Bílar" WHERE id = $1', [id])).rows[0];
 const hoursBetween = (a: Date, b: Date) => (b.getTime() - a.getTime()) / 3600_000;
 const timeline = async (a: TestApp, id: string) =>
-  (await a.sql.query(`SELECT data->>'status' AS s, data->>'by' AS by FROM car_events WHERE car_id = $1 AND kind = 'status' ORDER BY id`, [id])).rows;
+  (
+    await a.sql.query(`SELECT data->>'status' AS s, data->>'by' AS by FROM car_events WHERE car_id = $1 AND kind = 'status' ORDER BY id`, [
+      id,
+    ])
+  ).rows;
 
 describe('the decision deadline', () => {
   it('is the closing time + SELLER_DECISION_HOURS, whoever closes the auction', async () => {
@@ -58,7 +62,12 @@ describe('the decision deadline', () => {
 
     const mails = await outbox(app, car.id);
     expect(mails.filter((m) => m.kind === 'decision_expired').map((m) => m.to_email)).toEqual(['jon@example.is']);
-    expect(mails.filter((m) => m.kind === 'auction_ended_unsold').map((m) => m.to_email).sort()).toEqual(['a@dealer.is', 'b@dealer.is']);
+    expect(
+      mails
+        .filter((m) => m.kind === 'auction_ended_unsold')
+        .map((m) => m.to_email)
+        .sort(),
+    ).toEqual(['a@dealer.is', 'b@dealer.is']);
     expect((await timeline(app, car.id)).map((e: { s: string; by: string }) => `${e.s}/${e.by}`)).toEqual([
       'active/registration',
       'closed/sweep',
@@ -102,14 +111,22 @@ describe('expiry with two instances (pg-boss workers)', () => {
       const all = [...ids, soon.id];
 
       instances = await startWorkerInstances(local, 2, { AUCTION_CLOSE_INTERVAL_SECONDS: '10', OUTBOX_POLL_INTERVAL_SECONDS: '1' });
-      await eventually(async () => {
-        const { rows } = await local.sql.query(`SELECT count(*)::int AS n FROM "Bílar" WHERE id = ANY($1) AND status = 'expired'`, [all]);
-        return rows[0].n === all.length;
-      }, 40_000, 'all results expired');
-      await eventually(async () => {
-        const { rows } = await local.sql.query(`SELECT count(*)::int AS n FROM email_outbox WHERE status = 'pending'`);
-        return rows[0].n === 0;
-      }, 30_000, 'outbox drained');
+      await eventually(
+        async () => {
+          const { rows } = await local.sql.query(`SELECT count(*)::int AS n FROM "Bílar" WHERE id = ANY($1) AND status = 'expired'`, [all]);
+          return rows[0].n === all.length;
+        },
+        40_000,
+        'all results expired',
+      );
+      await eventually(
+        async () => {
+          const { rows } = await local.sql.query(`SELECT count(*)::int AS n FROM email_outbox WHERE status = 'pending'`);
+          return rows[0].n === 0;
+        },
+        30_000,
+        'outbox drained',
+      );
 
       const { rows } = await local.sql.query('SELECT car_id, count(*)::int AS n FROM expire_log GROUP BY car_id');
       expect(rows.map((r: { car_id: string }) => r.car_id).sort()).toEqual([...all].sort());
@@ -123,7 +140,10 @@ describe('expiry with two instances (pg-boss workers)', () => {
       expect(mails.filter((m) => m.kind === 'decision_expired')).toHaveLength(all.length);
       expect(mails.filter((m) => m.kind === 'auction_ended_unsold')).toHaveLength(ids.length);
       expect(mails.every((m) => m.status === 'sandbox' && m.attempts === 1)).toBe(true);
-      const late = await local.sql.query(`SELECT extract(epoch FROM updated_at - decision_due_at)::float8 AS s FROM "Bílar" WHERE id = $1`, [soon.id]);
+      const late = await local.sql.query(
+        `SELECT extract(epoch FROM updated_at - decision_due_at)::float8 AS s FROM "Bílar" WHERE id = $1`,
+        [soon.id],
+      );
       expect(late.rows[0].s).toBeLessThan(6);
     } finally {
       await instances?.stop();

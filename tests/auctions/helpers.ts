@@ -82,7 +82,9 @@ export async function startWorkerInstances(
       const logger = createLogger(config);
       const db = await createDb(config.DATABASE_URL!, config);
       pools.push(db);
-      workers.push(await startAuctionWorker({ config, db, databaseUrl: config.DATABASE_URL!, logger, brevo: createServices(config, logger).brevo }));
+      workers.push(
+        await startAuctionWorker({ config, db, databaseUrl: config.DATABASE_URL!, logger, brevo: createServices(config, logger).brevo }),
+      );
     }
   } catch (error) {
     await stop();

@@ -44,8 +44,9 @@ describe('the car lifecycle', () => {
   it('lets only a verified phone list an unconfirmed registration', () => {
     for (const by of ['admin', 'seller', 'sweep', 'inspection'] as const) expect(findTransition('unconfirmed', 'active', by)).toBeNull();
     expect(findTransition('unconfirmed', 'lapsed', 'sweep')?.due).toBe('confirmationLapsed');
-    for (const from of CAR_STATUSES) for (const by of ['admin', 'seller', 'sweep', 'inspection', 'confirmation'] as const) {
-      expect(findTransition(from, 'unconfirmed', by)).toBeNull();
-    }
+    for (const from of CAR_STATUSES)
+      for (const by of ['admin', 'seller', 'sweep', 'inspection', 'confirmation'] as const) {
+        expect(findTransition(from, 'unconfirmed', by)).toBeNull();
+      }
   });
 });

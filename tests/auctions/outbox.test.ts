@@ -38,7 +38,10 @@ beforeEach(async () => {
 });
 
 const flush = (a: TestApp = app, env: Record<string, string> = {}) => {
-  const config: Config = env && Object.keys(env).length ? loadConfig({ ...liveEnv(fake.url), NODE_ENV: 'test', DATABASE_URL: a.config.DATABASE_URL, ...env }) : a.config;
+  const config: Config =
+    env && Object.keys(env).length
+      ? loadConfig({ ...liveEnv(fake.url), NODE_ENV: 'test', DATABASE_URL: a.config.DATABASE_URL, ...env })
+      : a.config;
   return flushOutbox({ db: a.db, brevo: createBrevo(config, a.logger), config, logger: a.logger });
 };
 /** The controllable clock: make every waiting e-mail due now. */
@@ -92,7 +95,11 @@ describe('the e-mail outbox', () => {
     expect(await flush()).toMatchObject({ sent: 0 });
     expect(sends()).toHaveLength(3);
     // every attempt carried the row's id as Brevo's idempotency key
-    expect(sends().map((r) => (r.body as { headers?: { idempotencyKey?: string } }).headers?.idempotencyKey)).toEqual([row.id, row.id, row.id]);
+    expect(sends().map((r) => (r.body as { headers?: { idempotencyKey?: string } }).headers?.idempotencyKey)).toEqual([
+      row.id,
+      row.id,
+      row.id,
+    ]);
     const last = sends().at(-1)!.body as Record<string, unknown>;
     expect(last).toMatchObject({ sender: { email: 'uppbod@kaggi.is' }, to: [{ email: 'a@dealer.is', name: 'a' }] });
     expect(String(last.subject)).toContain('Yfirboðið');
@@ -146,9 +153,7 @@ describe('the e-mail outbox', () => {
     try {
       const brevo = createBrevo(app.config, app.logger);
       const runs = await Promise.all(
-        Array.from({ length: 6 }, (_, i) =>
-          flushOutbox({ db: i % 2 ? other : app.db, brevo, config: app.config, logger: app.logger }),
-        ),
+        Array.from({ length: 6 }, (_, i) => flushOutbox({ db: i % 2 ? other : app.db, brevo, config: app.config, logger: app.logger })),
       );
       expect(runs.reduce((n, r) => n + r.sent, 0)).toBe(6);
     } finally {
@@ -163,7 +168,9 @@ describe('the e-mail outbox', () => {
   it('holds plain e-mails without spending attempts when the sender address is missing', async () => {
     await outbidScenario();
     const config = loadConfig({ ...liveEnv(fake.url), NODE_ENV: 'test', DATABASE_URL: app.config.DATABASE_URL, BREVO_SENDER_EMAIL: '' });
-    expect(await flushOutbox({ db: app.db, brevo: createBrevo(config, app.logger), config, logger: app.logger })).toMatchObject({ held: 1 });
+    expect(await flushOutbox({ db: app.db, brevo: createBrevo(config, app.logger), config, logger: app.logger })).toMatchObject({
+      held: 1,
+    });
     const [row] = await outbox(app);
     expect(row).toMatchObject({ status: 'pending', attempts: 0 });
     expect(row.next_attempt_at.getTime()).toBeGreaterThan(Date.now() + 3000_000);
@@ -178,7 +185,12 @@ describe('the outbox without Brevo credentials', () => {
       const car = await registerCar(local);
       await bid(local, car.id, 100_000, 'a@dealer.is');
       await bid(local, car.id, 112_000, 'b@dealer.is');
-      const result = await flushOutbox({ db: local.db, brevo: createBrevo(local.config, local.logger), config: local.config, logger: local.logger });
+      const result = await flushOutbox({
+        db: local.db,
+        brevo: createBrevo(local.config, local.logger),
+        config: local.config,
+        logger: local.logger,
+      });
       expect(result).toMatchObject({ sandbox: 1 });
       const [row] = await outbox(local);
       expect(row).toMatchObject({ status: 'sandbox', attempts: 1 });
@@ -199,7 +211,13 @@ describe('the outbox without Brevo credentials', () => {
       const brevo = createBrevo(config, logger);
       expect(brevo.mode).toBe('disabled');
       for (let i = 0; i < 5; i += 1) {
-        expect(await flushOutbox({ db: local.db, brevo, config, logger })).toEqual({ sent: 0, sandbox: 0, retrying: 0, failed: 0, held: 0 });
+        expect(await flushOutbox({ db: local.db, brevo, config, logger })).toEqual({
+          sent: 0,
+          sandbox: 0,
+          retrying: 0,
+          failed: 0,
+          held: 0,
+        });
       }
       const [row] = await outbox(local);
       expect(row).toMatchObject({ status: 'pending', attempts: 0, last_error: null });

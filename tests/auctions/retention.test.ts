@@ -23,13 +23,21 @@ const SETTINGS: RetentionSettings = {
 async function seed(app: TestApp): Promise<Record<string, string[]>> {
   const carId = (await registerCar(app)).id;
   const q = (text: string, values: unknown[] = []) => app.sql.query(text, values);
-  for (let i = 0; i < 5; i += 1) await q(`INSERT INTO rate_limit_hits (key, hits, reset_at) VALUES ($1, 3, now() - interval '2 hours')`, [`old-${i}`]);
-  await q(`INSERT INTO rate_limit_hits (key, hits, reset_at) VALUES ('current', 1, now() + interval '1 minute'), ('just-reset', 1, now() - interval '10 minutes')`);
+  for (let i = 0; i < 5; i += 1)
+    await q(`INSERT INTO rate_limit_hits (key, hits, reset_at) VALUES ($1, 3, now() - interval '2 hours')`, [`old-${i}`]);
+  await q(
+    `INSERT INTO rate_limit_hits (key, hits, reset_at) VALUES ('current', 1, now() + interval '1 minute'), ('just-reset', 1, now() - interval '10 minutes')`,
+  );
 
   for (let i = 0; i < 3; i += 1) {
-    await q(`INSERT INTO idempotency_keys (operation, key, request_hash, state, created_at) VALUES ('createBid', $1, 'h', 'done', now() - interval '49 hours')`, [`old-${i}`]);
+    await q(
+      `INSERT INTO idempotency_keys (operation, key, request_hash, state, created_at) VALUES ('createBid', $1, 'h', 'done', now() - interval '49 hours')`,
+      [`old-${i}`],
+    );
   }
-  await q(`INSERT INTO idempotency_keys (operation, key, request_hash, created_at) VALUES ('createBid', 'fresh', 'h', now() - interval '1 hour')`);
+  await q(
+    `INSERT INTO idempotency_keys (operation, key, request_hash, created_at) VALUES ('createBid', 'fresh', 'h', now() - interval '1 hour')`,
+  );
 
   const code = async (table: string, subject: string, key: string, expires: string, consumed: string | null) =>
     (
@@ -99,7 +107,9 @@ describe('retention sweep', () => {
   });
 
   it('passes over a row another transaction holds instead of waiting for it', async () => {
-    await app.sql.query(`INSERT INTO rate_limit_hits (key, hits, reset_at) VALUES ('held', 1, now() - interval '3 hours'), ('free', 1, now() - interval '3 hours')`);
+    await app.sql.query(
+      `INSERT INTO rate_limit_hits (key, hits, reset_at) VALUES ('held', 1, now() - interval '3 hours'), ('free', 1, now() - interval '3 hours')`,
+    );
     const holder = await app.sql.connect();
     try {
       await holder.query('BEGIN');
@@ -117,13 +127,23 @@ describe('retention sweep', () => {
   });
 
   it('runs as one job per interval however many instances offer it', async () => {
-    await app.sql.query(`INSERT INTO idempotency_keys (operation, key, request_hash, created_at) VALUES ('createBid', 'stale', 'h', now() - interval '100 hours')`);
+    await app.sql.query(
+      `INSERT INTO idempotency_keys (operation, key, request_hash, created_at) VALUES ('createBid', 'stale', 'h', now() - interval '100 hours')`,
+    );
     const instances = await startWorkerInstances(app, 2, { AUCTION_CLOSE_INTERVAL_SECONDS: '3600', OUTBOX_POLL_INTERVAL_SECONDS: '3600' });
     try {
-      await eventually(async () => (await rows(app, `SELECT 1 FROM idempotency_keys WHERE key = 'stale'`)).length === 0, 20_000, 'stale key deleted');
+      await eventually(
+        async () => (await rows(app, `SELECT 1 FROM idempotency_keys WHERE key = 'stale'`)).length === 0,
+        20_000,
+        'stale key deleted',
+      );
       const jobs = await rows(app, `SELECT state FROM pgboss.job WHERE name = 'retention-sweep'`);
       expect(jobs).toHaveLength(1);
-      await eventually(async () => (await rows(app, `SELECT 1 FROM pgboss.job WHERE name = 'retention-sweep' AND state = 'completed'`)).length === 1, 10_000, 'job completed');
+      await eventually(
+        async () => (await rows(app, `SELECT 1 FROM pgboss.job WHERE name = 'retention-sweep' AND state = 'completed'`)).length === 1,
+        10_000,
+        'job completed',
+      );
     } finally {
       await instances.stop();
     }

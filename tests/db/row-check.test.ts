@@ -11,9 +11,34 @@ const UUID = '0b6f6f3e-8d3a-4d7e-9a51-2f1c1b7f4a10';
 
 /** Values of every kind the checks must tell apart. */
 const SAMPLES: unknown[] = [
-  undefined, null, '', 'text', UUID, UUID.toUpperCase(), `${UUID}x`, '0b6f6f3e8d3a4d7e9a512f1c1b7f4a10',
-  0, 1, -7, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, true, false, [], [1, 2], ['a'],
-  {}, { a: 1 }, new Date(0), Object.create(null) as object, new Map(), 10n, 'minor', 'major',
+  undefined,
+  null,
+  '',
+  'text',
+  UUID,
+  UUID.toUpperCase(),
+  `${UUID}x`,
+  '0b6f6f3e8d3a4d7e9a512f1c1b7f4a10',
+  0,
+  1,
+  -7,
+  1.5,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  2 ** 53,
+  true,
+  false,
+  [],
+  [1, 2],
+  ['a'],
+  {},
+  { a: 1 },
+  new Date(0),
+  Object.create(null) as object,
+  new Map(),
+  10n,
+  'minor',
+  'major',
 ];
 
 const SCHEMAS: Record<string, ZodTypeAny> = {
@@ -144,7 +169,11 @@ describe('typed queries on PostgreSQL', () => {
     expect(rows[0].at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     const stripped = await db.one(sql.type(schema)`SELECT gen_random_uuid() AS id, 2 AS n, now() AS at, 'x' AS extra`);
     expect(Object.keys(stripped).sort()).toEqual(['at', 'id', 'n']);
-    await expect(db.one(sql.type(schema)`SELECT gen_random_uuid() AS id, 2.5::float8 AS n, now() AS at`)).rejects.toThrow(/Query returned rows that do not conform/);
-    await expect(db.one(sql.type(schema)`SELECT 'not-a-uuid' AS id, 2 AS n, now() AS at`)).rejects.toThrow(/Query returned rows that do not conform/);
+    await expect(db.one(sql.type(schema)`SELECT gen_random_uuid() AS id, 2.5::float8 AS n, now() AS at`)).rejects.toThrow(
+      /Query returned rows that do not conform/,
+    );
+    await expect(db.one(sql.type(schema)`SELECT 'not-a-uuid' AS id, 2 AS n, now() AS at`)).rejects.toThrow(
+      /Query returned rows that do not conform/,
+    );
   });
 });

@@ -133,14 +133,25 @@ export type Instance = {
   db: Db;
   hub: EventHub;
   server: Server;
-  request: <T = any>(method: string, path: string, options?: RequestOptions) => Promise<{ status: number; body: T; headers: Headers; text: string }>;
+  request: <T = any>(
+    method: string,
+    path: string,
+    options?: RequestOptions,
+  ) => Promise<{ status: number; body: T; headers: Headers; text: string }>;
   stream: (path: string, headers?: Record<string, string>) => ReturnType<typeof SseClient.open>;
   close: () => Promise<void>;
 };
 
 /** An app instance on a given database, as src/start.ts wires one (hub included). */
 export async function startInstance(databaseUrl: string, env: Record<string, string> = {}): Promise<Instance> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', TRUST_PROXY_HOPS: '1', DATABASE_URL: databaseUrl, RATE_LIMIT_ENABLED: 'false', ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    TRUST_PROXY_HOPS: '1',
+    DATABASE_URL: databaseUrl,
+    RATE_LIMIT_ENABLED: 'false',
+    ...env,
+  });
   const served = await serveApp(config, createLogger(config));
   return { ...served, config, stream: (path, headers) => SseClient.open(served.url, path, headers) };
 }
@@ -168,7 +179,13 @@ export async function registerActiveCar(instance: Instance, overrides: Record<st
 
 export function placeBid(instance: Instance, carId: string, amount: number, dealer: string, max?: number) {
   return instance.request('POST', '/api/bids/create', {
-    body: { car_id: carId, dealer_name: dealer.split('@')[0], dealer_email: dealer, bid_amount: amount, ...(max ? { max_amount: max } : {}) },
+    body: {
+      car_id: carId,
+      dealer_name: dealer.split('@')[0],
+      dealer_email: dealer,
+      bid_amount: amount,
+      ...(max ? { max_amount: max } : {}),
+    },
   });
 }
 

@@ -201,10 +201,10 @@ describe('the ordering trap (a sequence hands out ids in start order, not commit
     const slow = await cluster.database.sql.connect();
     try {
       await slow.query('BEGIN');
-      const { rows } = await slow.query(
-        `INSERT INTO car_events (car_id, kind, data) VALUES ($1, 'status', $2) RETURNING id::int`,
-        [slowCar, { status: 'active', highest_bid: null, bid_count: 0, min_next_bid: 12000, auction_ends_at: null, reserve_met: true, by: 'test' }],
-      );
+      const { rows } = await slow.query(`INSERT INTO car_events (car_id, kind, data) VALUES ($1, 'status', $2) RETURNING id::int`, [
+        slowCar,
+        { status: 'active', highest_bid: null, bid_count: 0, min_next_bid: 12000, auction_ends_at: null, reserve_met: true, by: 'test' },
+      ]);
       const slowId = rows[0].id as number;
       let done = false;
       const fast = placeBid(b, fastCar, 100_000, 'a@dealer.is').then((r) => {

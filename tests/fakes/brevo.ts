@@ -41,13 +41,22 @@ const ROUTES: Record<string, (req: RecordedRequest, mode: BrevoMode) => FakeRepl
     // Brevo refuses only a contact whose SMS attribute belongs to someone else.
     const sms = (req.body as { attributes?: { SMS?: unknown } } | undefined)?.attributes?.SMS;
     if (mode === 'duplicate_sms' && sms !== undefined) {
-      return json(400, { code: 'duplicate_parameter', message: 'Unable to create contact, SMS is already associated with another Contact' });
+      return json(400, {
+        code: 'duplicate_parameter',
+        message: 'Unable to create contact, SMS is already associated with another Contact',
+      });
     }
     return json(201, { id: 42 });
   },
   // Double opt-in: Brevo sends the confirmation and adds the contact to includeListIds once confirmed.
   'POST /contacts/doubleOptinConfirmation': (req, mode) => {
-    const body = (req.body ?? {}) as { email?: unknown; includeListIds?: unknown; templateId?: unknown; redirectionUrl?: unknown; attributes?: { SMS?: unknown } };
+    const body = (req.body ?? {}) as {
+      email?: unknown;
+      includeListIds?: unknown;
+      templateId?: unknown;
+      redirectionUrl?: unknown;
+      attributes?: { SMS?: unknown };
+    };
     for (const name of ['email', 'includeListIds', 'templateId', 'redirectionUrl'] as const) {
       if (body[name] === undefined) return json(400, { code: 'missing_parameter', message: `${name} is missing` });
     }
@@ -56,7 +65,10 @@ const ROUTES: Record<string, (req: RecordedRequest, mode: BrevoMode) => FakeRepl
     }
     if (mode === 'duplicate') return { status: 204 };
     if (mode === 'duplicate_sms' && body.attributes?.SMS !== undefined) {
-      return json(400, { code: 'duplicate_parameter', message: 'Unable to create contact, SMS is already associated with another Contact' });
+      return json(400, {
+        code: 'duplicate_parameter',
+        message: 'Unable to create contact, SMS is already associated with another Contact',
+      });
     }
     return json(201, {});
   },

@@ -13,9 +13,7 @@ export type RecordedRequest = {
 };
 
 /** What the fake answers: a JSON body, a raw body, or 'hang' (never answer until closed). */
-export type FakeReply =
-  | { status: number; json?: unknown; raw?: string; headers?: Record<string, string> }
-  | 'hang';
+export type FakeReply = { status: number; json?: unknown; raw?: string; headers?: Record<string, string> } | 'hang';
 
 export type Fake<Mode extends string> = {
   url: string;

@@ -24,7 +24,9 @@ function withDatabase(url: string, name: string): string {
  * A fresh database copied from the migrated template (`empty`: with no schema
  * at all, for start-up tests); dropped by `drop()`.
  */
-export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<{ url: string; sql: pg.Pool; drop: () => Promise<void> }> {
+export async function createTestDatabase(
+  options: { empty?: boolean } = {},
+): Promise<{ url: string; sql: pg.Pool; drop: () => Promise<void> }> {
   const adminUrl = inject('adminUrl');
   const prefix = inject('runPrefix');
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
@@ -105,7 +107,13 @@ export async function request<T = any>(base: string, method: string, path: strin
 export async function startTestApp(env: Record<string, string> = {}, options: { logLines?: string[] } = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   // The tests stand in for the load balancer: one trusted hop, so X-Forwarded-For names the client.
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: options.logLines ? 'debug' : 'silent', TRUST_PROXY_HOPS: '1', DATABASE_URL: database.url, ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: options.logLines ? 'debug' : 'silent',
+    TRUST_PROXY_HOPS: '1',
+    DATABASE_URL: database.url,
+    ...env,
+  });
   const lines = options.logLines;
   const transport = lines
     ? new winston.transports.Stream({

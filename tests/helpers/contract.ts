@@ -44,14 +44,18 @@ export async function assertMatchesSpec(
   const responses = (operation.responses ?? {}) as Record<string, { content?: Record<string, { schema?: object }> }>;
   const declared = responses[String(status)] ?? responses.default;
   if (!declared) {
-    throw new Error(`${operation.operationId}: status ${status} is not declared in openapi.yaml (declared: ${Object.keys(responses).join(', ')})`);
+    throw new Error(
+      `${operation.operationId}: status ${status} is not declared in openapi.yaml (declared: ${Object.keys(responses).join(', ')})`,
+    );
   }
   const mediaType = contentType?.split(';')[0].trim() ?? '';
   const content = declared.content ?? {};
   if (Object.keys(content).length === 0) return { operationId: operation.operationId ?? null };
   const media = content[mediaType];
   if (!media) {
-    throw new Error(`${operation.operationId} ${status}: content type ${mediaType || '(none)'} not declared (${Object.keys(content).join(', ')})`);
+    throw new Error(
+      `${operation.operationId} ${status}: content type ${mediaType || '(none)'} not declared (${Object.keys(content).join(', ')})`,
+    );
   }
   if (mediaType === 'application/json' && media.schema) {
     const validate = compile(`${operation.operationId}#${status}`, media.schema);

@@ -58,7 +58,11 @@ export async function count(app: TestApp, table: string): Promise<number> {
 
 let orgCounter = 0;
 /** A dealer row with the given approval status (straight into the database: registration needs the company registry). */
-export async function insertDealer(app: TestApp, email: string, status: 'pending' | 'approved' | 'suspended' = 'approved'): Promise<string> {
+export async function insertDealer(
+  app: TestApp,
+  email: string,
+  status: 'pending' | 'approved' | 'suspended' = 'approved',
+): Promise<string> {
   orgCounter += 1;
   const { rows } = await app.sql.query(
     `INSERT INTO dealers (first_name, surname, organization_number, dealer_name, mobile_number, street_address, postal_code, city, email, status)

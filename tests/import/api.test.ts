@@ -19,7 +19,11 @@ describe('imported data through the API', () => {
     expect(res.status).toBe(200);
     expect(res.body.count).toBe(3);
     expect(res.body.bids.map((b: { bid_amount: number }) => b.bid_amount)).toEqual([1_750_000, 1_600_000, 1_500_000]);
-    expect(res.body.bids.map((b: { dealer_email: string }) => b.dealer_email)).toEqual(['sala@hekla.is', 'brimborg@example.is', 'sala@bilaland.is']);
+    expect(res.body.bids.map((b: { dealer_email: string }) => b.dealer_email)).toEqual([
+      'sala@hekla.is',
+      'brimborg@example.is',
+      'sala@bilaland.is',
+    ]);
     expect(res.body.bids[0]).toMatchObject({ car_id: CAR_A, dealer_name: 'Hekla hf.', created_at: '2024-03-01T11:00:00.000Z' });
   });
 
@@ -65,7 +69,9 @@ describe('imported data through the API', () => {
     expect(favs.body.favorites.map((c: { id: string }) => c.id)).toEqual([CAR_A]);
     const bids = await app.request('GET', `/api/bids/dealer/${encodeURIComponent('sala@bilaland.is')}`);
     expect(bids.status).toBe(200);
-    expect(bids.body.bids.map((b: { bid_amount: number }) => b.bid_amount).sort((x: number, y: number) => x - y)).toEqual([900_000, 1_500_000]);
+    expect(bids.body.bids.map((b: { bid_amount: number }) => b.bid_amount).sort((x: number, y: number) => x - y)).toEqual([
+      900_000, 1_500_000,
+    ]);
     const askja = await app.request('GET', `/api/bids/dealer/${encodeURIComponent('askja@example.is')}`);
     expect(askja.body.bids.map((b: { car_id: string }) => b.car_id)).toEqual([CAR_C]);
   });

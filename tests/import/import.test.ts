@@ -34,7 +34,9 @@ describe('importing the fixture export', () => {
   it('reports read / inserted / updated / unchanged / rejected per collection', () => {
     expect(statsByCollection(first)).toEqual(FIRST_RUN);
     expect(first.totals).toEqual({ read: 54, inserted: 26, updated: 0, unchanged: 5, duplicates: 5, rejected: 23 });
-    expect(first.collections.find((c) => c.collection === 'fyrir_bílasala')?.files).toEqual([{ file: 'fyrir_bílasala.json', format: 'array' }]);
+    expect(first.collections.find((c) => c.collection === 'fyrir_bílasala')?.files).toEqual([
+      { file: 'fyrir_bílasala.json', format: 'array' },
+    ]);
     expect(first.collections.find((c) => c.collection === 'favorites')?.files).toEqual([{ file: 'favorites.json', format: 'array' }]);
     expect(first.collections.find((c) => c.collection === 'Bílar')?.unmapped_fields).toEqual({ images: 1 });
     expect(first.collections.find((c) => c.collection === 'list_additions')?.defaults).toEqual({ 'list_id=3': 1 });
@@ -95,7 +97,9 @@ describe('importing the fixture export', () => {
   });
 
   it('stores rows normalised as the API stores them', async () => {
-    const { rows: cars } = await db.sql.query(`SELECT id, email, phone, car_plate, year, mileage, status, created_at FROM "Bílar" ORDER BY car_plate`);
+    const { rows: cars } = await db.sql.query(
+      `SELECT id, email, phone, car_plate, year, mileage, status, created_at FROM "Bílar" ORDER BY car_plate`,
+    );
     expect(cars.map((c) => c.car_plate)).toEqual(['AB123', 'DAK71', 'XY-987', 'ÆÐI99', 'ÞÓR12']);
     const a = cars.find((c) => c.id === CAR_A);
     expect(a).toMatchObject({ email: 'gudrun@example.is', phone: '+3547777777', year: 2018, mileage: 84000, status: 'active' });
@@ -186,7 +190,9 @@ describe('--dry-run', () => {
 
     const real = await runImport({ dir: EXPORT_DIR, databaseUrl: db.url, batchSize: 5 });
     expect(statsByCollection(dry)).toEqual(statsByCollection(real));
-    expect(dry.rejects.map((r) => [r.collection, r.source_id, r.rule]).sort()).toEqual(real.rejects.map((r) => [r.collection, r.source_id, r.rule]).sort());
+    expect(dry.rejects.map((r) => [r.collection, r.source_id, r.rule]).sort()).toEqual(
+      real.rejects.map((r) => [r.collection, r.source_id, r.rule]).sort(),
+    );
 
     const after = await snapshot(db.sql);
     const again = await runImport({ dir: EXPORT_DIR, databaseUrl: db.url, dryRun: true });
@@ -229,7 +235,9 @@ describe('a crash between batches', () => {
 
   it('leaves nothing of a batch that fails before its COMMIT', async () => {
     const db = await freshDb();
-    const crash = await runImport({ dir: EXPORT_DIR, databaseUrl: db.url, batchSize: 2, failBeforeCommitOfBatch: 2 }).catch((e: ImportFailed) => e);
+    const crash = await runImport({ dir: EXPORT_DIR, databaseUrl: db.url, batchSize: 2, failBeforeCommitOfBatch: 2 }).catch(
+      (e: ImportFailed) => e,
+    );
     expect(crash).toBeInstanceOf(ImportFailed);
     const partial = (crash as ImportFailed).report;
     expect(partial.batches).toBe(1);

@@ -164,7 +164,14 @@ describe('bids ("uppboð", "fyrir_bílasala")', () => {
       const { row } = mapDocument(spec(name), bid());
       expect(row).toMatchObject({ car_id: CAR, dealer_name: 'Bílaland ehf.', dealer_email: 'sala@bilaland.is', bid_amount: 1_500_000 });
     }
-    const camel = mapDocument(spec('uppboð'), { _id: OID, carId: CAR, dealerName: 'Askja', dealerEmail: 'askja@example.is', bidAmount: 2_100_000, createdAt: new Date(0) });
+    const camel = mapDocument(spec('uppboð'), {
+      _id: OID,
+      carId: CAR,
+      dealerName: 'Askja',
+      dealerEmail: 'askja@example.is',
+      bidAmount: 2_100_000,
+      createdAt: new Date(0),
+    });
     expect(camel.row).toMatchObject({ id: idFromMongoId(OID), car_id: CAR, bid_amount: 2_100_000 });
   });
 
@@ -196,24 +203,54 @@ describe('logs', () => {
 
   it('vehicle_verifications: outcome from outcome, found or success', () => {
     const base = { _id: OID, plate: 'ab 123', timestamp: new Date(0) };
-    expect(mapDocument(spec('vehicle_verifications'), { ...base, found: true, message: 'Vehicle found' }).row).toMatchObject({ plate: 'AB123', outcome: 'found', reason: null });
-    expect(mapDocument(spec('vehicle_verifications'), { ...base, success: false, message: 'No vehicle' }).row).toMatchObject({ outcome: 'not_found', reason: 'No vehicle' });
-    expect(mapDocument(spec('vehicle_verifications'), { ...base, success: false, error: 'timeout' }).row).toMatchObject({ outcome: 'error', reason: 'timeout' });
-    expect(mapDocument(spec('vehicle_verifications'), { ...base, outcome: 'not found', mileage: '12000' }).row).toMatchObject({ outcome: 'not_found', mileage: 12000 });
+    expect(mapDocument(spec('vehicle_verifications'), { ...base, found: true, message: 'Vehicle found' }).row).toMatchObject({
+      plate: 'AB123',
+      outcome: 'found',
+      reason: null,
+    });
+    expect(mapDocument(spec('vehicle_verifications'), { ...base, success: false, message: 'No vehicle' }).row).toMatchObject({
+      outcome: 'not_found',
+      reason: 'No vehicle',
+    });
+    expect(mapDocument(spec('vehicle_verifications'), { ...base, success: false, error: 'timeout' }).row).toMatchObject({
+      outcome: 'error',
+      reason: 'timeout',
+    });
+    expect(mapDocument(spec('vehicle_verifications'), { ...base, outcome: 'not found', mileage: '12000' }).row).toMatchObject({
+      outcome: 'not_found',
+      mileage: 12000,
+    });
     expect(rejection('vehicle_verifications', base)).toMatchObject({ rule: 'missing_field', field: 'outcome' });
   });
 
   it('email_logs and list_additions: status inferred and defaults noted', () => {
-    const mail = mapDocument(spec('email_logs'), { _id: OID, to: 'Jon@Example.is', success: false, error: 'Brevo 401', sent_at: new Date(0) });
+    const mail = mapDocument(spec('email_logs'), {
+      _id: OID,
+      to: 'Jon@Example.is',
+      success: false,
+      error: 'Brevo 401',
+      sent_at: new Date(0),
+    });
     expect(mail.row).toMatchObject({ kind: 'legacy', email: 'jon@example.is', status: 'failed', error: 'Brevo 401' });
     expect(mail.defaults).toEqual(['id from _id', 'kind=legacy']);
-    const added = mapDocument(spec('list_additions'), { _id: OID, email: 'a@example.is', phone: '777 7777', alreadyExists: true, timestamp: new Date(0) });
+    const added = mapDocument(spec('list_additions'), {
+      _id: OID,
+      email: 'a@example.is',
+      phone: '777 7777',
+      alreadyExists: true,
+      timestamp: new Date(0),
+    });
     expect(added.row).toMatchObject({ list_id: 3, already_on_list: true, status: 'added', phone: '+3547777777' });
     expect(added.defaults).toContain('list_id=3');
   });
 
   it('company_validations: kennitala with or without hyphen, valid required', () => {
-    const { row } = mapDocument(spec('company_validations'), { _id: OID, organizationNumber: '650119-2070', isValid: true, createdAt: new Date(0) });
+    const { row } = mapDocument(spec('company_validations'), {
+      _id: OID,
+      organizationNumber: '650119-2070',
+      isValid: true,
+      createdAt: new Date(0),
+    });
     expect(row).toMatchObject({ kennitala: '6501192070', valid: true });
     expect(rejection('company_validations', { _id: OID, kennitala: '12345', valid: false }).rule).toBe('invalid_field');
     expect(rejection('company_validations', { _id: OID, kennitala: '6501192070' }).rule).toBe('missing_field');

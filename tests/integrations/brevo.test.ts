@@ -22,8 +22,7 @@ const liveEnv = () => ({
   BREVO_LIST_ID: '3',
   BREVO_WELCOME_TEMPLATE_ID: '5',
 });
-const live = (extra: Record<string, string | undefined> = {}) =>
-  createBrevo(testConfig({ ...liveEnv(), ...extra }), silentLogger());
+const live = (extra: Record<string, string | undefined> = {}) => createBrevo(testConfig({ ...liveEnv(), ...extra }), silentLogger());
 
 describe('brevo live', () => {
   it('sends a template email with the api-key header', async () => {

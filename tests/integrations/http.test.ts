@@ -18,7 +18,10 @@ afterAll(() => fake.close());
 
 const get = (timeoutMs = 300) => requestJson({ service: 'Test', url: `${fake.url}/x`, timeoutMs });
 const failure = async (p: Promise<unknown>) => {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(UpstreamError);
   expect((err as UpstreamError).status).toBe(503);
   expect((err as UpstreamError).code).toBe('upstream_unavailable');

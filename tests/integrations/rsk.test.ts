@@ -1,11 +1,6 @@
 import { isCompany, isValid } from 'kennitala';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createRsk,
-  RSK_TIMEOUT_MESSAGE,
-  RSK_UNAVAILABLE_MESSAGE,
-  SANDBOX_COMPANIES,
-} from '../../src/integrations/rsk.js';
+import { createRsk, RSK_TIMEOUT_MESSAGE, RSK_UNAVAILABLE_MESSAGE, SANDBOX_COMPANIES } from '../../src/integrations/rsk.js';
 import { kennitalaChecksumHolds as kennitalaChecksumOk } from '../../src/domain/normalise.js';
 import type { Fake } from '../fakes/fake-server.js';
 import { RSK_COMPANIES, RSK_KEY, startFakeRsk, type RskMode } from '../fakes/rsk.js';

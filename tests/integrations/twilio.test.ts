@@ -4,15 +4,7 @@ import { ConfigError } from '../../src/config.js';
 import { createTwilio } from '../../src/integrations/twilio.js';
 import { RebasingRequestClient } from '../../src/integrations/twilio-sdk.js';
 import type { Fake } from '../fakes/fake-server.js';
-import {
-  startFakeTwilio,
-  TWILIO_FROM,
-  TWILIO_SID,
-  TWILIO_TOKEN,
-  VALID_CODE,
-  VERIFY_SID,
-  type TwilioMode,
-} from '../fakes/twilio.js';
+import { startFakeTwilio, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN, VALID_CODE, VERIFY_SID, type TwilioMode } from '../fakes/twilio.js';
 import { apiError, capturingLogger, elapsed, silentLogger, SLACK_MS, TEST_TIMEOUT_MS, testConfig } from './setup.js';
 
 let fake: Fake<TwilioMode>;
@@ -162,9 +154,9 @@ describe('twilio provider selection, sandbox and disabled', () => {
   });
 
   it('a SID only, without token, is not configured', () => {
-    expect(createTwilio(testConfig({ TWILIO_ACCOUNT_SID: TWILIO_SID, TWILIO_VERIFY_SERVICE_SID: VERIFY_SID }), silentLogger()).provider).toBe(
-      'sandbox',
-    );
+    expect(
+      createTwilio(testConfig({ TWILIO_ACCOUNT_SID: TWILIO_SID, TWILIO_VERIFY_SERVICE_SID: VERIFY_SID }), silentLogger()).provider,
+    ).toBe('sandbox');
   });
 
   it('production without credentials → provider none, every call 503 not_configured', async () => {

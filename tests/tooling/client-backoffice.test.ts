@@ -31,7 +31,9 @@ describe('typed client: back office', () => {
     const refused = await anyone.GET('/api/admin/dealers', {});
     expect(refused.error?.error).toBe('admin_key_required');
     expect((await admin.GET('/api/admin/dealers', { params: { query: { status: 'pending' } } })).data?.dealers).toEqual([]);
-    const estimate = await anyone.GET('/api/price-estimate', { params: { query: { make: 'Toyota', model: 'Yaris', year: 2018, mileage: 84_000 } } });
+    const estimate = await anyone.GET('/api/price-estimate', {
+      params: { query: { make: 'Toyota', model: 'Yaris', year: 2018, mileage: 84_000 } },
+    });
     const body: PriceEstimateResponse | undefined = estimate.data;
     expect(body).toEqual({ success: true, estimate: null, reason: 'insufficient_data' });
   });

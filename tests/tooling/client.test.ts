@@ -52,10 +52,13 @@ describe('typed client', () => {
         headers.authorization = req.headers.get('authorization');
         headers.admin = req.headers.get('x-admin-key');
         headers.url = req.url;
-        return new Response(JSON.stringify({ success: true, message: 'x', version: '1', environment: 'test', timestamp: new Date().toISOString() }), {
-          status: 200,
-          headers: { 'content-type': 'application/json' },
-        });
+        return new Response(
+          JSON.stringify({ success: true, message: 'x', version: '1', environment: 'test', timestamp: new Date().toISOString() }),
+          {
+            status: 200,
+            headers: { 'content-type': 'application/json' },
+          },
+        );
       },
     });
     const { data } = await client.GET('/api');
@@ -193,7 +196,10 @@ describe('seller flow through the typed client', () => {
     const vehicle = ok(await kaggi.POST('/api/vehicle/verify', { body: { plate: 'AB123', mileage: 84000 } }), 200);
     expect(vehicle.success).toBe(true);
     if (!vehicle.success) throw new Error('unreachable');
-    expect(vehicle).toMatchObject({ source: 'sandbox', data: { registrationNumber: 'AB123', make: 'Toyota', model: 'Yaris', year: 2018, mileage: 84000 } });
+    expect(vehicle).toMatchObject({
+      source: 'sandbox',
+      data: { registrationNumber: 'AB123', make: 'Toyota', model: 'Yaris', year: 2018, mileage: 84000 },
+    });
 
     // 2. Register it, camelCase as the frontend sends it.
     const registered = ok(
@@ -225,13 +231,27 @@ describe('seller flow through the typed client', () => {
     });
     expect(registered.car).not.toHaveProperty('phone');
     const again = await kaggi.POST('/api/cars/register', {
-      body: { firstName: 'Jón', lastName: 'Jónsson', email: 'jon@example.is', phone: '7771234', postalCode: '101', carMake: 'Toyota', carModel: 'Yaris', carPlate: 'AB123', year: 2018, mileage: 84000 },
+      body: {
+        firstName: 'Jón',
+        lastName: 'Jónsson',
+        email: 'jon@example.is',
+        phone: '7771234',
+        postalCode: '101',
+        carMake: 'Toyota',
+        carModel: 'Yaris',
+        carPlate: 'AB123',
+        year: 2018,
+        mileage: 84000,
+      },
     });
     expect(again.response.status).toBe(409);
     expect(again.error?.error).toBe('plate_already_registered');
 
     // 3. Welcome e-mail (Brevo sandbox: nothing leaves the machine).
-    const mail = ok(await kaggi.POST('/api/send-welcome-email', { body: { name: 'Jón Jónsson', email: 'jon@example.is', phone: '777 1234' } }), 200);
+    const mail = ok(
+      await kaggi.POST('/api/send-welcome-email', { body: { name: 'Jón Jónsson', email: 'jon@example.is', phone: '777 1234' } }),
+      200,
+    );
     expect(mail).toMatchObject({ success: true, sandbox: true });
 
     // 4. Verification code by SMS, through the fake Twilio.
@@ -286,7 +306,10 @@ describe('seller’s page through the typed client', () => {
       if (!code) await new Promise((r) => setTimeout(r, 100));
     }
     expect(code).toMatch(/^\d{6}$/);
-    const session = ok(await kaggi.POST('/api/seller/verify', { body: { car_plate: 'GOP41', email: 'anna@example.is', code: code! } }), 200);
+    const session = ok(
+      await kaggi.POST('/api/seller/verify', { body: { car_plate: 'GOP41', email: 'anna@example.is', code: code! } }),
+      200,
+    );
     expect(session.car_id).toBe(registered.car_id);
 
     const checked = specChecked();
@@ -317,7 +340,11 @@ describe('spec validation of the client', () => {
     const checked = specChecked();
     const client = createKaggiClient('http://kaggi.invalid', {
       middleware: [checked.middleware],
-      fetch: async () => new Response(JSON.stringify({ success: true, cars: 'not a list' }), { status: 200, headers: { 'content-type': 'application/json' } }),
+      fetch: async () =>
+        new Response(JSON.stringify({ success: true, cars: 'not a list' }), {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+        }),
     });
     await expect(client.GET('/api/cars')).rejects.toThrow(/listCars 200: response does not match openapi.yaml/);
     const teapot = createKaggiClient('http://kaggi.invalid', {

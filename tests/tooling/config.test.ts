@@ -22,7 +22,9 @@ describe('configuration', () => {
   it('in production, an unset AUTH_MODE stops the start with what to set', () => {
     expect(problems({ NODE_ENV: 'production' })).toEqual(['AUTH_MODE: set AUTH_MODE=jwt, or AUTH_MODE=off to run open on purpose']);
     // an empty value in a .env file is unset too
-    expect(problems({ NODE_ENV: 'production', AUTH_MODE: '' })).toEqual(['AUTH_MODE: set AUTH_MODE=jwt, or AUTH_MODE=off to run open on purpose']);
+    expect(problems({ NODE_ENV: 'production', AUTH_MODE: '' })).toEqual([
+      'AUTH_MODE: set AUTH_MODE=jwt, or AUTH_MODE=off to run open on purpose',
+    ]);
   });
 
   it('in production, an explicit AUTH_MODE is taken as given', () => {
@@ -68,7 +70,11 @@ describe('starting in production', () => {
   }, 60_000);
 
   it('with AUTH_MODE=off: starts open and warns', async () => {
-    const server = await startServerProcess('open on purpose', database.url, { NODE_ENV: 'production', AUTH_MODE: 'off', AUCTION_WORKER_ENABLED: 'false' });
+    const server = await startServerProcess('open on purpose', database.url, {
+      NODE_ENV: 'production',
+      AUTH_MODE: 'off',
+      AUCTION_WORKER_ENABLED: 'false',
+    });
     try {
       expect(server.logs.some((line) => line.includes('AUTH_MODE=off in production'))).toBe(true);
     } finally {

@@ -35,7 +35,11 @@ function base(): Spec {
             required: true,
             content: { 'application/json': { schema: { $ref: '#/components/schemas/BidRequest' } } },
           },
-          responses: { '201': { content: { 'application/json': { schema: { type: 'object', properties: { bid: { $ref: '#/components/schemas/Bid' } } } } } } },
+          responses: {
+            '201': {
+              content: { 'application/json': { schema: { type: 'object', properties: { bid: { $ref: '#/components/schemas/Bid' } } } } },
+            },
+          },
         },
       },
     },
@@ -47,7 +51,11 @@ function base(): Spec {
           properties: { id: { type: 'string' }, status: { $ref: '#/components/schemas/Status' }, year: { type: ['integer', 'null'] } },
         },
         Status: { type: 'string', enum: ['pending', 'active', 'sold'] },
-        BidRequest: { type: 'object', required: ['car_id', 'amount'], properties: { car_id: { type: 'string' }, amount: { type: 'number' }, note: { type: 'string' } } },
+        BidRequest: {
+          type: 'object',
+          required: ['car_id', 'amount'],
+          properties: { car_id: { type: 'string' }, amount: { type: 'number' }, note: { type: 'string' } },
+        },
         Bid: { type: 'object', required: ['id'], properties: { id: { type: 'string' }, amount: { type: 'integer' } } },
       },
     },
@@ -104,7 +112,9 @@ describe('contract check', () => {
     const narrowed = changed((s) => (s.components.schemas.BidRequest.properties.amount = { type: 'integer' }));
     expect(compareContracts(base(), narrowed).breaking).toEqual(['POST /bids request body.amount: type narrowed (number → integer)']);
     const widened = changed((s) => (s.components.schemas.Bid.properties.amount = { type: ['integer', 'null'] }));
-    expect(compareContracts(base(), widened).breaking).toEqual(['POST /bids 201.bid.amount: response type widened (integer → integer|null)']);
+    expect(compareContracts(base(), widened).breaking).toEqual([
+      'POST /bids 201.bid.amount: response type widened (integer → integer|null)',
+    ]);
   });
 
   it('a breaking change is allowed when the major version rises', () => {

@@ -115,7 +115,10 @@ describe('GET /docs in chromium', () => {
     const inMenu: string[] = [];
     for (const tag of tags) {
       const prefix = `/${slug(tag)}/`;
-      await menu.locator(`a[href="/${slug(tag)}"]`).first().click();
+      await menu
+        .locator(`a[href="/${slug(tag)}"]`)
+        .first()
+        .click();
       await page.waitForURL(`${app.url}/docs#/${slug(tag)}`, { timeout: 20_000 });
       await page.locator(`[data-section-id^="${prefix}"]`).first().waitFor({ timeout: 20_000 });
       const ids = await page.evaluate(

@@ -69,7 +69,10 @@ for (const [path, item] of Object.entries(spec.paths)) {
 describe('openapi.yaml ↔ handlers', () => {
   it('finds the operations of the spec', () => {
     expect(cases.length).toBeGreaterThanOrEqual(33);
-    expect(cases.filter((c) => c.operationId.includes(' ')), 'operations without operationId').toEqual([]);
+    expect(
+      cases.filter((c) => c.operationId.includes(' ')),
+      'operations without operationId',
+    ).toEqual([]);
   });
 
   it('binds a handler to every operation, and no handler to anything else', () => {
@@ -77,7 +80,10 @@ describe('openapi.yaml ↔ handlers', () => {
     const bound = Object.keys(handlers).sort();
     const unbound = operationIds.filter((id) => !bound.includes(id));
     const unknown = bound.filter((id) => !operationIds.includes(id));
-    expect({ inSpecWithoutHandler: unbound, handlerWithoutOperation: unknown }).toEqual({ inSpecWithoutHandler: [], handlerWithoutOperation: [] });
+    expect({ inSpecWithoutHandler: unbound, handlerWithoutOperation: unknown }).toEqual({
+      inSpecWithoutHandler: [],
+      handlerWithoutOperation: [],
+    });
     for (const id of bound) expect(typeof (handlers as Record<string, unknown>)[id], id).toBe('function');
   });
 });

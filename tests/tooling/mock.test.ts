@@ -227,7 +227,9 @@ describe('npm run mock (Prism)', () => {
     expect(fav.data?.favorite.car_id).toBe(carId);
     const favs = await kaggi.GET('/api/favorites/{dealer_email}', { params: { path: { dealer_email: email } } });
     expect(favs.data?.count).toBe(1);
-    const bid = await kaggi.POST('/api/bids/create', { body: { car_id: carId, dealer_name: 'Bílaland ehf.', dealer_email: email, bid_amount: 2_450_000 } });
+    const bid = await kaggi.POST('/api/bids/create', {
+      body: { car_id: carId, dealer_name: 'Bílaland ehf.', dealer_email: email, bid_amount: 2_450_000 },
+    });
     expect(bid.response.status).toBe(201);
     const mine = await kaggi.GET('/api/bids/dealer/{dealer_email}', { params: { path: { dealer_email: email } } });
     expect(mine.data?.bids[0]?.car.car_plate).toBeTruthy();
@@ -253,7 +255,9 @@ describe('npm run mock (Prism)', () => {
       },
     });
     expect(car.response.status).toBe(201);
-    const mail = await kaggi.POST('/api/send-welcome-email', { body: { name: 'Jón Jónsson', email: 'jon@example.is', phone: '+3547777777' } });
+    const mail = await kaggi.POST('/api/send-welcome-email', {
+      body: { name: 'Jón Jónsson', email: 'jon@example.is', phone: '+3547777777' },
+    });
     expect(mail.data?.success).toBe(true);
     const sent = await kaggi.POST('/api/send-verification-code', { body: { phone: '+3547777777' } });
     expect(sent.data?.status).toBe('pending');
@@ -288,7 +292,13 @@ describe('npm run mock (Prism)', () => {
     // without a token Prism answers the declared 401
     const anonymous = await call('GET', '/api/seller/car');
     expect(anonymous.status).toBe(401);
-    expect(checkedSeller.seen.map((x) => x.operationId)).toEqual(['getSellerCar', 'sellerAccept', 'sellerAccept', 'sellerDecline', 'sellerWithdraw']);
+    expect(checkedSeller.seen.map((x) => x.operationId)).toEqual([
+      'getSellerCar',
+      'sellerAccept',
+      'sellerAccept',
+      'sellerDecline',
+      'sellerWithdraw',
+    ]);
   });
 
   it('checked every typed-client answer against openapi.yaml', () => {

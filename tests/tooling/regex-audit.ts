@@ -86,7 +86,14 @@ export function backtrackingShapes(source: string): { nested: boolean; leading: 
   while (i < source.length) {
     const c = source[i];
     if (c === '\\') {
-      i += source[i + 1] === 'u' && source[i + 2] === '{' ? source.indexOf('}', i) + 1 - i : source[i + 1] === 'u' ? 6 : source[i + 1] === 'x' ? 4 : 2;
+      i +=
+        source[i + 1] === 'u' && source[i + 2] === '{'
+          ? source.indexOf('}', i) + 1 - i
+          : source[i + 1] === 'u'
+            ? 6
+            : source[i + 1] === 'x'
+              ? 4
+              : 2;
       atomDone({ containsUnbounded: false });
     } else if (c === '[') {
       let j = i + 1;
@@ -98,7 +105,14 @@ export function backtrackingShapes(source: string): { nested: boolean; leading: 
     } else if (c === '(') {
       if (atoms > 0 && groups.length === 1) goesOn = true;
       groups.push(false);
-      i += source.startsWith('(?<=', i) || source.startsWith('(?<!', i) ? 4 : source.startsWith('(?<', i) ? source.indexOf('>', i) + 1 - i : source[i + 1] === '?' ? 3 : 1;
+      i +=
+        source.startsWith('(?<=', i) || source.startsWith('(?<!', i)
+          ? 4
+          : source.startsWith('(?<', i)
+            ? source.indexOf('>', i) + 1 - i
+            : source[i + 1] === '?'
+              ? 3
+              : 1;
     } else if (c === ')') {
       const inner = groups.pop() ?? false;
       i += 1;

@@ -29,7 +29,15 @@ type Credential = (typeof CREDENTIALS)[number];
 const JWT_ONLY: Credential[] = ['AdminBearer', 'DealerBearer'];
 
 /** The codes with which the guards (src/api/auth.ts, seller-auth.ts) refuse a caller; any other answer got past them. */
-const REFUSALS = new Set(['unauthorized', 'forbidden', 'admin_key_required', 'invalid_admin_key', 'admin_disabled', 'dealer_not_approved', 'dealer_suspended']);
+const REFUSALS = new Set([
+  'unauthorized',
+  'forbidden',
+  'admin_key_required',
+  'invalid_admin_key',
+  'admin_disabled',
+  'dealer_not_approved',
+  'dealer_suspended',
+]);
 
 const hsToken = (claims: Record<string, unknown>) => supabaseHsToken(SECRET, claims);
 
@@ -167,7 +175,11 @@ describe('regular expressions in src/', () => {
   });
 
   it('every operation declares the 414 that refuses a long request target before routing', () => {
-    expect(operations().filter((op) => !op.responses.includes('414')).map((op) => op.operationId)).toEqual([]);
+    expect(
+      operations()
+        .filter((op) => !op.responses.includes('414'))
+        .map((op) => op.operationId),
+    ).toEqual([]);
   });
 
   it('has no nested unbounded quantifier, nor an unanchored one that scans a run from every start', () => {
@@ -195,7 +207,12 @@ describe('openapi.yaml documents the business-flow controls', () => {
   const doc = loadSpec().document as unknown as Node;
   const resolve = (node: Node): Node => {
     if (typeof node?.$ref !== 'string') return node;
-    return resolve((node.$ref).slice(2).split('/').reduce((at: Node, part: string) => at[part], doc));
+    return resolve(
+      node.$ref
+        .slice(2)
+        .split('/')
+        .reduce((at: Node, part: string) => at[part], doc),
+    );
   };
   const operation = (id: string): Node => {
     for (const item of Object.values(doc.paths as Node)) {
@@ -227,7 +244,9 @@ describe('openapi.yaml documents the business-flow controls', () => {
     expect(bid).toContain('own_car');
     expect(bid).toMatch(/everyone sees the reserve's amount/);
     // and no schema still promises that the reserve is never shown
-    expect(loadSpec().yaml.replace(/\s+/g, ' ')).not.toMatch(/reserve itself is never shown|Never shown to dealers: they see only `reserve_met`/);
+    expect(loadSpec().yaml.replace(/\s+/g, ' ')).not.toMatch(
+      /reserve itself is never shown|Never shown to dealers: they see only `reserve_met`/,
+    );
   });
 
   it('describes Idempotency-Key as one transaction, per caller, with a bounded wait', () => {

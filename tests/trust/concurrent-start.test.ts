@@ -34,7 +34,8 @@ describe('instances starting together', () => {
       try {
         const starts = await Promise.allSettled(instances.map((running) => startInstance(config, logger, running)));
         starts.forEach((s, i) => {
-          if (s.status === 'rejected') failures.push(`round ${round}, instance ${i + 1}: ${s.reason instanceof Error ? s.reason.message : s.reason}`);
+          if (s.status === 'rejected')
+            failures.push(`round ${round}, instance ${i + 1}: ${s.reason instanceof Error ? s.reason.message : s.reason}`);
         });
         for (const s of starts) {
           if (s.status !== 'fulfilled') continue;

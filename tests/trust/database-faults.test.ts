@@ -26,18 +26,19 @@ const STATEMENT_TIMEOUT_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 2000;
 
 /** Requests that each need the database, reading and writing. */
-const needsDatabase = () => [
-  ['GET', '/api/cars', undefined],
-  ['GET', `/api/cars/${carId}`, undefined],
-  ['GET', `/api/bids/car/${carId}`, undefined],
-  ['GET', '/api/status', undefined],
-  ['GET', '/api/dashboard/test-connection', undefined],
-  ['GET', '/api/dashboard/stats/sala@bilaland.is', undefined],
-  ['POST', '/api/status', { client_name: 'faults' }],
-  ['POST', '/api/cars/register', camelCar()],
-  ['POST', '/api/bids/create', { car_id: carId, dealer_name: 'Bílaland', dealer_email: 'sala@bilaland.is', bid_amount: 5_000_000 }],
-  ['POST', '/api/favorites/add', { car_id: carId, dealer_email: 'sala@bilaland.is' }],
-] as const;
+const needsDatabase = () =>
+  [
+    ['GET', '/api/cars', undefined],
+    ['GET', `/api/cars/${carId}`, undefined],
+    ['GET', `/api/bids/car/${carId}`, undefined],
+    ['GET', '/api/status', undefined],
+    ['GET', '/api/dashboard/test-connection', undefined],
+    ['GET', '/api/dashboard/stats/sala@bilaland.is', undefined],
+    ['POST', '/api/status', { client_name: 'faults' }],
+    ['POST', '/api/cars/register', camelCar()],
+    ['POST', '/api/bids/create', { car_id: carId, dealer_name: 'Bílaland', dealer_email: 'sala@bilaland.is', bid_amount: 5_000_000 }],
+    ['POST', '/api/favorites/add', { car_id: carId, dealer_email: 'sala@bilaland.is' }],
+  ] as const;
 
 async function timed(method: string, path: string, body?: unknown) {
   const started = performance.now();
@@ -143,7 +144,13 @@ describe('database frozen: connections open, nothing answers', () => {
     [
       () => timed('GET', '/api/cars'),
       () => timed('POST', '/api/status', { client_name: 'frozen' }),
-      () => timed('POST', '/api/bids/create', { car_id: carId, dealer_name: 'Frosti', dealer_email: `frosti${i}@example.is`, bid_amount: 9_000_000 + i * 100_000 }),
+      () =>
+        timed('POST', '/api/bids/create', {
+          car_id: carId,
+          dealer_name: 'Frosti',
+          dealer_email: `frosti${i}@example.is`,
+          bid_amount: 9_000_000 + i * 100_000,
+        }),
       () => timed('GET', `/api/cars/${carId}`),
     ][i % 4]();
 
@@ -156,11 +163,7 @@ describe('database frozen: connections open, nothing answers', () => {
       expect(health.status).toBe(200);
 
       // More requests than the pool has connections: some get a stranded connection, some queue, some open new ones.
-      const answers = await Promise.all(
-        Array.from({ length: 16 }, (_, i) =>
-          withDeadline(frozenRequest(i), BOUND_MS * 2, `request ${i}`),
-        ),
-      );
+      const answers = await Promise.all(Array.from({ length: 16 }, (_, i) => withDeadline(frozenRequest(i), BOUND_MS * 2, `request ${i}`)));
       for (const res of answers) {
         expect(res.status, res.what).toBe(503);
         expect(res.body.error, res.what).toBe('database_unavailable');

@@ -53,7 +53,14 @@ export async function startAppOnEmbeddedDatabase(env: Record<string, string> = {
   const config: Config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: url, ...env });
   const db: Db = await createDb(url, config);
   const events = new EventHub({ url, db, config, logger });
-  const app = await createApp({ config, db, logger: createLogger(config), services: createServices(config, logger), startedAt: new Date(), events });
+  const app = await createApp({
+    config,
+    db,
+    logger: createLogger(config),
+    services: createServices(config, logger),
+    startedAt: new Date(),
+    events,
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -179,7 +179,12 @@ describe('SIGTERM during a burst of bids on one car, with keep-alive clients sti
     const locker = await holdCarLock(carId);
     try {
       const agent = new http.Agent({ keepAlive: true });
-      const { outcome } = send(agent, server.url, { car_id: carId, dealer_name: 'Gone', dealer_email: 'gone@example.is', bid_amount: 1_000_000 });
+      const { outcome } = send(agent, server.url, {
+        car_id: carId,
+        dealer_name: 'Gone',
+        dealer_email: 'gone@example.is',
+        bid_amount: 1_000_000,
+      });
       await untilWaitingOnLock(1);
       agent.destroy();
       expect(await outcome).toEqual({ error: 'ECONNRESET' });

@@ -26,8 +26,17 @@ const INJECTIONS = [`'; DROP TABLE "Bílar"; --`, `' OR 1=1 --`, `1); DELETE FRO
 /** An SQL-injection string that is also a well-formed e-mail address, so it gets past validation. */
 const INJECTION_EMAIL = `'or'1'='1'--@example.is`;
 const TABLES_OF_ISSUE = [
-  'Bílar', 'uppboð', 'favorites', 'status_checks', 'dealers', 'vehicle_verifications', 'phone_verifications',
-  'email_logs', 'list_additions', 'company_validations', 'idempotency_keys',
+  'Bílar',
+  'uppboð',
+  'favorites',
+  'status_checks',
+  'dealers',
+  'vehicle_verifications',
+  'phone_verifications',
+  'email_logs',
+  'list_additions',
+  'company_validations',
+  'idempotency_keys',
 ];
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -87,7 +96,9 @@ async function occurrences(value: string, inTables: string[]): Promise<{ exact: 
   const inside = columns
     .filter((c) => c.type !== 'jsonb')
     .map(({ table, column }) => `(SELECT count(*)::int FROM "${table}" WHERE strpos("${column}", $1) > 0)`);
-  const { rows } = await app.sql.query(`SELECT ${['0', ...parts].join(' + ')} AS exact, ${['0', ...inside].join(' + ')} AS inside`, [value]);
+  const { rows } = await app.sql.query(`SELECT ${['0', ...parts].join(' + ')} AS exact, ${['0', ...inside].join(' + ')} AS inside`, [
+    value,
+  ]);
   return rows[0];
 }
 
@@ -270,7 +281,13 @@ async function probesFor(op: Operation): Promise<Probe[]> {
     }
     // The key's request hash walks the whole body, unknown fields included.
     const raw = prepend(await baseBody(op), `"zzz":${DEEPEST_ARRAYS}`);
-    probes.push({ label: `header ${p.name} with 45,000 nested arrays in an unknown field`, url, raw, headers: { ...json, [p.name]: 'deep-key-1' }, valid: bodyIsValid(op, JSON.parse(raw)) });
+    probes.push({
+      label: `header ${p.name} with 45,000 nested arrays in an unknown field`,
+      url,
+      raw,
+      headers: { ...json, [p.name]: 'deep-key-1' },
+      valid: bodyIsValid(op, JSON.parse(raw)),
+    });
   }
 
   if (!hasBody) return probes;
@@ -318,7 +335,8 @@ async function probesFor(op: Operation): Promise<Probe[]> {
         });
       }
     }
-    const isNumber = ['integer', 'number', undefined].includes(schema.type) || (Array.isArray(schema.type) && schema.type.includes('integer'));
+    const isNumber =
+      ['integer', 'number', undefined].includes(schema.type) || (Array.isArray(schema.type) && schema.type.includes('integer'));
     if (isNumber) {
       const baseJson = JSON.stringify({ ...(await baseBody(op)), [field]: 0 });
       for (const n of ODD_NUMBERS) {
@@ -353,11 +371,22 @@ async function probesFor(op: Operation): Promise<Probe[]> {
     const asField = baseText.replace(`"${first}":0`, `"${first}":${deep}`);
     probes.push({ label: `${label} in ${first}`, url, raw: asField, headers: json, valid: bodyIsValid(op, JSON.parse(asField)) });
     const asUnknown = prepend(await baseBody(op), `"zzz":${deep}`);
-    probes.push({ label: `${label} in an unknown field`, url, raw: asUnknown, headers: json, valid: bodyIsValid(op, JSON.parse(asUnknown)) });
+    probes.push({
+      label: `${label} in an unknown field`,
+      url,
+      raw: asUnknown,
+      headers: json,
+      valid: bodyIsValid(op, JSON.parse(asUnknown)),
+    });
   }
 
   // As deep as fits under the 100kb limit, where nothing stops it early: an unknown field, and any schema-less field.
-  for (const field of ['zzz', ...Object.entries(properties).filter(([, sch]) => sch.type === undefined && !sch.$ref).map(([f]) => f)]) {
+  for (const field of [
+    'zzz',
+    ...Object.entries(properties)
+      .filter(([, sch]) => sch.type === undefined && !sch.$ref)
+      .map(([f]) => f),
+  ]) {
     const raw = prepend(await baseBody(op), `"${field}":${DEEPEST_ARRAYS}`);
     probes.push({ label: `45,000 nested arrays in ${field}`, url, raw, headers: json, valid: bodyIsValid(op, JSON.parse(raw)) });
   }
@@ -386,7 +415,11 @@ async function probesFor(op: Operation): Promise<Probe[]> {
   for (const [label, headers, raw] of [
     ['text/plain', { 'content-type': 'text/plain' }, valid],
     ['form-urlencoded', { 'content-type': 'application/x-www-form-urlencoded' }, 'a=1&b=2'],
-    ['multipart', { 'content-type': 'multipart/form-data; boundary=xyz' }, '--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--xyz--\r\n'],
+    [
+      'multipart',
+      { 'content-type': 'multipart/form-data; boundary=xyz' },
+      '--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--xyz--\r\n',
+    ],
     ['application/xml', { 'content-type': 'application/xml' }, '<a>1</a>'],
     ['empty content type', { 'content-type': '' }, valid],
     ['JSON in UTF-16', { 'content-type': 'application/json; charset=utf-16' }, valid],
@@ -396,7 +429,13 @@ async function probesFor(op: Operation): Promise<Probe[]> {
     probes.push({ label: `content type: ${label}`, url, raw, headers: { ...headers }, valid: false });
   }
   // `application/*+json` is JSON: accepted and parsed like application/json.
-  probes.push({ label: 'content type: +json media type', url, raw: valid, headers: { 'content-type': 'application/vnd.kaggi+json' }, valid: true });
+  probes.push({
+    label: 'content type: +json media type',
+    url,
+    raw: valid,
+    headers: { 'content-type': 'application/vnd.kaggi+json' },
+    valid: true,
+  });
   return probes;
 }
 
@@ -418,9 +457,12 @@ beforeAll(async () => {
     RATE_LIMIT_VERIFY_PER_PHONE_PER_15MIN: '1000000',
   });
   tables = await publicTables();
-  const cols = await app.sql.query<{ table_name: string; column_name: string; data_type: string }>(`
+  const cols = await app.sql.query<{ table_name: string; column_name: string; data_type: string }>(
+    `
     SELECT table_name, column_name, data_type FROM information_schema.columns
-    WHERE table_schema = 'public' AND table_name = ANY($1) AND data_type IN ('text', 'character varying', 'jsonb')`, [tables]);
+    WHERE table_schema = 'public' AND table_name = ANY($1) AND data_type IN ('text', 'character varying', 'jsonb')`,
+    [tables],
+  );
   textColumns = cols.rows.map((r) => ({ table: r.table_name, column: r.column_name, type: r.data_type }));
 });
 afterAll(async () => app?.close());
@@ -442,8 +484,7 @@ describe('hostile input, spec-driven', () => {
       type Variant = { who: string; headers: Record<string, string>; expect?: (s: number) => boolean };
       // Without the key (or with a wrong one) nothing but the body parser may answer before the 401/403;
       // every fifth probe is also sent that way.
-      const noKey: Variant[] =
-        index % 5 === 0 ? [{ who: 'no key', headers: {}, expect: (s) => [400, 401, 413, 415].includes(s) }] : [];
+      const noKey: Variant[] = index % 5 === 0 ? [{ who: 'no key', headers: {}, expect: (s) => [400, 401, 413, 415].includes(s) }] : [];
       const wrongKey: Variant[] =
         index === 0 ? [{ who: 'wrong key', headers: { 'X-Admin-Key': `${ADMIN_KEY}x` }, expect: (s) => s === 403 }] : [];
       const variants: Variant[] = op.adminOnly
@@ -468,14 +509,18 @@ describe('hostile input, spec-driven', () => {
         const after = await counts();
         const changed = JSON.stringify(after) !== JSON.stringify(before);
         const show = `${label} → ${res.status} ${typeof res.body === 'object' ? (res.body.error ?? '') : ''}`;
-        if ((Object.prototype as Record<string, unknown>).polluted !== undefined || (Object.prototype as Record<string, unknown>).isAdmin !== undefined) {
+        if (
+          (Object.prototype as Record<string, unknown>).polluted !== undefined ||
+          (Object.prototype as Record<string, unknown>).isAdmin !== undefined
+        ) {
           problems.push(`${show}: Object.prototype polluted`);
           delete (Object.prototype as Record<string, unknown>).polluted;
           delete (Object.prototype as Record<string, unknown>).isAdmin;
         }
         if (res.status >= 500) problems.push(`${show}: server error ${res.text.slice(0, 200)}`);
         else if (variant.expect && !variant.expect(res.status)) problems.push(`${show}: unexpected without the admin key`);
-        else if (probe.expect && !variant.expect && !probe.expect.includes(res.status)) problems.push(`${show}: expected ${probe.expect.join('/')}`);
+        else if (probe.expect && !variant.expect && !probe.expect.includes(res.status))
+          problems.push(`${show}: expected ${probe.expect.join('/')}`);
         else if (res.status >= 400) {
           if (!validateError(res.body)) problems.push(`${show}: not the Error shape: ${res.text.slice(0, 200)}`);
           if (changed) problems.push(`${show}: rejected, yet rows changed ${diff(before, after)}`);
@@ -483,9 +528,13 @@ describe('hostile input, spec-driven', () => {
           problems.push(`${show}: accepted input the contract rejects`);
         } else if (probe.marker && changed) {
           // Markers are unique to their probe: any occurrence is this request's.
-          const found = await occurrences(probe.marker, Object.keys(after).filter((t) => after[t] !== before[t]));
+          const found = await occurrences(
+            probe.marker,
+            Object.keys(after).filter((t) => after[t] !== before[t]),
+          );
           const stored = probe.markerExact ? found.exact > 0 : found.inside > 0;
-          if (!stored) problems.push(`${show}: accepted and wrote rows, but ${JSON.stringify(probe.marker.slice(0, 40))} is not stored verbatim`);
+          if (!stored)
+            problems.push(`${show}: accepted and wrote rows, but ${JSON.stringify(probe.marker.slice(0, 40))} is not stored verbatim`);
         }
         before = after;
       }
@@ -556,7 +605,15 @@ describe('hostile input: request size (issue 25)', () => {
     // The old pattern needed ~0.3 s for 16,000 characters of one of these and grew with the
     // square (~80 s for 256,000); linear masking does all of them in a few milliseconds.
     const n = 256_000;
-    const shapes = [long(n), 'a@'.repeat(n / 2), 'a@b '.repeat(n / 4), `a@${long(n)}`, '@.'.repeat(n / 2), '+1'.repeat(n / 2), '1-'.repeat(n / 2)];
+    const shapes = [
+      long(n),
+      'a@'.repeat(n / 2),
+      'a@b '.repeat(n / 4),
+      `a@${long(n)}`,
+      '@.'.repeat(n / 2),
+      '+1'.repeat(n / 2),
+      '1-'.repeat(n / 2),
+    ];
     const started = performance.now();
     for (const text of shapes) maskText(text);
     expect(performance.now() - started).toBeLessThan(2_000);

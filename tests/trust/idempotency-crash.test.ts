@@ -46,7 +46,9 @@ describe('a crash between the commit and the answer', () => {
 
     const { rows: bids } = await database.sql.query('SELECT id, bid_amount FROM "uppboð" WHERE car_id = $1', [carId]);
     expect(bids).toHaveLength(1);
-    const { rows: keys } = await database.sql.query('SELECT state, response_status FROM idempotency_keys WHERE key = $1', [headers['Idempotency-Key']]);
+    const { rows: keys } = await database.sql.query('SELECT state, response_status FROM idempotency_keys WHERE key = $1', [
+      headers['Idempotency-Key'],
+    ]);
     expect(keys).toEqual([{ state: 'done', response_status: 201 }]);
 
     server = await startServerProcess('restarted', database.url, ENV);

@@ -46,9 +46,16 @@ describe('buffered log lines', () => {
         for (let i = 0; i < 500; i += 1) access('info', { request_id: 'fatal-' + i, method: 'GET', path: '/health', operation: 'getHealth', status: 200, duration_ms: 0.1 });
         logger.info('last words');
         ${ending};`;
-      const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH } });
+      const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH },
+      });
       expect(run.status).toBe(1);
-      const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = run.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines.filter((l) => l.message === 'request')).toHaveLength(500);
       expect(lines.some((l) => l.message === 'last words')).toBe(true);
     }

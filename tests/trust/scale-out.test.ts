@@ -44,7 +44,10 @@ describe('two instances, one database', () => {
   it(`shares the vehicle lookup limit: ${VEHICLE_LIMIT} spread over both pass, the next one to either is 429`, async () => {
     const ip = `203.0.113.${Math.floor(Math.random() * 200) + 20}`;
     const lookup = (instance: Instance, clientIp = ip) =>
-      instance.request('POST', '/api/vehicle/verify', { body: { plate: 'AB123', mileage: 1000 }, headers: { 'X-Forwarded-For': clientIp } });
+      instance.request('POST', '/api/vehicle/verify', {
+        body: { plate: 'AB123', mileage: 1000 },
+        headers: { 'X-Forwarded-For': clientIp },
+      });
 
     const statuses: number[] = [];
     for (let i = 0; i < VEHICLE_LIMIT; i += 1) {
@@ -143,7 +146,10 @@ describe('two instances, one database', () => {
       const instance = [a, b][i];
       expect(exit, `${instance.name}:\n${instance.logs.slice(-5).join('\n')}`).toEqual({ code: 0, signal: null });
       // Exit code 0 comes only from the SIGTERM handler's process.exit(0), after the pool has closed.
-      expect(instance.logs.some((l) => l.includes('"message":"shutting down"')), instance.name).toBe(true);
+      expect(
+        instance.logs.some((l) => l.includes('"message":"shutting down"')),
+        instance.name,
+      ).toBe(true);
     }
   }, 60_000);
 });

@@ -21,7 +21,12 @@ import { freePort } from './embedded-db.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-type Run = { child: ChildProcess; stdout: string[]; stderr: string[]; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> };
+type Run = {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+};
 
 function run(command: string, args: string[], env: Record<string, string>): Run {
   const child = spawn(command, args, {
@@ -107,7 +112,12 @@ describe('npm start under a supervisor: the signal sent to npm’s own pid', () 
     it(`${signal} to npm stops the server gracefully, with its embedded PostgreSQL, and frees the port`, async () => {
       const port = await freePort();
       const pgPort = await freePort();
-      const npm = run('npm', ['start', '--silent'], { PORT: String(port), EMBEDDED_PG_DIR: dir, EMBEDDED_PG_PORT: String(pgPort), NODE_ENV: 'development' });
+      const npm = run('npm', ['start', '--silent'], {
+        PORT: String(port),
+        EMBEDDED_PG_DIR: dir,
+        EMBEDDED_PG_PORT: String(pgPort),
+        NODE_ENV: 'development',
+      });
       try {
         // The first run may compile src/ (prestart) and initialise the cluster.
         await untilListening(npm, 150_000);
@@ -171,10 +181,18 @@ describe('a failed start names its cause and the fix', () => {
 
   it('the embedded data directory in use by another process (its postmaster.pid)', async () => {
     const dir = path.join(ROOT, '.data', `supervisor-held-${process.pid}-${randomBytes(4).toString('hex')}`);
-    const held = await startEmbeddedPostgres({ dir, port: await freePort(), logger: createLogger({ LOG_LEVEL: 'silent', NODE_ENV: 'test' }) });
+    const held = await startEmbeddedPostgres({
+      dir,
+      port: await freePort(),
+      logger: createLogger({ LOG_LEVEL: 'silent', NODE_ENV: 'test' }),
+    });
     try {
       const postmaster = Number(readFileSync(path.join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      const { code, stderr } = await failedStart({ EMBEDDED_PG_DIR: dir, EMBEDDED_PG_PORT: String(await freePort()), PORT: String(await freePort()) });
+      const { code, stderr } = await failedStart({
+        EMBEDDED_PG_DIR: dir,
+        EMBEDDED_PG_PORT: String(await freePort()),
+        PORT: String(await freePort()),
+      });
       expect(code).toBe(1);
       expect(stderr).toContain(`the embedded database directory ${dir} is in use by process ${postmaster}`);
       expect(stderr).toContain('set EMBEDDED_PG_DIR');
@@ -187,7 +205,10 @@ describe('a failed start names its cause and the fix', () => {
 
   it('the database refuses the connection', async () => {
     const dead = await freePort();
-    const { code, stderr } = await failedStart({ DATABASE_URL: `postgres://postgres@127.0.0.1:${dead}/kaggi`, PORT: String(await freePort()) });
+    const { code, stderr } = await failedStart({
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${dead}/kaggi`,
+      PORT: String(await freePort()),
+    });
     expect(code).toBe(1);
     expect(stderr).toContain(`the database at 127.0.0.1:${dead} refused or did not answer (ECONNREFUSED)`);
     expect(stderr).toContain('fix DATABASE_URL');

@@ -14,7 +14,14 @@ import { startServerProcess, type ServerProcess } from './server-process.js';
  * process; the collector a loopback fake that records what it gets (OTLP JSON).
  */
 
-type OtlpSpan = { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes: Array<{ key: string; value: Record<string, unknown> }> };
+type OtlpSpan = {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes: Array<{ key: string; value: Record<string, unknown> }>;
+};
 
 function spansOf(collector: Fake<'ok'>): OtlpSpan[] {
   return collector.requests
@@ -48,7 +55,12 @@ describe('tracing', () => {
 
   const start = async (name: string, env: Record<string, string>) => {
     const log = path.join(dir, `${name}.txt`);
-    const server = await startServerProcess(name, database.url, { AUCTION_WORKER_ENABLED: 'false', ...env, MODULE_LOG: log }, { nodeArgs: ['--import', MODULE_LOG] });
+    const server = await startServerProcess(
+      name,
+      database.url,
+      { AUCTION_WORKER_ENABLED: 'false', ...env, MODULE_LOG: log },
+      { nodeArgs: ['--import', MODULE_LOG] },
+    );
     servers.push(server);
     return { server, modules: () => readFileSync(log, 'utf8').split('\n') };
   };
@@ -90,7 +102,8 @@ describe('tracing', () => {
     expect(queries.length).toBeGreaterThan(0);
     // a query span sits under the request span (directly or via Slonik's connection spans)
     const byId = new Map(spans.map((s) => [s.spanId, s]));
-    const ancestors = (s: OtlpSpan): string[] => (s.parentSpanId && byId.get(s.parentSpanId) ? [s.parentSpanId, ...ancestors(byId.get(s.parentSpanId)!)] : []);
+    const ancestors = (s: OtlpSpan): string[] =>
+      s.parentSpanId && byId.get(s.parentSpanId) ? [s.parentSpanId, ...ancestors(byId.get(s.parentSpanId)!)] : [];
     expect(queries.every((q) => ancestors(q).includes(list.spanId))).toBe(true);
 
     const validate = spans.find((s) => s.name === 'validateCompany')!;
