@@ -1,71 +1,19 @@
-import { sql } from 'slonik';
-import { z } from 'zod';
-import { conflict, notFound } from '../errors.js';
-import { carRow, selectCars } from '../db/cars.js';
-import { approvedHolder, dealerColumns, dealerRow, lockKennitala } from '../db/dealers.js';
-import { inspectionColumns, inspectionRow } from '../db/inspections.js';
-import { changeStatus, lockCar } from '../db/car-status.js';
-import { enqueueEmail } from '../auctions/outbox.js';
-import { sellerVisibility } from '../api/principal.js';
-import { decodeCursor, pageOf } from '../db/keyset.js';
+import { decodeCursor } from '../domain/keyset.js';
+import { principalOf } from '../api/principal.js';
+import { listDealers, setDealerStatus } from '../usecases/dealer-approval.js';
+import { recordInspection } from '../usecases/inspections.js';
 import type { Handler } from '../api/types.js';
 
 /** Dealers newest first, optionally one status (the approval queue: `?status=pending`), keyset-paginated. */
-/** Several registrations may share a kennitala while pending: the list says how many. */
-const listedDealer = dealerRow.extend({ kennitala_registrations: z.number().int() });
-
 const listAdminDealers: Handler<'listAdminDealers'> = async ({ query, deps }) => {
   const limit = query.limit ?? 100;
   const after = query.cursor ? decodeCursor(query.cursor) : null;
-  const conditions = [
-    query.status ? sql.fragment`status = ${query.status}` : null,
-    after ? sql.fragment`(created_at, id) < (SELECT created_at, id FROM dealers WHERE id = ${after})` : null,
-  ].filter((c) => c !== null);
-  const where = conditions.length ? sql.fragment`WHERE ${sql.join(conditions, sql.fragment` AND `)}` : sql.fragment``;
-  const rows = await deps.db.any(sql.type(listedDealer)`
-    SELECT ${dealerColumns},
-           (SELECT count(*)::int FROM dealers o WHERE o.organization_number = dealers.organization_number) AS kennitala_registrations
-    FROM dealers ${where}
-    ORDER BY created_at DESC, id DESC
-    LIMIT ${limit + 1}`);
-  const page = pageOf(rows, limit);
+  const page = await listDealers(deps, { status: query.status, after, limit });
   return { status: 200, body: { success: true, dealers: page.items, count: page.items.length, next_cursor: page.next_cursor } };
 };
 
-/**
- * Approves, suspends or resets a dealer. The dealer is told by e-mail (outbox,
- * same transaction) when approved or suspended. Setting the status a dealer
- * already has changes nothing and sends nothing.
- */
 const updateDealerStatus: Handler<'updateDealerStatus'> = async ({ params, body, deps, log }) => {
-  const reason = body.reason?.trim() || null;
-  const result = await deps.db.transaction(async (tx) => {
-    const current = await tx.maybeOne(sql.type(dealerRow)`
-      SELECT ${dealerColumns} FROM dealers WHERE id = ${params.dealer_id} FOR UPDATE`);
-    if (!current) throw notFound('Dealer');
-    if (current.status === body.status) return { dealer: current, changed: false };
-    if (body.status === 'approved') {
-      await tx.one(lockKennitala(current.organization_number));
-      if (await tx.maybeOne(approvedHolder(current.organization_number, current.id))) {
-        throw conflict('kennitala_taken', `Another dealer with organization number ${current.organization_number} is already approved`);
-      }
-    }
-    const dealer = await tx.one(sql.type(dealerRow)`
-      UPDATE dealers SET status = ${body.status}, status_changed_at = now(), status_reason = ${reason}
-      WHERE id = ${params.dealer_id}
-      RETURNING ${dealerColumns}`);
-    if (dealer.email && (dealer.status === 'approved' || dealer.status === 'suspended')) {
-      await enqueueEmail(tx, {
-        kind: dealer.status === 'approved' ? 'dealer_approved' : 'dealer_suspended',
-        dedupeKey: `dealer_status:${dealer.id}:${dealer.status}:${dealer.status_changed_at}`,
-        carId: null,
-        toEmail: dealer.email,
-        toName: dealer.dealer_name,
-        params: { dealer_name: dealer.dealer_name, status: dealer.status, reason },
-      });
-    }
-    return { dealer, changed: true };
-  });
+  const result = await setDealerStatus(deps, params.dealer_id, body.status, body.reason?.trim() || null);
   log.info('dealer status', { dealer_id: result.dealer.id, status: result.dealer.status, changed: result.changed });
   return {
     status: 200,
@@ -77,34 +25,20 @@ const updateDealerStatus: Handler<'updateDealerStatus'> = async ({ params, body,
   };
 };
 
-/**
- * Records a car's inspection report, replacing any earlier one. With
- * `open_auction` a `pending` or `closed` car opens its bidding round now (an
- * `active` one keeps its round; a `sold` one → 409, and nothing is written).
- */
 const putCarInspection: Handler<'putCarInspection'> = async ({ params, body, req, deps, log }) => {
-  const carId = params.car_id;
-  const inspection = await deps.db.transaction(async (tx) => {
-    // The car's row lock orders two reports for one car, and a report against a status change.
-    const car = await lockCar(tx, carId);
-    if (!car) throw notFound('Car');
-    if (body.open_auction && car.status !== 'active') {
-      await changeStatus(tx, carId, 'active', { by: 'inspection', settings: deps.config, reason: 'inspection' });
-    }
-    return tx.one(sql.type(inspectionRow)`
-      INSERT INTO car_inspections (car_id, inspector, inspected_at, odometer_km, overall_grade, grades, damages, remarks, photos)
-      VALUES (${carId}, ${body.inspector.trim()}, ${body.inspected_at}, ${body.odometer_km}, ${body.overall_grade},
-              ${sql.jsonb(body.grades ?? {})}, ${sql.jsonb(body.damages ?? [])}, ${body.remarks?.trim() || null},
-              ${sql.jsonb(body.photos ?? [])})
-      ON CONFLICT (car_id) DO UPDATE
-      SET id = gen_random_uuid(), inspector = EXCLUDED.inspector, inspected_at = EXCLUDED.inspected_at,
-          odometer_km = EXCLUDED.odometer_km, overall_grade = EXCLUDED.overall_grade, grades = EXCLUDED.grades,
-          damages = EXCLUDED.damages, remarks = EXCLUDED.remarks, photos = EXCLUDED.photos, recorded_at = now()
-      RETURNING ${inspectionColumns}`);
-  });
-  const car = await deps.db.one(sql.type(carRow)`${selectCars(sellerVisibility(req))} WHERE c.id = ${carId}`);
+  const report = {
+    inspector: body.inspector.trim(),
+    inspected_at: body.inspected_at,
+    odometer_km: body.odometer_km,
+    overall_grade: body.overall_grade,
+    grades: body.grades ?? {},
+    damages: body.damages ?? [],
+    remarks: body.remarks?.trim() || null,
+    photos: body.photos ?? [],
+  };
+  const { inspection, car } = await recordInspection(deps, params.car_id, report, Boolean(body.open_auction), principalOf(req));
   log.info('inspection recorded', {
-    car_id: carId,
+    car_id: params.car_id,
     inspection_id: inspection.id,
     open_auction: Boolean(body.open_auction),
     status: car.status,
@@ -112,4 +46,4 @@ const putCarInspection: Handler<'putCarInspection'> = async ({ params, body, req
   return { status: 200, body: { success: true, inspection, car } };
 };
 
-export const adminHandlers = { listAdminDealers, updateDealerStatus, putCarInspection };
+export const backofficeHandlers = { listAdminDealers, updateDealerStatus, putCarInspection };

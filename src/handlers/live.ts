@@ -1,9 +1,8 @@
-import type { Handler } from '../api/types.js';
+import type { Handler, StreamReply } from '../api/types.js';
 import { clientKey } from '../api/client-key.js';
-import { ApiError, notFound } from '../errors.js';
-import type { Deps } from '../api/types.js';
-import { frame, eventFrame, parseLastEventId } from '../events/frames.js';
-import { allEventsBetween, carEventsAfter, carSnapshot, eventExists } from '../events/queries.js';
+import { ApiError } from '../errors.js';
+import type { Deps } from '../deps.js';
+import { openAllCarsStream, openCarStream, StreamRefused, type OpenedStream } from '../usecases/live.js';
 
 /**
  * The live auction streams (Server-Sent Events): one car's, and every car's. The hub
@@ -16,49 +15,36 @@ function hubOf(deps: Deps) {
   return deps.events;
 }
 
-const retry = (deps: Deps) => `retry: ${deps.config.SSE_RETRY_MS}\n`;
+/** `Last-Event-ID` as a car_events id, or null for anything else (absent, garbage, negative). */
+function parseLastEventId(header: string | undefined): number | null {
+  if (header === undefined || !/^\d{1,15}$/.test(header.trim())) return null;
+  return Number(header.trim());
+}
 
-const streamCarEvents: Handler<'streamCarEvents'> = async ({ params, req, deps }) => {
-  const carId = params.car_id;
-  const lastEventId = parseLastEventId(req.get('last-event-id'));
-  return hubOf(deps).open(carId, clientKey(req), async (stream) => {
-    if (lastEventId !== null) {
-      const missed = await carEventsAfter(deps.db, carId, lastEventId, deps.config.SSE_REPLAY_LIMIT);
-      if (missed) {
-        stream.lastId = missed.at(-1)?.id ?? lastEventId;
-        return retry(deps) + '\n' + missed.map(eventFrame).join('');
-      }
+/** The hub's refusals as the spec's answers: 503 while stopping or full, 429 for a client at its own limit. */
+async function streamReply(open: () => Promise<OpenedStream>): Promise<StreamReply> {
+  try {
+    const opened = await open();
+    return { status: 200, stream: (res) => opened.attach(res) };
+  } catch (error) {
+    if (!(error instanceof StreamRefused)) throw error;
+    const headers = { 'Retry-After': error.reason === 'shutting_down' ? '1' : '5' };
+    if (error.reason === 'shutting_down') {
+      throw new ApiError(503, 'shutting_down', 'This instance is stopping; reconnect to continue', { headers });
     }
-    // First visit, or an id this car's log cannot resume from: start again from a snapshot.
-    const snapshot = await carSnapshot(deps.db, carId);
-    if (!snapshot) throw notFound('Car');
-    stream.lastId = snapshot.lastEventId ?? 0;
-    return retry(deps) + frame('snapshot', snapshot.standing, snapshot.lastEventId ?? undefined);
-  });
-};
+    if (error.reason === 'instance_full') {
+      throw new ApiError(503, 'too_many_streams', `This instance holds its maximum of ${error.limit} live streams; try again shortly`, {
+        headers,
+      });
+    }
+    throw new ApiError(429, 'too_many_streams', `At most ${error.limit} live streams per client; close one first`, { headers });
+  }
+}
 
-const streamAllEvents: Handler<'streamAllEvents'> = async ({ req, deps }) => {
-  const hub = hubOf(deps);
-  const lastEventId = parseLastEventId(req.get('last-event-id'));
-  return hub.open(null, clientKey(req), async (stream) => {
-    // Ids rise in commit order: everything up to the hub's position is there to be read.
-    const upTo = hub.position;
-    if (lastEventId === null) {
-      stream.lastId = upTo;
-      // An id without data: the browser's EventSource remembers it, so even a client that saw
-      // no event yet resumes from here.
-      return `${retry(deps)}id: ${upTo}\n\n`;
-    }
-    // Ahead of this instance is fine (another instance got there first), if the id exists.
-    const known = lastEventId <= upTo || (await eventExists(deps.db, lastEventId));
-    const missed = known ? await allEventsBetween(deps.db, lastEventId, upTo, deps.config.SSE_REPLAY_LIMIT) : null;
-    if (!missed) {
-      stream.lastId = upTo;
-      return retry(deps) + frame('reset', { reason: 'too_far_behind', missed_more_than: deps.config.SSE_REPLAY_LIMIT }, upTo);
-    }
-    stream.lastId = Math.max(lastEventId, upTo);
-    return retry(deps) + '\n' + missed.map(eventFrame).join('');
-  });
-};
+const streamCarEvents: Handler<'streamCarEvents'> = ({ params, req, deps }) =>
+  streamReply(() => openCarStream(hubOf(deps), deps, params.car_id, clientKey(req), parseLastEventId(req.get('last-event-id'))));
 
-export const eventHandlers = { streamCarEvents, streamAllEvents };
+const streamAllEvents: Handler<'streamAllEvents'> = ({ req, deps }) =>
+  streamReply(() => openAllCarsStream(hubOf(deps), deps, clientKey(req), parseLastEventId(req.get('last-event-id'))));
+
+export const liveHandlers = { streamCarEvents, streamAllEvents };
