@@ -40,8 +40,11 @@ module.exports = {
       'usecases-tell-the-story',
       'A use case uses data access, rules, notifications, outside services and the live-event hub; never the HTTP layer or a handler.',
       'usecases',
-      ['db/', 'domain/', 'notifications/', 'integrations/', 'events/', 'deps\\.ts$'],
+      ['db/', 'domain/', 'notifications/', 'integrations/', 'events/', 'documents/', 'deps\\.ts$'],
     ),
+    only('documents-render-data', 'A document (the contract PDF) is rendered from the data it is given; it reads no table.', 'documents', [
+      'domain/',
+    ]),
     only(
       'handlers-are-thin',
       'A handler reads validated input, calls a use case and shapes the reply: no SQL, no other handler.',

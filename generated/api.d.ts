@@ -1329,6 +1329,232 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/cars/{car_id}/sale": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A car's sale (back office)
+         * @description The car's latest sale (a cancelled one until a new sale replaces it), as the back
+         *     office sees it: the seller's details in clear, the staff's notes, the buyer's e-mail,
+         *     the cancellation's reason. 404 `sale_not_found` when the car has never been sold.
+         */
+        get: operations["getAdminSale"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/cars/{car_id}/sale/steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a step of a car's sale
+         * @description The back office records one step of the sale: `contract_signed`, `buyer_paid`,
+         *     `picked_up`, `ownership_transferred`, `seller_paid` (docs/sale.md has the order). A
+         *     step twice → 409 `step_already_recorded`; a step before what it needs (e.g.
+         *     `ownership_transferred` before `contract_signed` and `buyer_paid`) → 409
+         *     `step_out_of_order`; a completed or cancelled sale → 409 `sale_closed`. The last step
+         *     completes the sale (`completed`, recorded by `system`). `buyer_paid` starts the pick-up
+         *     deadline (`SALE_PICKUP_DAYS`). Each step appends a `sale` event to the car's log (the
+         *     seller's timeline, the live streams) and e-mails the seller and the buyer, in the same
+         *     transaction, under the car's row lock: of two steps (or a step and a cancellation) at
+         *     once exactly one is first, and the other sees it.
+         */
+        post: operations["recordSaleStep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/cars/{car_id}/sale/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a sale whose buyer backed out
+         * @description The buyer backed out: the sale becomes `cancelled`, the buyer's bids on the car are
+         *     set aside (they no longer count as the highest, nor for the seller), and the car goes
+         *     back to `closed` with a fresh decision deadline (`SELLER_DECISION_HOURS`), so the
+         *     seller accepts the best remaining bid of another dealer or declines, as after the
+         *     auction. The seller and the buyer are e-mailed; the cancellation counts on the
+         *     dealer's record (`cancellations` in `GET /api/admin/dealers`). A completed sale, or one
+         *     whose ownership has been transferred, → 409 `sale_closed`; no open sale → 404. Under
+         *     the car's row lock, like the steps.
+         */
+        post: operations["cancelSale"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/sales": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The back office's sales worklist
+         * @description Sales newest first, optionally in one `state`: `open`, `overdue` (behind a payment or
+         *     pick-up deadline the sweep found missed), `completed` or `cancelled`. Keyset
+         *     pagination as for the car list: pass `next_cursor` as `cursor` for the next page
+         *     (null on the last); `limit` defaults to 100, at most 500. An invalid state, limit or
+         *     cursor → 422.
+         */
+        get: operations["listAdminSales"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/seller/car/sale/details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * The seller's details for the papers
+         * @description The seller gives what the contract and the payment need: `kennitala` (10 digits,
+         *     with or without the hyphen, mod-11 checked), `address`, and `bank_account` (bank 4
+         *     digits, ledger 2, account 6: `0133-26-012345`, dashes optional); optionally the car's
+         *     `vin` from the registration certificate. Only on a sold car with an open sale (409
+         *     `car_not_sold`); may be given again until the sale is completed. Stored encrypted at
+         *     rest (AES-256-GCM, `DATA_ENCRYPTION_KEY`; 503 `not_configured` in production without
+         *     it); shown in clear only to admins and in the contract, to the seller masked. Never
+         *     in logs, events or e-mails.
+         */
+        put: operations["putSellerSaleDetails"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/seller/car/pickup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the proposed pick-up time, or ask for another
+         * @description `{ confirm: true }` confirms the time the buying dealer proposed; `{ confirm: false,
+         *     note }` asks for another (the note says when suits; required then). Both sides are
+         *     e-mailed; the confirmed time is on both pages. No proposed time → 409
+         *     `no_pickup_proposed`.
+         */
+        post: operations["answerSellerPickup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dealer/purchases/{car_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The buying dealer's page of a purchase
+         * @description The sale as the seller sees it, plus the seller's contact details (`seller_contact`)
+         *     and the car's address for pick-up (`pickup_address`, once the seller has given it),
+         *     for the dealer on the winning bid only: anyone else, and a car without an open sale,
+         *     → 404 `purchase_not_found`. The dealer's token as for the other dealer operations
+         *     (with AUTH_MODE=off the frontend's one dealer).
+         */
+        get: operations["getDealerPurchase"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dealer/purchases/{car_id}/pickup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Propose a pick-up time
+         * @description The buying dealer proposes when to pick the car up: `at` in the future and, once the
+         *     buyer has paid, no later than the pick-up deadline (422 otherwise). A new proposal
+         *     replaces the last one and waits for the seller again. The seller and the buyer are
+         *     e-mailed. Already picked up → 409 `pickup_done`; not the buyer → 404.
+         */
+        put: operations["putDealerPickup"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cars/{car_id}/sale/contract.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The bill of sale (kaupsamningur) as PDF
+         * @description The contract of the car's open sale: the seller (name, kennitala, address), the buyer
+         *     (company, kennitala, address from the dealer record), the car (plate, VIN, make,
+         *     model, first registration, mileage), the price (`1.512.000 kr.`), the date, the
+         *     seller's declarations and the condition grade, signature lines, Kaggi as
+         *     intermediary; Icelandic text in an embedded font. For the seller (seller token), the
+         *     buying dealer (dealer token) and admins; anyone else → 404 `sale_not_found` (with no
+         *     credentials at all 401). 409 `sale_details_missing` until the seller has given their
+         *     details.
+         */
+        get: operations["getSaleContract"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1750,6 +1976,10 @@ export interface components {
              *     organisation number, this one included.
              */
             kennitala_registrations?: number;
+            /** @description Only in the admin's dealer list; cars sold to this dealer whose sale stands. */
+            purchases?: number;
+            /** @description Only in the admin's dealer list; sales this dealer backed out of. */
+            cancellations?: number;
         };
         /**
          * @description A dealer's approval: `pending` (registered, not yet vetted), `approved` (may bid) or
@@ -2393,11 +2623,18 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
-        /** @description One status the car had, and since when. */
+        /** @description One status the car had, and since when; or (with `sale_action`) a step of its sale. */
         TimelineEntry: {
             status: components["schemas"]["CarStatus"];
             /** Format: date-time */
             at: string;
+            /**
+             * @description A sale event (`status` is then the car's status at the time).
+             * @enum {string}
+             */
+            sale_action?: "step" | "overdue" | "cancelled" | "pickup_proposed" | "pickup_confirmed" | "pickup_declined";
+            /** @description With `sale_action`: the step recorded or missed. */
+            step?: string | null;
         };
         /** @description The car's plate and the seller's e-mail as given at registration (any case and spacing). Unknown fields are ignored. */
         SellerLoginRequest: {
@@ -2451,6 +2688,8 @@ export interface components {
              *     model, year and mileage); null when there are too few sales to say.
              */
             estimate: components["schemas"]["PriceEstimate"] | null;
+            /** @description The car's sale once it is sold (a cancelled one until a new sale replaces it); null before. */
+            sale?: components["schemas"]["Sale"] | null;
         };
         SellerDecision: {
             /** @constant */
@@ -2462,6 +2701,189 @@ export interface components {
             success: true;
             car: components["schemas"]["SellerCar"];
             winning_bid: components["schemas"]["SellerBid"];
+        };
+        /**
+         * @description `open` → `completed`; `overdue`: open and behind a deadline the sweep found missed; `cancelled`: the buyer backed out.
+         * @enum {string}
+         */
+        SaleState: "open" | "overdue" | "completed" | "cancelled";
+        /**
+         * @description A step the back office records (docs/sale.md has their order).
+         * @enum {string}
+         */
+        SaleStepName: "contract_signed" | "buyer_paid" | "picked_up" | "ownership_transferred" | "seller_paid";
+        SaleStepRequest: {
+            step: components["schemas"]["SaleStepName"];
+            /** @description The staff's note (shown to admins only). */
+            note?: string;
+        };
+        SaleCancelRequest: {
+            /** @description Why the sale is cancelled (shown to admins only). */
+            reason: string;
+        };
+        SellerSaleDetailsRequest: {
+            /** @description The seller's kennitala, 10 digits, with or without the hyphen (mod-11 checked). */
+            kennitala: string;
+            /** @description Where the seller lives and the car is picked up. */
+            address: string;
+            /** @description Bank (4 digits), ledger (2) and account (6): `0133-26-012345`, dashes or spaces optional. */
+            bank_account: string;
+            /** @description The car's VIN from its registration certificate, for the contract. */
+            vin?: string;
+        };
+        SellerPickupRequest: {
+            /** @description True confirms the proposed time; false asks for another (then `note` is required). */
+            confirm: boolean;
+            /** @description Required when `confirm` is false (422 without it). */
+            note?: string;
+        };
+        DealerPickupRequest: {
+            /**
+             * Format: date-time
+             * @description When the dealer will pick the car up; in the future, and within the pick-up deadline.
+             */
+            at: string;
+            note?: string;
+        };
+        SaleStepEntry: {
+            /** @enum {string} */
+            step: "contract_signed" | "buyer_paid" | "picked_up" | "ownership_transferred" | "seller_paid" | "completed";
+            /**
+             * @description `system`: `completed`, recorded when the last step is in.
+             * @enum {string}
+             */
+            recorded_by: "admin" | "system";
+            /** Format: date-time */
+            at: string;
+            /** @description The staff's note (admins only). */
+            note?: string | null;
+        };
+        /** @description The seller's details for the papers, in clear for admins and masked (`••••••-3019`) for the seller. */
+        SellerSaleDetails: {
+            kennitala: string;
+            address: string;
+            bank_account: string;
+        };
+        /**
+         * @description A car's sale after the hammer: the price, the buyer's company, the steps with who
+         *     recorded each and when, the deadlines and the pick-up. What else shows depends on who
+         *     asks: `seller_details` (admins in clear, the seller masked), `seller_contact` and
+         *     `pickup_address` (the buying dealer and admins), `dealer_email` and `cancel_reason`
+         *     (admins).
+         */
+        Sale: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            car_id: string;
+            car: {
+                car_plate: string;
+                car_make: string;
+                car_model: string;
+                vin: string | null;
+                status: components["schemas"]["CarStatus"];
+            };
+            state: components["schemas"]["SaleState"];
+            /** @description The winning bid, whole ISK. */
+            price: number;
+            buyer: {
+                /** @description The buying dealer's company name. */
+                company: string;
+            };
+            /**
+             * @description Who accepted the bid.
+             * @enum {string}
+             */
+            sold_by: "admin" | "seller";
+            /** @description In the order they were recorded. */
+            steps: components["schemas"]["SaleStepEntry"][];
+            deadlines: {
+                /**
+                 * Format: date-time
+                 * @description The buyer pays by then (`SALE_PAYMENT_DAYS` after the sale).
+                 */
+                payment_due_at: string;
+                /**
+                 * Format: date-time
+                 * @description The buyer picks the car up by then (`SALE_PICKUP_DAYS` after the payment); null until paid.
+                 */
+                pickup_due_at: string | null;
+                payment_overdue: boolean;
+                pickup_overdue: boolean;
+            };
+            /** @description The pick-up time the buyer proposed and the seller's answer; null until proposed. */
+            pickup: null | {
+                /** Format: date-time */
+                at: string;
+                note: string | null;
+                /** @enum {string} */
+                state: "proposed" | "confirmed" | "declined";
+                /** @description The seller's note when asking for another time. */
+                answer: string | null;
+            };
+            /** @description Whether the seller has given their details (the contract needs them). */
+            seller_details_given: boolean;
+            /** @description Admins in clear, the seller masked; null until given. */
+            seller_details?: null | components["schemas"]["SellerSaleDetails"];
+            /** @description The seller's contact details (the buying dealer and admins). */
+            seller_contact?: {
+                name: string;
+                email: string | null;
+                phone: string | null;
+                postal_code: string | null;
+            };
+            /** @description Where the car is picked up (the seller's address; the buying dealer and admins); null until given. */
+            pickup_address?: string | null;
+            /** @description The buying dealer's e-mail (admins). */
+            dealer_email?: string;
+            /** @description Why the sale was cancelled (admins). */
+            cancel_reason?: string | null;
+            /**
+             * Format: date-time
+             * @description When the car was sold.
+             */
+            created_at: string;
+            /** Format: date-time */
+            cancelled_at: string | null;
+            /** Format: date-time */
+            completed_at: string | null;
+        };
+        SaleReply: {
+            /** @constant */
+            success: true;
+            sale: components["schemas"]["Sale"];
+        };
+        SaleList: {
+            /** @constant */
+            success: true;
+            sales: components["schemas"]["Sale"][];
+            count: number;
+            next_cursor: string | null;
+        };
+        /**
+         * @description `event: sale` — a step of the car's sale recorded, the sale overdue or cancelled, or the pick-up proposed or answered, with the standing right after it. Never names a party or their details.
+         * @example {
+         *       "car_id": "6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b",
+         *       "status": "sold",
+         *       "highest_bid": 2450000,
+         *       "bid_count": 12,
+         *       "min_next_bid": 2462000,
+         *       "auction_ends_at": "2025-11-22T09:15:00.000Z",
+         *       "reserve_met": true,
+         *       "action": "step",
+         *       "step": "buyer_paid",
+         *       "sale_state": "open",
+         *       "at": "2025-11-23T10:02:00.000Z"
+         *     }
+         */
+        CarSaleEvent: components["schemas"]["CarStanding"] & {
+            /** @enum {string} */
+            action: "step" | "overdue" | "cancelled" | "pickup_proposed" | "pickup_confirmed" | "pickup_declined";
+            /** @description The step recorded (`action` step) or missed (`action` overdue). */
+            step: string | null;
+            sale_state: components["schemas"]["SaleState"];
+            /** Format: date-time */
+            at: string;
         };
     };
     responses: {
@@ -2820,6 +3242,27 @@ export interface components {
          *     (`idempotency_in_progress`).
          */
         WithdrawConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description No such sale for this caller (`sale_not_found`, `purchase_not_found`). */
+        SaleNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description The sale refuses this now: `step_already_recorded`, `step_out_of_order`, `sale_closed`,
+         *     `car_not_sold`, `no_pickup_proposed`, `pickup_done`, `sale_details_missing`.
+         */
+        SaleConflict: {
             headers: {
                 [name: string]: unknown;
             };
@@ -4644,6 +5087,345 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAdminSale: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The car's id (a UUID). Anything else is a 422.
+                 * @example 6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b
+                 */
+                car_id: components["parameters"]["CarId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sale. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SaleReply"];
+                };
+            };
+            401: components["responses"]["BackOfficeUnauthorized"];
+            403: components["responses"]["BackOfficeForbidden"];
+            404: components["responses"]["SaleNotFound"];
+            414: components["responses"]["UriTooLong"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    recordSaleStep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The car's id (a UUID). Anything else is a 422.
+                 * @example 6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b
+                 */
+                car_id: components["parameters"]["CarId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SaleStepRequest"];
+            };
+        };
+        responses: {
+            /** @description The step is recorded; the sale as it now stands. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SaleReply"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["BackOfficeUnauthorized"];
+            403: components["responses"]["BackOfficeForbidden"];
+            404: components["responses"]["SaleNotFound"];
+            409: components["responses"]["SaleConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    cancelSale: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The car's id (a UUID). Anything else is a 422.
+                 * @example 6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b
+                 */
+                car_id: components["parameters"]["CarId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SaleCancelRequest"];
+            };
+        };
+        responses: {
+            /** @description The sale is cancelled and the car waits for the seller again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SaleReply"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["BackOfficeUnauthorized"];
+            403: components["responses"]["BackOfficeForbidden"];
+            404: components["responses"]["SaleNotFound"];
+            409: components["responses"]["SaleConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAdminSales: {
+        parameters: {
+            query?: {
+                /** @description Only sales in this state. */
+                state?: components["schemas"]["SaleState"];
+                /**
+                 * @description Page size.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["CarListLimit"];
+                /**
+                 * @description The `next_cursor` of the previous page (opaque). Omit for the first page.
+                 * @example eyJjIjoiMjAyNS0xMS0yMFQwOToxNTowMC4wMDBaIiwiaSI6IjZmMWUyZDNjIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of sales. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SaleList"];
+                };
+            };
+            401: components["responses"]["BackOfficeUnauthorized"];
+            403: components["responses"]["BackOfficeForbidden"];
+            414: components["responses"]["UriTooLong"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    putSellerSaleDetails: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SellerSaleDetailsRequest"];
+            };
+        };
+        responses: {
+            /** @description Stored; the sale as the seller sees it (the details masked). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SaleReply"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["SellerUnauthorized"];
+            409: components["responses"]["SaleConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    answerSellerPickup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SellerPickupRequest"];
+            };
+        };
+        responses: {
+            /** @description Answered; the sale as the seller sees it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SaleReply"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["SellerUnauthorized"];
+            404: components["responses"]["SaleNotFound"];
+            409: components["responses"]["SaleConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDealerPurchase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The car's id (a UUID). Anything else is a 422.
+                 * @example 6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b
+                 */
+                car_id: components["parameters"]["CarId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The purchase. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SaleReply"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DealerForbidden"];
+            404: components["responses"]["SaleNotFound"];
+            414: components["responses"]["UriTooLong"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    putDealerPickup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The car's id (a UUID). Anything else is a 422.
+                 * @example 6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b
+                 */
+                car_id: components["parameters"]["CarId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DealerPickupRequest"];
+            };
+        };
+        responses: {
+            /** @description Proposed; the purchase as the buyer sees it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SaleReply"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DealerForbidden"];
+            404: components["responses"]["SaleNotFound"];
+            409: components["responses"]["SaleConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getSaleContract: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The car's id (a UUID). Anything else is a 422.
+                 * @example 6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b
+                 */
+                car_id: components["parameters"]["CarId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The contract. */
+            200: {
+                headers: {
+                    /** @description `inline; filename="kaupsamningur-<plate>.pdf"` */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["SaleNotFound"];
+            409: components["responses"]["SaleConflict"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];

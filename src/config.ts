@@ -209,6 +209,22 @@ export const configSchema = z.object({
   SELLER_DECISION_HOURS: int(48, 1, 24 * 90).describe(
     'How long a seller has to accept or decline once the auction has closed; then the car is `expired`.',
   ),
+  SALE_PAYMENT_DAYS: int(2, 1, 90).describe('Days from a sale within which the buyer must pay; then the sweep marks the sale `overdue`.'),
+  SALE_PICKUP_DAYS: int(3, 1, 90).describe(
+    "Days from the buyer's payment within which the buyer must pick the car up; then the sale is `overdue`.",
+  ),
+  SALE_OVERDUE_INTERVAL_SECONDS: int(300, 1, 86_400).describe('How often sales past a deadline are looked for.'),
+  BACKOFFICE_EMAIL: optionalText
+    .pipe(z.string().email().optional())
+    .describe("The back office's address: overdue sales are reported there; unset, only the buyer is told."),
+  DATA_ENCRYPTION_KEY: optionalText
+    .refine((v) => {
+      if (v === undefined) return true;
+      return v.split(',').every((part) => /^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=$/.test(part.trim()));
+    }, '<id>:<32 bytes in base64>, several separated by commas (the first seals)')
+    .describe(
+      "Seals the sale's sensitive fields at rest (AES-256-GCM): `<id>:<32 bytes base64>`, several comma-separated for rotation, the first seals; unset, a random per-process key outside production and 503 `not_configured` for them in production.",
+    ),
   OUTBOX_POLL_INTERVAL_SECONDS: int(5, 1, 3600).describe('How often the e-mail outbox is read.'),
   OUTBOX_BATCH_SIZE: int(20, 1, 500).describe('Outbox rows sent per run.'),
   OUTBOX_MAX_ATTEMPTS: int(50, 1, 1000).describe('Attempts at one e-mail before it is marked `failed`.'),

@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import { ApiError } from '../errors.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Db } from '../db/pool.js';
@@ -15,6 +16,19 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
   const { adminKey, dealer, adminOrAdminToken, admin: backOffice, identify } = createAuthGuards(config, logger, db);
   const admin = [adminKey];
   const { seller, sellerSignIn } = createSellerGuards(config, logger, db);
+  // The contract's parties: the admin key, else a seller token, else a dealer's (or admin's)
+  // token; the use case decides whether this caller is a party to this car's sale.
+  const saleParty: RequestHandler = (req, res, next) => {
+    if (req.get('x-admin-key')) {
+      backOffice(req, res, next);
+      return;
+    }
+    if (!/^Bearer\s+\S+$/i.test(req.get('authorization') ?? '')) {
+      next(new ApiError(401, 'unauthorized', 'A seller, dealer or admin token is required (Authorization: Bearer <token>)'));
+      return;
+    }
+    seller(req, res, (error?: unknown) => (error ? identify(req, res, next) : next()));
+  };
   const access: OperationGuards = {
     debugBrevo: admin,
     testBrevoList: admin,
@@ -41,6 +55,15 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
     sellerDecline: [seller],
     sellerWithdraw: [seller],
     sellerLogout: [seller],
+    getAdminSale: [backOffice],
+    recordSaleStep: [backOffice],
+    cancelSale: [backOffice],
+    listAdminSales: [backOffice],
+    putSellerSaleDetails: [seller],
+    answerSellerPickup: [seller],
+    getDealerPurchase: [dealer],
+    putDealerPickup: [dealer],
+    getSaleContract: [saleParty],
   };
   const limits: OperationGuards = config.RATE_LIMIT_ENABLED ? operationLimits(config, limiter) : {};
   const guards: OperationGuards = {};

@@ -88,6 +88,11 @@ export function sellerTokens(config: Config, logger: Logger): SellerTokens {
   return tokens;
 }
 
+/** The car a request's seller token is for, or null when no seller guard accepted one. */
+export function sellerCarIdOf(req: Request): string | null {
+  return (req.res?.locals as { sellerCarId?: string } | undefined)?.sellerCarId ?? null;
+}
+
 /** The car a request's seller token is for (set by the `seller` guard). */
 export function sellerCarId(req: Request): string {
   const carId = (req.res?.locals as { sellerCarId?: string } | undefined)?.sellerCarId;

@@ -5,14 +5,16 @@ import type { BrevoClient } from '../integrations/index.js';
 import type { Logger } from '../logger.js';
 import { closeDueAuctions, expireUndecided, lapseUnconfirmed, scheduleUnscheduledAuctions, secondsUntilNextClose } from './closing.js';
 import { flushOutbox } from './outbox.js';
-import { CLOSE_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE } from './queues.js';
+import { sweepOverdueSales } from './overdue-sales.js';
+import { CLOSE_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE, SALE_OVERDUE_QUEUE } from './queues.js';
 import { sweepExpiredRows, type SweepResult } from './retention.js';
 
 /**
  * The background side of auctions, on pg-boss (a job queue in PostgreSQL, schema
  * `pgboss` in the same database): closing ended auctions, expiring results the seller
- * did not decide on in time, sending the e-mail outbox, and deleting rows past their
- * retention (src/auctions/retention.ts). Any number of instances may run it.
+ * did not decide on in time, sending the e-mail outbox, deleting rows past their
+ * retention (src/auctions/retention.ts) and marking sales past a deadline overdue
+ * (src/auctions/overdue-sales.ts). Any number of instances may run it.
  *
  * - Every instance offers a job to each queue once per interval; a throttle key
  *   (`singletonSeconds`) keeps it to one job per interval across all instances,
@@ -41,6 +43,8 @@ export type AuctionWorker = {
   flushNow(): Promise<void>;
   /** Runs one retention sweep now (as the job does). */
   sweepNow(): Promise<SweepResult>;
+  /** Runs one overdue-sales pass now (as the job does); how many sales it marked. */
+  overdueNow(): Promise<number>;
   /** Stops offering jobs, lets a running one finish, closes pg-boss's pool. */
   stop(): Promise<void>;
 };
@@ -105,6 +109,15 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     return deleted;
   };
 
+  const overdueNow = async (): Promise<number> => {
+    const marked = await sweepOverdueSales(db, config);
+    if (marked) {
+      log.info('sales marked overdue', { count: marked });
+      await offer(OUTBOX_QUEUE, 'outbox', 1);
+    }
+    return marked;
+  };
+
   await boss.work(CLOSE_QUEUE, { pollingIntervalSeconds: polling(closeEvery) }, async () => {
     await closeNow();
   });
@@ -115,6 +128,11 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
   const sweepEvery = config.RETENTION_SWEEP_INTERVAL_MINUTES * 60;
   await boss.work(RETENTION_QUEUE, { pollingIntervalSeconds: 2 }, async () => {
     await sweepNow();
+  });
+
+  const overdueEvery = config.SALE_OVERDUE_INTERVAL_SECONDS;
+  await boss.work(SALE_OVERDUE_QUEUE, { pollingIntervalSeconds: polling(overdueEvery) }, async () => {
+    await overdueNow();
   });
 
   /** One job per queue per `seconds` slot, however many instances offer it. */
@@ -128,13 +146,16 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
   const offerClose = () => void offer(CLOSE_QUEUE, 'close', closeEvery);
   const offerOutbox = () => void offer(OUTBOX_QUEUE, 'outbox', outboxEvery);
   const offerSweep = () => void offer(RETENTION_QUEUE, 'retention', sweepEvery);
+  const offerOverdue = () => void offer(SALE_OVERDUE_QUEUE, 'sale-overdue', overdueEvery);
   offerClose();
+  offerOverdue();
   offerOutbox();
   offerSweep();
   const timers = [
     setInterval(offerClose, closeEvery * 1000),
     setInterval(offerOutbox, outboxEvery * 1000),
     setInterval(offerSweep, sweepEvery * 1000),
+    setInterval(offerOverdue, overdueEvery * 1000),
   ];
   for (const t of timers) t.unref();
   log.info('auction worker started', { close_every_s: closeEvery, outbox_every_s: outboxEvery, brevo: brevo.mode });
@@ -144,6 +165,7 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     closeNow,
     flushNow,
     sweepNow,
+    overdueNow,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -1,6 +1,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { CAR_STATUSES } from '../domain/lifecycle.js';
+import { SALE_ACTIONS, type SaleAction } from '../domain/sale.js';
 
 /**
  * The append-only event log of cars (`car_events`): status rows are written by
@@ -21,13 +22,27 @@ export async function appendBidEvent(
   await tx.query(sql.unsafe`INSERT INTO car_events (car_id, kind, data) VALUES (${carId}, 'bid', ${sql.jsonb(data)})`);
 }
 
-const timelineEntry = z.object({ status: z.enum(CAR_STATUSES), at: z.string() });
-export type TimelineEntry = z.infer<typeof timelineEntry>;
+const timelineRow = z.object({
+  status: z.enum(CAR_STATUSES),
+  at: z.string(),
+  sale_action: z.enum(SALE_ACTIONS).nullable(),
+  step: z.string().nullable(),
+});
+export type TimelineEntry = { status: z.infer<typeof timelineRow>['status']; at: string; sale_action?: SaleAction; step?: string | null };
 
-/** A car's status history, oldest first: its status at registration, then every change. */
-export function statusTimeline(q: CommonQueryMethods, carId: string): Promise<readonly TimelineEntry[]> {
-  return q.any(sql.type(timelineEntry)`
-    SELECT data->>'status' AS status, at FROM car_events
-    WHERE car_id = ${carId} AND kind = 'status'
+/**
+ * A car's history, oldest first: its status at registration, then every change, and the
+ * steps of its sale (`sale_action`, `step`) among them.
+ */
+export async function statusTimeline(q: CommonQueryMethods, carId: string): Promise<TimelineEntry[]> {
+  const rows = await q.any(sql.type(timelineRow)`
+    SELECT data->>'status' AS status, at,
+           CASE WHEN kind = 'sale' THEN data->>'action' END AS sale_action,
+           CASE WHEN kind = 'sale' THEN data->>'step' END AS step
+    FROM car_events
+    WHERE car_id = ${carId} AND kind IN ('status', 'sale')
     ORDER BY id`);
+  return rows.map((r) =>
+    r.sale_action === null ? { status: r.status, at: r.at } : { status: r.status, at: r.at, sale_action: r.sale_action, step: r.step },
+  );
 }

@@ -9,7 +9,10 @@ import { auctionEndsAt, bidColumns, bidRanking, bidRow, type BidRow } from './ca
  * (src/usecases/lifecycle.ts), the only code that writes a car's `status`.
  */
 
-export type LifecycleSettings = Pick<Config, 'AUCTION_DURATION_HOURS' | 'BID_INCREMENT_ISK' | 'SELLER_DECISION_HOURS'>;
+export type LifecycleSettings = Pick<
+  Config,
+  'AUCTION_DURATION_HOURS' | 'BID_INCREMENT_ISK' | 'SELLER_DECISION_HOURS' | 'SALE_PAYMENT_DAYS'
+>;
 
 const lockedCar = z.object({
   id: z.string().uuid(),
@@ -76,7 +79,7 @@ function effectColumns(effects: readonly Effect[], carId: string, options: Effec
         auction_ends_at = CASE WHEN c.status = 'active' THEN least(coalesce(c.auction_ends_at, now()), now()) ELSE c.auction_ends_at END`);
     } else if (effect === 'recordWinner') {
       parts.push(sql.fragment`winning_bid_id = coalesce(${options.winningBidId ?? null}::uuid,
-        (SELECT b.id FROM "uppboð" b WHERE b.car_id = ${carId} ORDER BY ${bidRanking} LIMIT 1))`);
+        (SELECT b.id FROM "uppboð" b WHERE b.car_id = ${carId} AND NOT b.set_aside ORDER BY ${bidRanking} LIMIT 1))`);
     } else {
       parts.push(sql.fragment`decision_due_at = now() + make_interval(hours => ${settings.SELLER_DECISION_HOURS})`);
     }
@@ -117,7 +120,7 @@ export async function writeStatus(
     FROM changed c
     LEFT JOIN "uppboð" w ON w.id = c.winning_bid_id
     LEFT JOIN LATERAL (SELECT max(bid_amount)::int AS highest_bid, count(*)::int AS bid_count
-                       FROM "uppboð" WHERE car_id = c.id) s ON true`);
+                       FROM "uppboð" WHERE car_id = c.id AND NOT set_aside) s ON true`);
 }
 
 /** Appends a `status` event to the car's log (what live streams show: never a dealer's identity). */
@@ -139,5 +142,5 @@ export function carBidders(tx: CommonQueryMethods, carId: string) {
 /** The car's best-ranked bid, or null. */
 export function bestBid(tx: CommonQueryMethods, carId: string): Promise<BidRow | null> {
   return tx.maybeOne(sql.type(bidRow)`
-    SELECT ${bidColumns} FROM "uppboð" WHERE car_id = ${carId} ORDER BY ${bidRanking} LIMIT 1`);
+    SELECT ${bidColumns} FROM "uppboð" WHERE car_id = ${carId} AND NOT set_aside ORDER BY ${bidRanking} LIMIT 1`);
 }

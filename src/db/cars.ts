@@ -64,7 +64,7 @@ export const selectCars = (seller: { visible: boolean }) => sql.fragment`
   FROM "Bílar" c
   LEFT JOIN LATERAL (
     SELECT max(bid_amount)::int AS highest_bid, count(*)::int AS bid_count
-    FROM "uppboð" WHERE car_id = c.id
+    FROM "uppboð" WHERE car_id = c.id AND NOT set_aside
   ) b ON true`;
 
 const sellerColumns = sql.fragment`c.seller_name, c.email, c.postal_code`;
@@ -86,7 +86,9 @@ export const bidColumns = sql.fragment`id, car_id, dealer_name, dealer_email, bi
 
 /**
  * The order of a car's bids, best first: highest amount, then the earlier bid.
- * The first bid in this order is the leading (and, after closing, the winning) one.
+ * The first bid in this order is the leading (and, after closing, the winning) one. Bids
+ * `set_aside` (a buyer who backed out of the sale, migration 012) rank nowhere: every query
+ * that picks a leader or a highest bid leaves them out.
  */
 export const bidRanking = sql.fragment`bid_amount DESC, created_at ASC, seq ASC`;
 
@@ -113,8 +115,8 @@ export function findLeader(tx: Pick<DatabaseTransactionConnection, 'maybeOne'>, 
            (SELECT max(greatest(m.bid_amount, coalesce(m.max_amount, 0)))::int
               FROM "uppboð" m WHERE m.car_id = l.car_id AND m.dealer_email = l.dealer_email) AS leader_max,
            EXISTS (SELECT 1 FROM dealers d WHERE d.email = l.dealer_email AND d.status = 'suspended') AS suspended,
-           (SELECT count(*)::int FROM "uppboð" c WHERE c.car_id = l.car_id) AS bid_count
-    FROM (SELECT * FROM "uppboð" WHERE car_id = ${carId} ORDER BY ${bidRanking} LIMIT 1) l`);
+           (SELECT count(*)::int FROM "uppboð" c WHERE c.car_id = l.car_id AND NOT c.set_aside) AS bid_count
+    FROM (SELECT * FROM "uppboð" WHERE car_id = ${carId} AND NOT set_aside ORDER BY ${bidRanking} LIMIT 1) l`);
 }
 
 /** What a caller may see of cars (src/domain/access.ts): the seller's data; unlisted cars. */

@@ -38,10 +38,10 @@ export function readSellerCar(q: CommonQueryMethods, carId: string) {
 
 const sellerBid = z.object({ amount: z.number().int(), created_at: z.string() });
 
-/** Amounts and times only: the seller never learns who bid. */
+/** Amounts and times only: the seller never learns who bid. The bids of a buyer who backed out are not offers any more. */
 export function bidsForSeller(q: CommonQueryMethods, carId: string) {
   return q.any(sql.type(sellerBid)`
-    SELECT bid_amount AS amount, created_at FROM "uppboð" WHERE car_id = ${carId}
+    SELECT bid_amount AS amount, created_at FROM "uppboð" WHERE car_id = ${carId} AND NOT set_aside
     ORDER BY bid_amount DESC, created_at ASC, seq ASC`);
 }
 

@@ -26,3 +26,32 @@ export function seesBidder(p: Principal, bidderEmail: string): boolean {
 export function seesUnlisted(p: Principal): boolean {
   return p.kind === 'admin';
 }
+
+/**
+ * Who is looking at a sale, and what each sees (src/usecases/sale.ts shapes the views):
+ * - `admin`: everything, the seller's details in clear and the staff's notes;
+ * - `seller`: the steps, deadlines and pick-up, their own details masked;
+ * - `buyer` (the dealer on the winning bid): the same plus the seller's contact details and
+ *   the car's address for pick-up; never the seller's kennitala or bank account.
+ * Nobody else sees a sale.
+ */
+export type SaleViewer = 'admin' | 'seller' | 'buyer';
+
+export const SALE_VIEWS: Readonly<
+  Record<SaleViewer, { details: 'clear' | 'masked' | 'none'; contact: boolean; pickupAddress: boolean; notes: boolean }>
+> = {
+  admin: { details: 'clear', contact: true, pickupAddress: true, notes: true },
+  seller: { details: 'masked', contact: false, pickupAddress: false, notes: false },
+  buyer: { details: 'none', contact: true, pickupAddress: true, notes: false },
+};
+
+/**
+ * The dealer side of a sale: the buying dealer, or (AUTH_MODE=off, `open`) the frontend's one
+ * dealer, who sees everything there as elsewhere. Null: this caller is no party to the sale.
+ */
+export function saleViewerOf(p: Principal, buyerEmail: string): SaleViewer | null {
+  if (p.kind === 'admin') return 'admin';
+  if (p.kind === 'open') return 'buyer';
+  if (p.kind === 'dealer' && p.status === 'approved' && p.email === buyerEmail) return 'buyer';
+  return null;
+}

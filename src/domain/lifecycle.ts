@@ -19,9 +19,10 @@ export type CarStatus = (typeof CAR_STATUSES)[number];
 /**
  * Who makes a change. `sweep` is the periodic job (closing ended auctions, expiring
  * undecided results, lapsing unconfirmed registrations); `inspection` an inspection report
- * that opens the round; `confirmation` the registration's phone being verified.
+ * that opens the round; `confirmation` the registration's phone being verified;
+ * `cancellation` the back office cancelling a sale whose buyer backed out (src/usecases/sale.ts).
  */
-export type Actor = 'admin' | 'seller' | 'sweep' | 'inspection' | 'confirmation';
+export type Actor = 'admin' | 'seller' | 'sweep' | 'inspection' | 'confirmation' | 'cancellation';
 
 /**
  * What a change sets, beyond `status`:
@@ -60,8 +61,8 @@ const t = (from: CarStatus, to: CarStatus, by: Actor[], effects: Effect[], notif
 /**
  * Every allowed change. Admin changes outside the seller's flow (`pending` ↔ `active`,
  * back to `pending`, `sold` by hand) are kept as the status endpoint allowed them before
- * the seller's side existed. `sold`, `declined` and `withdrawn` are final; an `expired`
- * car may be re-listed by an admin (the seller asked Kaggi to try again).
+ * the seller's side existed. `declined` and `withdrawn` are final, and so is `sold` but for a
+ * cancelled sale; an `expired` car may be re-listed by an admin (the seller asked Kaggi to try again).
  */
 export const TRANSITIONS: readonly Transition[] = [
   t('pending', 'active', ['admin', 'inspection'], ['openAuction']),
@@ -81,6 +82,11 @@ export const TRANSITIONS: readonly Transition[] = [
   t('closed', 'pending', ['admin'], ['unschedule']),
 
   t('expired', 'active', ['admin'], ['openAuction']),
+
+  // The buyer backed out: the seller decides again, between the bids that still count (the
+  // buyer's are set aside first), with a fresh deadline. Only through the sale's cancellation,
+  // never the status endpoint: the sale record must be cancelled with it.
+  t('sold', 'closed', ['cancellation'], ['recordWinner', 'decisionDeadline']),
 
   // A proved registration becomes what registration makes a car without the proof: active.
   t('unconfirmed', 'active', ['confirmation'], ['openAuction']),

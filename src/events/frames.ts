@@ -1,10 +1,10 @@
 /**
  * What the live streams say, and how it is written on the wire (text/event-stream).
- * Event shapes are described in openapi.yaml (CarSnapshotEvent, CarBidEvent, CarStatusEvent).
+ * Event shapes are described in openapi.yaml (CarSnapshotEvent, CarBidEvent, CarStatusEvent, CarSaleEvent).
  */
 
 /** A row of car_events as the hub and the replays read it. */
-export type EventRow = { id: number; car_id: string; kind: 'bid' | 'status'; data: Record<string, unknown>; at: string };
+export type EventRow = { id: number; car_id: string; kind: 'bid' | 'status' | 'sale'; data: Record<string, unknown>; at: string };
 
 export type Standing = {
   car_id: string;
@@ -40,6 +40,15 @@ export function eventData(row: EventRow): Record<string, unknown> {
   const d = row.data;
   if (row.kind === 'bid') {
     return { ...standingOf(row), amount: num(d.amount) ?? 0, created_at: str(d.created_at) ?? row.at, proxy: d.proxy === true };
+  }
+  if (row.kind === 'sale') {
+    return {
+      ...standingOf(row),
+      action: str(d.action) ?? 'step',
+      step: str(d.step),
+      sale_state: str(d.sale_state) ?? 'open',
+      at: row.at,
+    };
   }
   return {
     ...standingOf(row),

@@ -9,7 +9,7 @@ import { listedCar } from '../db/cars.js';
 const eventRow = z.object({
   id: z.coerce.number(),
   car_id: z.string(),
-  kind: z.enum(['bid', 'status']),
+  kind: z.enum(['bid', 'status', 'sale']),
   data: z.record(z.unknown()),
   at: z.string(),
 });
@@ -41,7 +41,7 @@ export async function carSnapshot(
            (SELECT max(e.id) FROM car_events e WHERE e.car_id = c.id) AS last_event_id
     FROM "Bílar" c,
          LATERAL (SELECT max(b.bid_amount)::int AS highest_bid, count(*)::int AS bid_count
-                  FROM "uppboð" b WHERE b.car_id = c.id) s
+                  FROM "uppboð" b WHERE b.car_id = c.id AND NOT b.set_aside) s
     WHERE c.id = ${carId} AND ${listedCar}`);
   if (!row) return null;
   return {

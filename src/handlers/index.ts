@@ -11,6 +11,7 @@ import { emailHandlers } from './email.js';
 import { estimateHandlers } from './estimates.js';
 import { liveHandlers } from './live.js';
 import { favoriteHandlers } from './favorites.js';
+import { saleHandlers } from './sale.js';
 import { sellerHandlers } from './seller.js';
 import { smsHandlers } from './sms.js';
 import { statusHandlers } from './status.js';
@@ -34,6 +35,7 @@ export const handlers = {
   ...backofficeHandlers,
   ...estimateHandlers,
   ...sellerHandlers,
+  ...saleHandlers,
   ...docsHandlers,
   ...liveHandlers,
 } satisfies HandlerMap;

@@ -8,6 +8,11 @@ export const EMAIL_KINDS = [
   'decision_expired',
   'dealer_approved',
   'dealer_suspended',
+  'sale_step',
+  'sale_overdue',
+  'sale_cancelled',
+  'pickup_proposed',
+  'pickup_answered',
 ] as const;
 export type EmailKind = (typeof EMAIL_KINDS)[number];
 

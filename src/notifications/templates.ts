@@ -87,6 +87,8 @@ export function render(kind: EmailKind, p: Record<string, unknown>): { subject: 
         `<p>Kveðja,<br>Kaggi</p>`,
     };
   }
+  const sale = renderSale(kind, p, car);
+  if (sale) return sale;
   const outcome =
     typeof p.highest_bid === 'number'
       ? `Hæsta boð var ${escapeHtml(formatIsk(p.highest_bid))} (${escapeHtml(p.bid_count)} boð)` +
@@ -122,4 +124,75 @@ export function welcomeEmail(p: { first_name: string }): { subject: string; html
     subject: 'Velkomin(n) á Kaggi',
     html: `<p>Hæ ${escapeHtml(p.first_name)},</p><p>Takk fyrir að skrá bílinn þinn á Kaggi. Við látum þig vita þegar tilboð berast.</p>`,
   };
+}
+
+/** The sale's steps in words (Icelandic, as the e-mails are). */
+const STEP_WORDS: Record<string, string> = {
+  contract_signed: 'Kaupsamningur undirritaður',
+  buyer_paid: 'Kaupandi hefur greitt',
+  picked_up: 'Bíllinn hefur verið sóttur',
+  ownership_transferred: 'Eigendaskipti skráð',
+  seller_paid: 'Greiðsla send seljanda',
+  completed: 'Sölunni er lokið',
+};
+
+/** The sale's e-mails (src/usecases/sale.ts queues them): never the seller's kennitala, address or bank account. */
+function renderSale(kind: EmailKind, p: Record<string, unknown>, car: string): { subject: string; html: string } | null {
+  const hello = `<p>Sæl/l ${escapeHtml(p.to_name ?? '')},</p>`;
+  const bye = '<p>Kveðja,<br>Kaggi</p>';
+  if (kind === 'sale_step') {
+    const words = STEP_WORDS[String(p.step)] ?? String(p.step);
+    return {
+      subject: `${words}: ${car}`,
+      html:
+        hello +
+        `<p>Sala á <strong>${escapeHtml(car)}</strong>: ${escapeHtml(words)}.</p>` +
+        (p.completed ? '<p>Öllum skrefum sölunnar er lokið. Takk fyrir viðskiptin.</p>' : '') +
+        bye,
+    };
+  }
+  if (kind === 'sale_overdue') {
+    const what = p.deadline === 'pickup' ? 'sækja bílinn' : 'greiða fyrir bílinn';
+    return {
+      subject: `Frestur liðinn: ${car}`,
+      html:
+        hello +
+        `<p>Frestur kaupanda til að ${what} <strong>${escapeHtml(car)}</strong> rann út ${escapeHtml(formatTime(p.due_at))}.</p>` +
+        bye,
+    };
+  }
+  if (kind === 'sale_cancelled') {
+    return {
+      subject: `Sölu rift: ${car}`,
+      html:
+        hello +
+        `<p>Kaupandi hefur fallið frá kaupum á <strong>${escapeHtml(car)}</strong> og salan hefur verið felld niður.</p>` +
+        (p.to_seller
+          ? `<p>Þú getur tekið næsthæsta boði eða hafnað á „Mín síða“ til ${escapeHtml(formatTime(p.decision_due_at))}.</p>`
+          : '') +
+        bye,
+    };
+  }
+  if (kind === 'pickup_proposed') {
+    return {
+      subject: `Tillaga að afhendingartíma: ${car}`,
+      html:
+        hello +
+        `<p>Kaupandi <strong>${escapeHtml(car)}</strong> leggur til að sækja bílinn ${escapeHtml(formatTime(p.pickup_at))}.</p>` +
+        '<p>Staðfestu tímann eða biddu um annan á „Mín síða“.</p>' +
+        bye,
+    };
+  }
+  if (kind === 'pickup_answered') {
+    return {
+      subject: `${p.confirmed ? 'Afhendingartími staðfestur' : 'Seljandi biður um annan tíma'}: ${car}`,
+      html:
+        hello +
+        (p.confirmed
+          ? `<p>Seljandi hefur staðfest að <strong>${escapeHtml(car)}</strong> verði sóttur ${escapeHtml(formatTime(p.pickup_at))}.</p>`
+          : `<p>Seljandi <strong>${escapeHtml(car)}</strong> biður um annan tíma en ${escapeHtml(formatTime(p.pickup_at))}.</p>`) +
+        bye,
+    };
+  }
+  return null;
 }

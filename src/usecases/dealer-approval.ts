@@ -2,11 +2,24 @@ import { conflict, notFound } from '../errors.js';
 import { pageOf } from '../domain/keyset.js';
 import { approvedHolder, listDealersNewestFirst, lockDealer, lockKennitala, writeDealerStatus, type DealerRow } from '../db/dealers.js';
 import type { Deps } from '../deps.js';
+import { dealerSaleCounts } from '../db/sales.js';
 import { queueEmail } from '../notifications/queue.js';
 
-/** The approval queue (`status: 'pending'`) and every other list of dealers, newest first. */
+/**
+ * The approval queue (`status: 'pending'`) and every other list of dealers, newest first,
+ * each with its record as a buyer: purchases that stand, and sales it backed out of.
+ */
 export async function listDealers(deps: Pick<Deps, 'db'>, filter: { status?: DealerRow['status']; after: string | null; limit: number }) {
-  return pageOf(await listDealersNewestFirst(deps.db, filter), filter.limit);
+  const page = pageOf(await listDealersNewestFirst(deps.db, filter), filter.limit);
+  const emails = page.items.map((d) => d.email).filter((e): e is string => e !== null);
+  const counts = new Map((await dealerSaleCounts(deps.db, emails)).map((c) => [c.dealer_email, c]));
+  return {
+    ...page,
+    items: page.items.map((d) => {
+      const c = d.email ? counts.get(d.email) : undefined;
+      return { ...d, purchases: c?.purchases ?? 0, cancellations: c?.cancellations ?? 0 };
+    }),
+  };
 }
 
 /**

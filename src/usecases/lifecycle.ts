@@ -15,6 +15,7 @@ import {
 } from '../db/car-status.js';
 import type { BidRow } from '../db/cars.js';
 import { queueEmail } from '../notifications/queue.js';
+import { openSale } from './sale-record.js';
 
 /**
  * The only way a car's `status` changes. Every change — an admin's, the seller's, the
@@ -22,6 +23,7 @@ import { queueEmail } from '../notifications/queue.js';
  * through `changeStatus`, which in the caller's transaction: locks the car's row, checks the
  * change against the lifecycle (src/domain/lifecycle.ts), updates the columns the change
  * sets, appends a `status` event to `car_events` and queues the e-mails the change sends.
+ * A change to `sold` also opens the sale (src/usecases/sale-record.ts) in the same transaction.
  */
 
 export type { LifecycleSettings } from '../db/car-status.js';
@@ -112,6 +114,14 @@ export async function changeStatus(
   const event = await appendStatusEvent(tx, carId, data);
 
   await queueEmails(tx, transition, car, changed, event.id);
+  if (to === 'sold' && changed.winning_bid_id) {
+    await openSale(tx, {
+      carId,
+      bidId: changed.winning_bid_id,
+      soldBy: options.by === 'seller' ? 'seller' : 'admin',
+      settings: options.settings,
+    });
+  }
 
   return {
     id: carId,

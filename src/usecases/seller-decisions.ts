@@ -8,6 +8,7 @@ import { findInspection } from '../db/inspections.js';
 import { bidsForSeller, decisionDeadline, readOnlySnapshot, readSellerCar } from '../db/sellers.js';
 import type { Deps } from '../deps.js';
 import { changeStatus, sellToBestBid } from './lifecycle.js';
+import { sellerSale } from './sale.js';
 
 /**
  * The seller's page and decisions: follow the auction, then accept or decline the highest
@@ -21,7 +22,7 @@ type SellerDeps = Pick<Deps, 'db' | 'config'>;
 const gone = () => new ApiError(401, 'unauthorized', 'This seller session is no longer valid; sign in again');
 
 /** The car, its bids, its timeline, its report and its estimate, from one snapshot (they agree with each other). */
-export function sellerPage(deps: Pick<Deps, 'db'>, carId: string) {
+export function sellerPage(deps: Pick<Deps, 'db' | 'config'>, carId: string) {
   return deps.db.transaction(async (tx) => {
     await readOnlySnapshot(tx);
     if (!(await carExists(tx, carId, { unlisted: true }))) throw gone();
@@ -31,7 +32,8 @@ export function sellerPage(deps: Pick<Deps, 'db'>, carId: string) {
     const inspection = await findInspection(tx, carId);
     // What the frontend promises: "see what we estimate your car could get in a bidding round".
     const estimate = await estimatePrice(tx, { make: car.car_make, model: car.car_model, year: car.year, mileage: car.mileage });
-    return { car, bids: [...bids], timeline: [...timeline], inspection, estimate };
+    const sale = await sellerSale(tx, deps.config, carId);
+    return { car, bids: [...bids], timeline: [...timeline], inspection, estimate, sale };
   });
 }
 

@@ -20,15 +20,20 @@ describe('the car lifecycle', () => {
       'closed → active: admin, inspection',
       'closed → pending: admin',
       'expired → active: admin',
+      'sold → closed: cancellation',
       'unconfirmed → active: confirmation',
       'unconfirmed → lapsed: confirmation',
       'unconfirmed → lapsed: sweep (at confirmationLapsed)',
     ]);
   });
 
-  it('has sold, declined, withdrawn and lapsed as final statuses', () => {
-    expect([...FINAL_STATUSES].sort()).toEqual(['declined', 'lapsed', 'sold', 'withdrawn']);
-    for (const from of FINAL_STATUSES) for (const to of CAR_STATUSES) expect(findTransition(from, to, 'admin')).toBeNull();
+  it('has declined, withdrawn and lapsed as final statuses, and sold but for a cancelled sale', () => {
+    expect([...FINAL_STATUSES].sort()).toEqual(['declined', 'lapsed', 'withdrawn']);
+    for (const from of [...FINAL_STATUSES, 'sold' as const])
+      for (const to of CAR_STATUSES) expect(findTransition(from, to, 'admin')).toBeNull();
+    for (const by of ['admin', 'seller', 'sweep', 'inspection', 'confirmation'] as const)
+      expect(findTransition('sold', 'closed', by)).toBeNull();
+    expect(findTransition('sold', 'closed', 'cancellation')?.effects).toEqual(['recordWinner', 'decisionDeadline']);
   });
 
   it('keeps the seller’s decisions the seller’s, and the sweep’s the sweep’s', () => {
