@@ -62,7 +62,7 @@ const selectSales = sql.fragment`
          c.car_plate, c.car_make, c.car_model, c.status AS car_status,
          coalesce((SELECT jsonb_agg(jsonb_build_object('step', t.step, 'recorded_by', t.recorded_by, 'note', t.note,
                                                        'at', to_char(t.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-                                    ORDER BY t.at, t.step)
+                                    ORDER BY t.at, t.step = 'completed', t.step)
                    FROM sale_steps t WHERE t.sale_id = s.id), '[]'::jsonb) AS steps
   FROM sales s
   JOIN "Bílar" c ON c.id = s.car_id
@@ -204,10 +204,10 @@ export type DueSale = z.infer<typeof dueRow>;
 export function lockOverdueSales(tx: CommonQueryMethods, limit: number): Promise<readonly DueSale[]> {
   return tx.any(sql.type(dueRow)`
     SELECT s.id, s.car_id,
-           (s.payment_overdue_at IS NULL AND s.payment_due_at <= now()
-             AND NOT EXISTS (SELECT 1 FROM sale_steps t WHERE t.sale_id = s.id AND t.step = 'buyer_paid')) AS payment,
-           (s.pickup_overdue_at IS NULL AND s.pickup_due_at <= now()
-             AND NOT EXISTS (SELECT 1 FROM sale_steps t WHERE t.sale_id = s.id AND t.step = 'picked_up')) AS pickup
+           coalesce(s.payment_overdue_at IS NULL AND s.payment_due_at <= now()
+             AND NOT EXISTS (SELECT 1 FROM sale_steps t WHERE t.sale_id = s.id AND t.step = 'buyer_paid'), false) AS payment,
+           coalesce(s.pickup_overdue_at IS NULL AND s.pickup_due_at <= now()
+             AND NOT EXISTS (SELECT 1 FROM sale_steps t WHERE t.sale_id = s.id AND t.step = 'picked_up'), false) AS pickup
     FROM sales s JOIN "Bílar" c ON c.id = s.car_id
     WHERE s.state IN ('open', 'overdue')
       AND ((s.payment_overdue_at IS NULL AND s.payment_due_at <= now()

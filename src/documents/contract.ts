@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { inflateSync } from 'node:zlib';
 import PDFDocument from 'pdfkit';
 import { SELLER_DECLARATIONS } from '../domain/sale.js';
 
@@ -28,13 +29,56 @@ export type ContractInput = {
   sale_id: string;
 };
 
+/**
+ * A WOFF 1.0 font as the TrueType file it wraps (each table inflated once). fontkit reads
+ * WOFF too, but inflates a table again on every access, which made one contract take
+ * seconds; as TrueType it takes milliseconds.
+ */
+export function woffToTtf(woff: Buffer): Buffer {
+  if (woff.readUInt32BE(0) !== 0x774f4646) throw new Error('not a WOFF font');
+  const flavor = woff.readUInt32BE(4);
+  const count = woff.readUInt16BE(12);
+  const tables = [];
+  for (let i = 0; i < count; i += 1) {
+    const at = 44 + i * 20;
+    const offset = woff.readUInt32BE(at + 4);
+    const compLength = woff.readUInt32BE(at + 8);
+    const origLength = woff.readUInt32BE(at + 12);
+    const raw = woff.subarray(offset, offset + compLength);
+    tables.push({
+      tag: woff.readUInt32BE(at),
+      checksum: woff.readUInt32BE(at + 16),
+      data: compLength < origLength ? inflateSync(raw) : Buffer.from(raw),
+    });
+  }
+  const log2 = Math.floor(Math.log2(count));
+  const header = Buffer.alloc(12 + 16 * count);
+  header.writeUInt32BE(flavor, 0);
+  header.writeUInt16BE(count, 4);
+  header.writeUInt16BE(2 ** log2 * 16, 6);
+  header.writeUInt16BE(log2, 8);
+  header.writeUInt16BE(count * 16 - 2 ** log2 * 16, 10);
+  const bodies: Buffer[] = [];
+  let offset = header.length;
+  tables.forEach((t, i) => {
+    header.writeUInt32BE(t.tag, 12 + i * 16);
+    header.writeUInt32BE(t.checksum, 16 + i * 16);
+    header.writeUInt32BE(offset, 20 + i * 16);
+    header.writeUInt32BE(t.data.length, 24 + i * 16);
+    const padded = Buffer.alloc((t.data.length + 3) & ~3);
+    t.data.copy(padded);
+    bodies.push(padded);
+    offset += padded.length;
+  });
+  return Buffer.concat([header, ...bodies]);
+}
+
 const require = createRequire(import.meta.url);
 let fonts: { regular: Buffer; bold: Buffer } | undefined;
 function loadFonts() {
-  fonts ??= {
-    regular: readFileSync(require.resolve('@fontsource/dejavu-sans/files/dejavu-sans-latin-400-normal.woff')),
-    bold: readFileSync(require.resolve('@fontsource/dejavu-sans/files/dejavu-sans-latin-700-normal.woff')),
-  };
+  const font = (weight: number) =>
+    woffToTtf(readFileSync(require.resolve(`@fontsource/dejavu-sans/files/dejavu-sans-latin-${weight}-normal.woff`)));
+  fonts ??= { regular: font(400), bold: font(700) };
   return fonts;
 }
 

@@ -87,6 +87,6 @@ export function normaliseBankAccount(value: string): string | null {
 
 /** What the seller sees of a detail: its last `keep` characters. */
 export function mask(value: string, keep: number): string {
-  const visible = value.slice(-keep);
-  return `${value.slice(0, -keep).replace(/[0-9A-Za-zÀ-ÿ]/g, '•')}${visible}`;
+  const cut = Math.max(0, value.length - keep);
+  return `${value.slice(0, cut).replace(/[0-9A-Za-zÀ-ÿ]/g, '•')}${value.slice(cut)}`;
 }
