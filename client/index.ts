@@ -19,6 +19,14 @@
  *   const { data: page } = await seller.GET('/api/seller/car'); // car, bids, timeline
  *   await seller.POST('/api/seller/car/accept', { headers: { 'Idempotency-Key': crypto.randomUUID() } });
  *
+ * After the sale, the seller gives the details for the papers and the contract is a PDF:
+ *
+ *   await seller.PUT('/api/seller/car/sale/details', { body: { kennitala, address, bank_account } });
+ *   const { data: pdf } = await seller.GET('/api/cars/{car_id}/sale/contract.pdf', {
+ *     params: { path: { car_id } },
+ *     parseAs: 'blob',
+ *   });
+ *
  * Runs anywhere `fetch` exists (browsers, Node ≥ 18, Next.js server and client).
  */
 import createClient, { type Client, type ClientOptions, type Middleware } from 'openapi-fetch';
@@ -129,6 +137,18 @@ export type SellerSession = Schemas['SellerSession'];
 export type SellerCar = Schemas['SellerCar'];
 export type SellerBid = Schemas['SellerBid'];
 export type TimelineEntry = Schemas['TimelineEntry'];
+export type Sale = Schemas['Sale'];
+export type SaleState = Schemas['SaleState'];
+export type SaleStepName = Schemas['SaleStepName'];
+export type SaleStepEntry = Schemas['SaleStepEntry'];
+export type SaleReply = Schemas['SaleReply'];
+export type SaleList = Schemas['SaleList'];
+export type SaleStepRequest = Schemas['SaleStepRequest'];
+export type SaleCancelRequest = Schemas['SaleCancelRequest'];
+export type SellerSaleDetailsRequest = Schemas['SellerSaleDetailsRequest'];
+export type SellerPickupRequest = Schemas['SellerPickupRequest'];
+export type DealerPickupRequest = Schemas['DealerPickupRequest'];
+export type CarSaleEvent = Schemas['CarSaleEvent'];
 export type SellerCarPage = Schemas['SellerCarPage'];
 export type SellerDecision = Schemas['SellerDecision'];
 export type SellerSale = Schemas['SellerSale'];
@@ -138,6 +158,7 @@ export type LiveEvent =
   | { event: 'snapshot'; id: string | undefined; data: Schemas['CarSnapshotEvent'] }
   | { event: 'bid'; id: string | undefined; data: Schemas['CarBidEvent'] }
   | { event: 'status'; id: string | undefined; data: Schemas['CarStatusEvent'] }
+  | { event: 'sale'; id: string | undefined; data: Schemas['CarSaleEvent'] }
   | { event: 'reset'; id: string | undefined; data: Schemas['AllEventsReset'] };
 
 export type StreamEventsOptions = {

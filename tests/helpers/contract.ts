@@ -73,6 +73,7 @@ const EVENT_SCHEMAS: Record<string, string> = {
   snapshot: 'CarSnapshotEvent',
   bid: 'CarBidEvent',
   status: 'CarStatusEvent',
+  sale: 'CarSaleEvent',
   reset: 'AllEventsReset',
 };
 

@@ -3,11 +3,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { startTestApp, type ApiResponse, type TestApp } from '../helpers/app.js';
 import { startFakeBrevo, type BrevoMode } from '../fakes/brevo.js';
 import { startFakeTwilio, type TwilioMode } from '../fakes/twilio.js';
 import type { Fake } from '../fakes/fake-server.js';
 import { outbox } from '../auctions/helpers.js';
+import { SseClient } from '../events/helpers.js';
+import { assertMatchesSpec } from '../helpers/contract.js';
 import { admin, bearer, signIn } from '../api/seller-helpers.js';
 import { nextPlate, registerCar } from '../helpers/fixtures.js';
 import { BACKOFFICE, VALID_DETAILS, dealer, saleEnv, soldCar, step, type Dealer } from './helpers.js';
@@ -82,7 +84,7 @@ describe('the sale, from sold to completed', () => {
     expect((await app.request('POST', `/api/admin/cars/${carId}/sale/steps`, { body: { step: 'buyer_paid' } })).status).toBe(401);
 
     // The buying dealer sees the purchase with the seller's contact; the other dealer nothing.
-    let bought = await purchase(carId, buyer);
+    const bought = await purchase(carId, buyer);
     expect(bought.status, bought.text).toBe(200);
     expect(bought.body.sale).toMatchObject({
       price: 1_512_000,
@@ -208,11 +210,9 @@ describe('the sale, from sold to completed', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: Awaited<ReturnType<TestApp['request']>> = await app.request(
-        'GET',
-        `/api/admin/sales?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
-        { headers: admin },
-      );
+      const page: ApiResponse = await app.request('GET', `/api/admin/sales?limit=2${cursor ? `&cursor=${cursor}` : ''}`, {
+        headers: admin,
+      });
       expect(page.status).toBe(200);
       expect(page.body.sales.length).toBeLessThanOrEqual(2);
       seen.push(...page.body.sales.map((s: { id: string }) => s.id));
@@ -231,6 +231,34 @@ describe('the sale, from sold to completed', () => {
       [carId],
     );
     expect(rows[0].n).toBe(1);
+  });
+});
+
+describe('the live streams', () => {
+  it('carry the sale as `sale` events, live and on resuming, without personal data', async () => {
+    const { carId } = await soldCar(app, brevo, [[buyer, 950_000]]);
+    const opened = await SseClient.open(app.url, `/api/cars/${carId}/events`);
+    expect(opened.status).toBe(200);
+    const stream = opened.client!;
+    await stream.until((events) => events.some((e) => e.event === 'snapshot'));
+    const all = (await SseClient.open(app.url, '/api/events')).client!;
+    expect((await step(app, carId, 'contract_signed', 'Innri athugasemd')).status).toBe(200);
+    const events = await stream.until((list) => list.some((e) => e.event === 'sale'), 10_000, 'the sale event');
+    const sale = events.find((e) => e.event === 'sale')!;
+    expect(sale.data).toMatchObject({ car_id: carId, status: 'sold', action: 'step', step: 'contract_signed', sale_state: 'open' });
+    expect(JSON.stringify(sale.data)).not.toMatch(/Innri|bilaland|@/);
+    await all.until((list) => list.some((e) => e.event === 'sale' && e.data.car_id === carId), 10_000, 'the sale event on /api/events');
+    stream.close();
+    all.close();
+
+    // A client that missed it gets it on resuming from the event before.
+    const { rows } = await app.sql.query(`SELECT id FROM car_events WHERE car_id = $1 AND kind = 'status' ORDER BY id DESC LIMIT 1`, [
+      carId,
+    ]);
+    const resumed = (await SseClient.open(app.url, `/api/cars/${carId}/events`, { 'Last-Event-ID': String(rows[0].id) })).client!;
+    const replay = await resumed.until((list) => list.some((e) => e.event === 'sale'), 10_000, 'the replayed sale event');
+    expect(replay.find((e) => e.event === 'sale')!.data.step).toBe('contract_signed');
+    resumed.close();
   });
 });
 
@@ -318,12 +346,17 @@ describe('the contract', () => {
     const { carId, plate, sellerToken } = await soldCar(app, brevo, [[buyer, 1_512_000]], { name: 'Þórður Ævar Öldusson' });
     const url = `/api/cars/${carId}/sale/contract.pdf`;
     const get = (headers: Record<string, string> = {}) =>
-      fetch(`${app.url}${url}`, { headers }).then(async (r) => ({
-        status: r.status,
-        type: r.headers.get('content-type'),
-        body: Buffer.from(await r.arrayBuffer()),
-        disposition: r.headers.get('content-disposition'),
-      }));
+      fetch(`${app.url}${url}`, { headers })
+        .then(async (r) => {
+          await assertMatchesSpec('GET', url, r.status, r.headers.get('content-type'), '');
+          return r;
+        })
+        .then(async (r) => ({
+          status: r.status,
+          type: r.headers.get('content-type'),
+          body: Buffer.from(await r.arrayBuffer()),
+          disposition: r.headers.get('content-disposition'),
+        }));
 
     expect((await app.request('GET', url)).status).toBe(401);
     expect((await app.request('GET', url, { headers: other.headers })).status).toBe(404);
