@@ -20,6 +20,9 @@ export const ALLOWED = new Set([
   'PSF-2.0',
   'Python-2.0',
   'Unlicense',
+  // Fonts only (the contract PDF embeds DejaVu Sans): the SIL Open Font License lets a font be
+  // bundled and embedded in documents; it forbids selling the font alone, which we never do.
+  'OFL-1.1',
 ]);
 
 /**
@@ -28,6 +31,7 @@ export const ALLOWED = new Set([
  */
 export const READ_BY_HAND = new Map([
   ['get-stack-trace@3.1.1', 'BSD-3-Clause (LICENSE file; package.json has no license field; through slonik)'],
+  ['png-js@2.0.0', 'MIT (LICENSE file; package.json has no license field; through pdfkit)'],
 ]);
 
 /** True when an SPDX expression is satisfied by the allow-list (OR: either side; AND: both). */
