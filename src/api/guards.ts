@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { ApiError } from '../errors.js';
+import { principalOf } from './principal.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Db } from '../db/pool.js';
@@ -27,7 +28,17 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
       next(new ApiError(401, 'unauthorized', 'A seller, dealer or admin token is required (Authorization: Bearer <token>)'));
       return;
     }
-    seller(req, res, (error?: unknown) => (error ? identify(req, res, next) : next()));
+    seller(req, res, (error?: unknown) => {
+      if (!error) {
+        next();
+        return;
+      }
+      identify(req, res, (failed?: unknown) => {
+        const who = principalOf(req).kind;
+        if (failed || who === 'admin' || who === 'dealer') next(failed);
+        else next(new ApiError(401, 'unauthorized', 'A valid seller, dealer or admin token is required'));
+      });
+    });
   };
   const access: OperationGuards = {
     debugBrevo: admin,
