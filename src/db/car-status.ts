@@ -1,7 +1,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { loadConfig, type Config } from '../config.js';
-import { conflict, notFound } from '../errors.js';
+import { conflict, notFound, type ErrorCode } from '../errors.js';
 import { minNextBid, reserveMet } from '../domain/auction.js';
 import {
   findTransition,
@@ -76,7 +76,7 @@ export type ChangeOptions = {
   /** `withdrawn`: the seller's own words, kept on the car, not in the event. */
   withdrawReason?: string | null;
   /** The 409 code when the change is not allowed (default `invalid_status_transition`). */
-  conflictCode?: string;
+  conflictCode?: ErrorCode;
   /** Answer null instead of throwing when the change is not (or no longer) allowed: the sweeps. */
   ifAllowed?: boolean;
 };
