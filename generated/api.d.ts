@@ -1680,14 +1680,7 @@ export interface components {
         Error: {
             /** @constant */
             success: false;
-            /**
-             * @description Stable machine code, e.g. `validation_failed`, `malformed_json`, `not_found`,
-             *     `route_not_found`, `rate_limited`, `plate_already_registered`, `bid_too_low`,
-             *     `auction_closed`,
-             *     `database_unavailable`, `internal_error`.
-             * @example validation_failed
-             */
-            error: string;
+            error: components["schemas"]["ErrorCode"];
             /** @description Human-readable description of the problem. */
             message: string;
             /** @description The same text as `message`. */
@@ -1697,6 +1690,13 @@ export interface components {
             /** @description The smallest bid that would be accepted, only on `bid_too_low`. */
             min_next_bid?: number;
         };
+        /**
+         * @description Every machine code an error body's `error` can carry. Clients branch on these, never on
+         *     `message`; a new code is an addition (minor version), a code dropped is a breaking change.
+         *     `x-enumDescriptions` says when each one is given.
+         * @enum {string}
+         */
+        ErrorCode: "bad_request" | "malformed_json" | "malformed_path" | "request_aborted" | "validation_failed" | "invalid_phone" | "invalid_email" | "invalid_kennitala" | "company_not_found" | "sms_country_not_allowed" | "idempotency_key_reused" | "payload_too_large" | "uri_too_long" | "headers_too_large" | "unsupported_media_type" | "route_not_found" | "method_not_allowed" | "not_found" | "inspection_not_found" | "unauthorized" | "invalid_code" | "forbidden" | "dealer_not_approved" | "dealer_suspended" | "admin_key_required" | "invalid_admin_key" | "admin_disabled" | "plate_already_registered" | "dealer_already_registered" | "kennitala_taken" | "duplicate_contact" | "invalid_status_transition" | "car_not_active" | "auction_closed" | "bid_too_low" | "own_car" | "no_bids" | "car_not_closed" | "decision_deadline_passed" | "car_not_withdrawable" | "idempotency_in_progress" | "rate_limited" | "too_many_streams" | "internal_error" | "not_implemented" | "database_unavailable" | "migrations_pending" | "not_configured" | "upstream_unavailable" | "shutting_down" | "docs_not_built" | "sale_not_found" | "purchase_not_found" | "step_already_recorded" | "step_out_of_order" | "sale_closed" | "car_not_sold" | "no_pickup_proposed" | "pickup_done" | "sale_details_missing";
         /** @description One validation problem. */
         FieldError: {
             /**
