@@ -5117,6 +5117,7 @@ export interface operations {
                     "application/json": components["schemas"]["SaleReply"];
                 };
             };
+            400: components["responses"]["MalformedPath"];
             401: components["responses"]["BackOfficeUnauthorized"];
             403: components["responses"]["BackOfficeForbidden"];
             404: components["responses"]["SaleNotFound"];
@@ -5344,6 +5345,7 @@ export interface operations {
                     "application/json": components["schemas"]["SaleReply"];
                 };
             };
+            400: components["responses"]["MalformedPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["DealerForbidden"];
             404: components["responses"]["SaleNotFound"];
@@ -5422,6 +5424,7 @@ export interface operations {
                     "application/pdf": string;
                 };
             };
+            400: components["responses"]["MalformedPath"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["SaleNotFound"];
             409: components["responses"]["SaleConflict"];

@@ -67,11 +67,11 @@ export async function extendAuction(tx: CommonQueryMethods, carId: string, endsA
     UPDATE "Bílar" SET auction_ends_at = ${endsAt}::timestamptz, updated_at = now() WHERE id = ${carId}`);
 }
 
-/** A car's bids, best first. */
+/** A car's bids, best first; a buyer's who backed out of its sale are no offers any more (set aside). */
 export function carBids(q: CommonQueryMethods, carId: string): Promise<readonly BidRow[]> {
   return q.any(sql.type(bidRow)`
     SELECT ${bidColumns} FROM "uppboð"
-    WHERE car_id = ${carId}
+    WHERE car_id = ${carId} AND NOT set_aside
     ORDER BY ${bidRanking}`);
 }
 

@@ -26,7 +26,7 @@ export function dashboardStats(q: CommonQueryMethods, email: string) {
          FROM "uppboð" b JOIN "Bílar" c ON c.id = b.car_id AND c.status = 'sold'
         WHERE b.dealer_email = ${email}
           AND b.id = coalesce(c.winning_bid_id,
-                (SELECT w.id FROM "uppboð" w WHERE w.car_id = c.id ORDER BY ${bidRanking} LIMIT 1)))::int AS my_purchases`);
+                (SELECT w.id FROM "uppboð" w WHERE w.car_id = c.id AND NOT w.set_aside ORDER BY ${bidRanking} LIMIT 1)))::int AS my_purchases`);
 }
 
 export function countCars(q: CommonQueryMethods): Promise<number> {

@@ -495,8 +495,9 @@ describe('when the buyer backs out', () => {
       'closed',
       'cancelled',
     ]);
-    const publicBids = await app.request('GET', `/api/bids/car/${carId}`, { headers: admin });
+    const publicBids = await app.request('GET', `/api/bids/car/${carId}`, { headers: runnerUp.headers });
     expect(publicBids.status).toBe(200);
+    expect(publicBids.body.bids.map((x: { bid_amount: number }) => x.bid_amount)).toEqual([1_000_000]);
     expect((await purchase(carId, buyer)).status).toBe(404);
     const mails = (await outbox(app, carId)).filter((m) => m.kind === 'sale_cancelled');
     expect(mails).toHaveLength(2);
