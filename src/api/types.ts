@@ -6,6 +6,8 @@ import type { Logger } from '../logger.js';
 import type { Services } from '../integrations/index.js';
 import type { EventHub } from '../events/hub.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { Storage } from '../storage/index.js';
+import type { Slots } from '../media/slots.js';
 
 export type OperationId = keyof operations;
 
@@ -20,11 +22,15 @@ export type Deps = {
   events?: EventHub;
   /** Prometheus metrics, present when METRICS_TOKEN is set (GET /metrics). */
   metrics?: Metrics;
+  /** Where photo bytes are stored (src/storage); createApp makes the configured one when not handed one. */
+  storage: Storage;
+  /** The bounded photo-processing slots (src/media/slots.ts); made by createApp when not handed. */
+  photoSlots: Slots;
 };
 
 type Content<T> = T extends { content: infer C } ? C[keyof C] : never;
 type Responses<K extends OperationId> = operations[K]['responses'];
-type SuccessStatus<K extends OperationId> = Extract<keyof Responses<K>, 200 | 201 | 202>;
+type SuccessStatus<K extends OperationId> = Extract<keyof Responses<K>, 200 | 201 | 202 | 204>;
 
 /** A reply that takes the response over (Server-Sent Events): the router sets the status and calls `stream`. */
 export type StreamReply = { status: 200; stream: (res: Response) => void };
@@ -36,7 +42,8 @@ export type Reply<K extends OperationId> =
   | {
       [S in SuccessStatus<K>]: {
         status: S;
-        body: Content<Responses<K>[S]>;
+        /** A 204 has no body. */
+        body: S extends 204 ? undefined : Content<Responses<K>[S]>;
         headers?: Record<string, string>;
         contentType?: string;
       };

@@ -16,8 +16,11 @@ export const OUTBOX_QUEUE = 'email-outbox';
 /** Deleting rows past their retention (src/auctions/retention.ts). */
 export const RETENTION_QUEUE = 'retention-sweep';
 
+/** Removing stored photo objects no row names (src/auctions/media-sweep.ts). */
+export const MEDIA_SWEEP_QUEUE = 'media-orphan-sweep';
+
 const queueOptions = { policy: 'singleton' as const, retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 };
-export const QUEUES = [CLOSE_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE] as const;
+export const QUEUES = [CLOSE_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE, MEDIA_SWEEP_QUEUE] as const;
 
 /** How SQL reaches the database: pg-boss's `db` adapter over the migration connection. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg-boss's own adapter type says any[]

@@ -1,6 +1,7 @@
 import { sql, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import { CAR_STATUSES } from '../domain/lifecycle.js';
+import { carPhotoColumns, coverPhoto, type MediaBase } from './photos.js';
 
 export const carStatus = z.enum(CAR_STATUSES);
 
@@ -39,13 +40,16 @@ export const carRow = z.object({
   min_next_bid: z.number().int().nullable(),
   reserve_met: z.boolean(),
   has_inspection: z.boolean(),
+  photo_count: z.number().int(),
+  cover_photo: coverPhoto,
   created_at: z.string(),
   updated_at: z.string(),
 });
 export type CarRow = z.infer<typeof carRow>;
 
 /**
- * `SELECT <car object> FROM "Bílar" c` — callers add WHERE / ORDER BY.
+ * `SELECT <car object> FROM "Bílar" c` — callers add WHERE / ORDER BY. `media`: the
+ * store's public base, for the cover photo's URLs.
  * `min_next_bid` uses the car's own increment (fixed when its auction opened)
  * and is null when the car takes no bids (not active, or its time is up).
  *
@@ -53,13 +57,14 @@ export type CarRow = z.infer<typeof carRow>;
  * `seesSellerData` in src/api/principal.ts). When not, the database never
  * sends it: name, e-mail and postal code come back as NULL.
  */
-export const selectCars = (seller: { visible: boolean }) => sql.fragment`
+export const selectCars = (seller: { visible: boolean }, media: MediaBase) => sql.fragment`
   SELECT c.id, ${seller.visible ? sellerColumns : hiddenSellerColumns}, c.car_make, c.car_model, c.car_plate,
          c.year, c.mileage, c.status, b.highest_bid, b.bid_count, c.auction_ends_at,
          CASE WHEN c.status = 'active' AND (c.auction_ends_at IS NULL OR c.auction_ends_at > now())
               THEN coalesce(b.highest_bid, 0) + c.bid_increment END AS min_next_bid,
          (c.reserve_price IS NULL OR coalesce(b.highest_bid, 0) >= c.reserve_price) AS reserve_met,
          EXISTS (SELECT 1 FROM car_inspections i WHERE i.car_id = c.id) AS has_inspection,
+         ${carPhotoColumns(media)},
          c.created_at, c.updated_at
   FROM "Bílar" c
   LEFT JOIN LATERAL (

@@ -22,15 +22,34 @@ export const inspectionRow = z.object({
       electrics: grade,
     })
     .partial(),
-  damages: z.array(z.object({ area: z.string(), description: z.string(), severity: z.enum(['minor', 'moderate', 'major']) })),
+  damages: z.array(
+    z.object({
+      area: z.string(),
+      description: z.string(),
+      severity: z.enum(['minor', 'moderate', 'major']),
+      location: z.string().optional(),
+      photo_ids: z.array(z.string()).optional(),
+    }),
+  ),
   remarks: z.string().nullable(),
+  /** `https` URLs, and ids of the car's own photos (resolved to URLs when shown). */
   photos: z.array(z.string()),
+  items: z.array(
+    z.object({
+      section: z.enum(['exterior', 'interior', 'tyres', 'brakes', 'engine', 'electrics', 'underbody', 'test_drive']),
+      name: z.string(),
+      result: z.enum(['pass', 'remark', 'fail']),
+      measurement: z.object({ value: z.number(), unit: z.string() }).optional(),
+      note: z.string().optional(),
+    }),
+  ),
+  next_inspection_due: z.string().nullable(),
   recorded_at: z.string(),
 });
 export type InspectionRow = z.infer<typeof inspectionRow>;
 
 export const inspectionColumns = sql.fragment`id, car_id, inspector, inspected_at, odometer_km, overall_grade::int AS overall_grade,
-  grades, damages, remarks, photos, recorded_at`;
+  grades, damages, remarks, photos, items, to_char(next_inspection_due, 'YYYY-MM-DD') AS next_inspection_due, recorded_at`;
 
 /** A car's report, or null when it has none. */
 export function findInspection(q: CommonQueryMethods, carId: string): Promise<InspectionRow | null> {

@@ -9,6 +9,8 @@ import { enqueueEmail } from '../auctions/outbox.js';
 import { sellerVisibility } from '../api/principal.js';
 import { decodeCursor, pageOf } from '../db/keyset.js';
 import type { Handler } from '../api/types.js';
+import { mediaBase } from '../storage/index.js';
+import { checkInspectionPhotos, showInspection } from '../usecases/inspection-photos.js';
 
 /** Dealers newest first, optionally one status (the approval queue: `?status=pending`), keyset-paginated. */
 /** Several registrations may share a kennitala while pending: the list says how many. */
@@ -88,21 +90,27 @@ const putCarInspection: Handler<'putCarInspection'> = async ({ params, body, req
     // The car's row lock orders two reports for one car, and a report against a status change.
     const car = await lockCar(tx, carId);
     if (!car) throw notFound('Car');
+    await checkInspectionPhotos(tx, carId, body);
     if (body.open_auction && car.status !== 'active') {
       await changeStatus(tx, carId, 'active', { by: 'inspection', settings: deps.config, reason: 'inspection' });
     }
-    return tx.one(sql.type(inspectionRow)`
-      INSERT INTO car_inspections (car_id, inspector, inspected_at, odometer_km, overall_grade, grades, damages, remarks, photos)
+    // A damage's resolved `photos` are the answer's, never stored.
+    const damages = (body.damages ?? []).map(({ photos: _shown, ...damage }) => damage);
+    const row = await tx.one(sql.type(inspectionRow)`
+      INSERT INTO car_inspections (car_id, inspector, inspected_at, odometer_km, overall_grade, grades, damages, remarks, photos,
+                                   items, next_inspection_due)
       VALUES (${carId}, ${body.inspector.trim()}, ${body.inspected_at}, ${body.odometer_km}, ${body.overall_grade},
-              ${sql.jsonb(body.grades ?? {})}, ${sql.jsonb(body.damages ?? [])}, ${body.remarks?.trim() || null},
-              ${sql.jsonb(body.photos ?? [])})
+              ${sql.jsonb(body.grades ?? {})}, ${sql.jsonb(damages)}, ${body.remarks?.trim() || null},
+              ${sql.jsonb(body.photos ?? [])}, ${sql.jsonb(body.items ?? [])}, ${body.next_inspection_due ?? null}::date)
       ON CONFLICT (car_id) DO UPDATE
       SET id = gen_random_uuid(), inspector = EXCLUDED.inspector, inspected_at = EXCLUDED.inspected_at,
           odometer_km = EXCLUDED.odometer_km, overall_grade = EXCLUDED.overall_grade, grades = EXCLUDED.grades,
-          damages = EXCLUDED.damages, remarks = EXCLUDED.remarks, photos = EXCLUDED.photos, recorded_at = now()
+          damages = EXCLUDED.damages, remarks = EXCLUDED.remarks, photos = EXCLUDED.photos, items = EXCLUDED.items,
+          next_inspection_due = EXCLUDED.next_inspection_due, recorded_at = now()
       RETURNING ${inspectionColumns}`);
+    return showInspection(tx, mediaBase(deps), row);
   });
-  const car = await deps.db.one(sql.type(carRow)`${selectCars(sellerVisibility(req))} WHERE c.id = ${carId}`);
+  const car = await deps.db.one(sql.type(carRow)`${selectCars(sellerVisibility(req), mediaBase(deps))} WHERE c.id = ${carId}`);
   log.info('inspection recorded', {
     car_id: carId,
     inspection_id: inspection.id,

@@ -7,6 +7,9 @@ import { maxVehicleYear, normaliseEmail, normalisePlate, toE164, toInteger } fro
 import { principalOf, sellerVisibility } from '../api/principal.js';
 import { decodeCursor, pageOf } from '../db/keyset.js';
 import type { Handler, HandlerContext } from '../api/types.js';
+import { mediaBase } from '../storage/index.js';
+import { listPhotos } from '../db/photos.js';
+import { sellerSession } from '../usecases/seller-session.js';
 
 type RegisterBody = HandlerContext<'registerCar'>['body'];
 
@@ -80,7 +83,8 @@ function readRegistration(body: RegisterBody): NewCar {
 const registeredCar = sql.fragment`
     SELECT c.id, c.seller_name, c.email, c.postal_code, c.car_make, c.car_model, c.car_plate, c.year, c.mileage,
            c.status, NULL::int AS highest_bid, 0 AS bid_count, c.auction_ends_at, c.bid_increment AS min_next_bid,
-           c.reserve_price IS NULL AS reserve_met, false AS has_inspection, c.created_at, c.updated_at
+           c.reserve_price IS NULL AS reserve_met, false AS has_inspection, 0 AS photo_count, NULL::json AS cover_photo,
+           c.created_at, c.updated_at
     FROM inserted c`;
 
 /**
@@ -128,9 +132,16 @@ const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
       },
     };
   }
+  const session = await sellerSession(deps, log, created.id);
   return {
     status: 201,
-    body: { success: true, message: 'Car registered successfully', car_id: created.id, car: created },
+    body: {
+      success: true,
+      message: 'Car registered successfully',
+      car_id: created.id,
+      car: created,
+      ...(session ? { seller_token: session.token, seller_token_expires_at: session.expires_at } : {}),
+    },
   };
 };
 
@@ -148,7 +159,7 @@ const listCars: Handler<'listCars'> = async ({ query, req, deps }) => {
   const where = conditions.length ? sql.fragment`WHERE ${sql.join(conditions, sql.fragment` AND `)}` : sql.fragment``;
   // one extra row tells whether another page exists
   const rows = await deps.db.any(sql.type(carRow)`
-    ${selectCars(sellerVisibility(req))} ${where}
+    ${selectCars(sellerVisibility(req), mediaBase(deps))} ${where}
     ORDER BY c.created_at DESC, c.id DESC
     LIMIT ${limit + 1}`);
   const page = pageOf(rows, limit);
@@ -161,9 +172,10 @@ const listCars: Handler<'listCars'> = async ({ query, req, deps }) => {
 const getCar: Handler<'getCar'> = async ({ params, req, deps }) => {
   const hidden = unlistedHidden(req);
   const car = await deps.db.maybeOne(sql.type(carRow)`
-    ${selectCars(sellerVisibility(req))} WHERE c.id = ${params.car_id} ${hidden ? sql.fragment`AND ${hidden}` : sql.fragment``}`);
+    ${selectCars(sellerVisibility(req), mediaBase(deps))} WHERE c.id = ${params.car_id} ${hidden ? sql.fragment`AND ${hidden}` : sql.fragment``}`);
   if (!car) throw notFound('Car');
-  return { status: 200, body: { success: true, car } };
+  const photos = await listPhotos(deps.db, mediaBase(deps), car.id);
+  return { status: 200, body: { success: true, car, photos: [...photos] } };
 };
 
 /**
@@ -189,7 +201,7 @@ const updateCarStatus: Handler<'updateCarStatus'> = async ({ params, query, body
       await tx.query(sql.unsafe`UPDATE "Bílar" SET reserve_price = ${reserve}, updated_at = now() WHERE id = ${carId}`);
     }
   });
-  const car = await deps.db.one(sql.type(carRow)`${selectCars(sellerVisibility(req))} WHERE c.id = ${carId}`);
+  const car = await deps.db.one(sql.type(carRow)`${selectCars(sellerVisibility(req), mediaBase(deps))} WHERE c.id = ${carId}`);
   log.info('car status changed', { car_id: carId, status, reserve_changed: reserve !== undefined });
   return { status: 200, body: { success: true, message: `Car status updated to ${status}`, car } };
 };
@@ -208,7 +220,7 @@ const acceptBid: Handler<'acceptBid'> = async ({ params, req, deps, log }) => {
     if (current.status === 'pending') throw conflict('car_not_active', 'This car has not been auctioned yet (it is pending)');
     return (await sellToBestBid(tx, carId, { by: 'admin', settings: deps.config })).bid;
   });
-  const car = await deps.db.one(sql.type(carRow)`${selectCars(sellerVisibility(req))} WHERE c.id = ${carId}`);
+  const car = await deps.db.one(sql.type(carRow)`${selectCars(sellerVisibility(req), mediaBase(deps))} WHERE c.id = ${carId}`);
   log.info('bid accepted for the seller', { car_id: carId, bid_id: bid.id, amount: bid.bid_amount });
   return {
     status: 200,

@@ -4,6 +4,7 @@ import { notFound } from '../errors.js';
 import { carRow, listedCar, selectCars } from '../db/cars.js';
 import { normaliseEmail } from '../domain/normalise.js';
 import type { Handler } from '../api/types.js';
+import { mediaBase } from '../storage/index.js';
 import { sellerVisibility } from '../api/principal.js';
 
 const removedRow = z.object({ id: z.string() });
@@ -43,7 +44,7 @@ const removeFavorite: Handler<'removeFavorite'> = async ({ body, deps }) => {
 
 const listFavorites: Handler<'listFavorites'> = async ({ params, req, deps }) => {
   const favorites = await deps.db.any(sql.type(carRow)`
-    ${selectCars(sellerVisibility(req))}
+    ${selectCars(sellerVisibility(req), mediaBase(deps))}
     JOIN favorites f ON f.car_id = c.id
     WHERE f.dealer_email = ${normaliseEmail(params.dealer_email, 'path.dealer_email')}
     ORDER BY f.created_at DESC, f.id DESC`);

@@ -11,6 +11,7 @@ import { estimateHandlers } from './estimates.js';
 import { eventHandlers } from './events.js';
 import { favoriteHandlers } from './favorites.js';
 import { inspectionHandlers } from './inspections.js';
+import { photoHandlers } from './photos.js';
 import { sellerHandlers } from './seller.js';
 import { smsHandlers } from './sms.js';
 import { statusHandlers } from './status.js';
@@ -36,4 +37,5 @@ export const handlers = {
   ...sellerHandlers,
   ...docsHandlers,
   ...eventHandlers,
+  ...photoHandlers,
 } satisfies HandlerMap;

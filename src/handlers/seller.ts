@@ -13,6 +13,9 @@ import { normaliseEmail, normalisePlate } from '../domain/normalise.js';
 import { sellerCarId, sellerTokens } from '../api/seller-auth.js';
 import type { Deps, Handler } from '../api/types.js';
 import type { Logger } from '../logger.js';
+import { mediaBase } from '../storage/index.js';
+import { listPhotos, type MediaBase } from '../db/photos.js';
+import { showInspection } from '../usecases/inspection-photos.js';
 
 /**
  * The seller's side ("Mín síða"): sign in with plate and e-mail and a one-time code, follow
@@ -123,10 +126,10 @@ const sellerVerify: Handler<'sellerVerify'> = async ({ body, deps, log }) => {
 // The seller always sees their own name: the car object's seller fields are never hidden here.
 const sellerCarRow = carRow.extend({ seller_name: z.string(), decision_due_at: z.string().nullable() });
 
-function readSellerCar(q: CommonQueryMethods, carId: string) {
+function readSellerCar(q: CommonQueryMethods, media: MediaBase, carId: string) {
   return q.one(sql.type(sellerCarRow)`
     SELECT x.*, (SELECT decision_due_at FROM "Bílar" WHERE id = x.id) AS decision_due_at
-    FROM (${selectCars({ visible: true })} WHERE c.id = ${carId}) x`);
+    FROM (${selectCars({ visible: true }, media)} WHERE c.id = ${carId}) x`);
 }
 
 const sellerBid = z.object({ amount: z.number().int(), created_at: z.string() });
@@ -137,16 +140,18 @@ const getSellerCar: Handler<'getSellerCar'> = async ({ req, deps }) => {
   const page = await deps.db.transaction(async (tx) => {
     await tx.query(sql.unsafe`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`);
     if (!(await tx.exists(sql.unsafe`SELECT 1 FROM "Bílar" WHERE id = ${carId}`))) throw gone();
-    const car = await readSellerCar(tx, carId);
+    const car = await readSellerCar(tx, mediaBase(deps), carId);
     // Amounts and times only: the seller never learns who bid.
     const bids = await tx.any(sql.type(sellerBid)`
       SELECT bid_amount AS amount, created_at FROM "uppboð" WHERE car_id = ${carId}
       ORDER BY bid_amount DESC, created_at ASC, seq ASC`);
     const timeline = await statusTimeline(tx, carId);
-    const inspection = await findInspection(tx, carId);
+    const report = await findInspection(tx, carId);
+    const inspection = report ? await showInspection(tx, mediaBase(deps), report) : null;
+    const photos = await listPhotos(tx, mediaBase(deps), carId);
     // What the frontend promises: "see what we estimate your car could get in a bidding round".
     const estimate = await estimatePrice(tx, { make: car.car_make, model: car.car_model, year: car.year, mileage: car.mileage });
-    return { car, bids: [...bids], timeline: [...timeline], inspection, estimate };
+    return { car, bids: [...bids], timeline: [...timeline], inspection, estimate, photos: [...photos] };
   });
   return { status: 200, body: { success: true, ...page } };
 };
@@ -189,7 +194,7 @@ const sellerAccept: Handler<'sellerAccept'> = async ({ req, deps, log }) => {
     if (locked.status !== 'closed') throw notClosed(locked);
     await refuseAfterDeadline(tx, carId);
     const sale = await sellToBestBid(tx, carId, { by: 'seller', settings: deps.config, conflictCode: 'car_not_closed' });
-    return { bid: sale.bid, car: await readSellerCar(tx, carId) };
+    return { bid: sale.bid, car: await readSellerCar(tx, mediaBase(deps), carId) };
   });
   log.info('seller accepted the highest bid', { car_id: carId, bid_id: bid.id, amount: bid.bid_amount });
   return { status: 200, body: { success: true, car, winning_bid: { amount: bid.bid_amount, created_at: bid.created_at } } };
@@ -202,7 +207,7 @@ const sellerDecline: Handler<'sellerDecline'> = async ({ req, deps, log }) => {
     if (locked.status !== 'closed') throw notClosed(locked);
     await refuseAfterDeadline(tx, carId);
     await changeStatus(tx, carId, 'declined', { by: 'seller', settings: deps.config, conflictCode: 'car_not_closed' });
-    return readSellerCar(tx, carId);
+    return readSellerCar(tx, mediaBase(deps), carId);
   });
   log.info('seller declined the bids', { car_id: carId });
   return { status: 200, body: { success: true, car } };
@@ -222,7 +227,7 @@ const sellerWithdraw: Handler<'sellerWithdraw'> = async ({ req, body, deps, log 
       conflictCode: 'car_not_withdrawable',
       withdrawReason: reason,
     });
-    return readSellerCar(tx, carId);
+    return readSellerCar(tx, mediaBase(deps), carId);
   });
   log.info('seller withdrew the car', { car_id: carId });
   return { status: 200, body: { success: true, car } };

@@ -5,6 +5,7 @@ import { CODE_TTL_MINUTES, newCode } from '../domain/codes.js';
 import { phoneCodes } from '../db/one-time-codes.js';
 import { confirmRegistrations } from '../db/registrations.js';
 import type { Handler } from '../api/types.js';
+import { sellerSession } from '../usecases/seller-session.js';
 
 /** `phone`, or its alias `phone_number`, as E.164; 422 invalid_phone otherwise. */
 export function phoneFromBody(body: { phone?: string; phone_number?: string }): string {
@@ -48,13 +49,26 @@ const verifyCode: Handler<'verifyCode'> = async ({ body, deps, log }) => {
   const { twilio } = deps.services;
   if (twilio.mode === 'disabled') throw notConfigured('SMS verification');
   const phone = phoneFromBody(body);
-  const answer = (valid: boolean, message: string, confirmed: string[] = []) => ({
+  type Issued = { car_id: string; token: string; expires_at: string };
+  const answer = (valid: boolean, message: string, confirmed: string[] = [], tokens: Issued[] = []) => ({
     status: 200 as const,
-    body: { success: true as const, valid, message, ...(confirmed.length ? { confirmed_car_ids: confirmed } : {}) },
+    body: {
+      success: true as const,
+      valid,
+      message,
+      ...(confirmed.length ? { confirmed_car_ids: confirmed } : {}),
+      ...(tokens.length ? { seller_tokens: tokens } : {}),
+    },
   });
-  const verified = (confirmed: { confirmed: string[]; lapsed: string[] }) => {
+  // A confirmed listing's seller gets its token here, as an unconfirmed registration's answer had none.
+  const verified = async (confirmed: { confirmed: string[]; lapsed: string[] }) => {
     if (confirmed.confirmed.length + confirmed.lapsed.length) log.info('registrations confirmed by phone', confirmed);
-    return answer(true, 'Phone number verified', confirmed.confirmed);
+    const tokens: Issued[] = [];
+    for (const carId of confirmed.confirmed) {
+      const session = await sellerSession(deps, log, carId);
+      if (session) tokens.push({ car_id: carId, ...session });
+    }
+    return answer(true, 'Phone number verified', confirmed.confirmed, tokens);
   };
   if (!twilio.ownCodes) {
     const valid = await twilio.checkVerification(phone, body.code);
