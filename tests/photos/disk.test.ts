@@ -116,3 +116,39 @@ describe('photos on disk', () => {
     expect(car.id).toBeTruthy();
   });
 });
+
+describe('the typed client', () => {
+  it('uploadPhoto sends the multipart form with the client’s token', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'kaggi-media-'));
+    const app = await startTestApp({ MEDIA_DIR: dir, ADMIN_API_KEY: ADMIN_KEY, SELLER_TOKEN_SECRET: SELLER_SECRET });
+    try {
+      const { createKaggiClient, uploadPhoto } = await import('../../client/index.js');
+      const registered = await app.request('POST', '/api/cars/register', {
+        body: {
+          firstName: 'A',
+          lastName: 'B',
+          email: 'a@b.is',
+          phone: '777-7777',
+          postalCode: '101',
+          carMake: 'Kia',
+          carModel: 'Rio',
+          carPlate: 'CL123',
+          year: 2018,
+          mileage: 1,
+        },
+      });
+      const seller = createKaggiClient(app.url, { token: registered.body.seller_token });
+      const jpeg = await jpegWithGps(400, 300);
+      const { data, error, response } = await uploadPhoto(seller, registered.body.car.id, new Blob([new Uint8Array(jpeg)]), {
+        kind: 'interior',
+        caption: 'Seats',
+      });
+      expect(error, JSON.stringify(error)).toBeUndefined();
+      expect(response.status).toBe(201);
+      expect(data!.photo).toMatchObject({ kind: 'interior', caption: 'Seats', position: 1 });
+    } finally {
+      await app.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
