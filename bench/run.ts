@@ -34,6 +34,7 @@ import { startCountingProxy } from './lib/pgproxy.js';
 import { sampling, startChild, type Child } from './lib/processes.js';
 import { normaliseSql } from './lib/queries.js';
 import { bidRequests, readScenarios, type BidTally, type Scenario } from './lib/scenarios.js';
+import { benchPhotos } from './photos.js';
 import {
   baselineEnv as bareEnv,
   BASELINE_ARGS,
@@ -83,7 +84,7 @@ if (args.help) {
   --project-dir DIR   the project tree to start (default: this checkout)
   --server-node-options=FLAGS  extra node flags for the project server, e.g. --server-node-options='--cpu-prof --cpu-prof-dir=/tmp/prof'
   --profile DIR       CPU profiles (node --cpu-prof) of the measured project, Express and bare servers into DIR/<server>/
-  --only a,b          only these scenarios: cars_list car_get car_bids dealer_bids favorites dashboard bid_create access_log estimate sse long_path
+  --only a,b          only these scenarios: cars_list car_get car_bids dealer_bids favorites dashboard bid_create access_log estimate sse long_path photos
   --out FILE          results file (default bench/results.json)
   BENCH_DATABASE_URL  PostgreSQL to create the bench database on (default ${DEFAULT_ADMIN_URL})`);
   process.exit(0);
@@ -654,6 +655,8 @@ async function main(): Promise<void> {
     if (!opts.only || opts.only.has('sse')) results.sse = await benchSse(db.pool, project, log);
     // last: the sales it adds would change the other scenarios' data
     if (!opts.only || opts.only.has('estimate')) results.price_estimate = await benchEstimate(db.pool, project.url, log);
+    // Photos: its own server and database, so its memory figure is its own (bench/photos.ts).
+    if (!opts.only || opts.only.has('photos')) results.photos = await benchPhotos({ adminUrl, projectDir: opts.projectDir, log });
     const rss = {
       project_after_start_mb: rssIdle.project_mb,
       project_peak_under_load_mb: mb(project.peakRss()),
