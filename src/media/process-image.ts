@@ -29,11 +29,22 @@ let loaded: Promise<SharpModule> | undefined;
  * container (the upload slots bound how many photos are processed at once).
  */
 export function loadSharp(): Promise<SharpModule> {
-  loaded ??= import('sharp').then(({ default: sharp }) => {
-    sharp.concurrency(1);
-    sharp.cache({ memory: 16, files: 0, items: 20 });
-    return sharp;
-  });
+  loaded ??= import('sharp').then(
+    ({ default: sharp }) => {
+      sharp.concurrency(1);
+      sharp.cache({ memory: 16, files: 0, items: 20 });
+      return sharp;
+    },
+    (error: unknown) => {
+      // sharp's prebuilt libvips is an optional dependency: an install without optional
+      // packages has none. That is this instance's outage, not the upload's fault.
+      loaded = undefined;
+      throw new ApiError(503, 'image_processing_unavailable', 'Photos cannot be processed on this server right now', {
+        cause: error,
+        headers: { 'Retry-After': '60' },
+      });
+    },
+  );
   return loaded;
 }
 
