@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'docs-dist/', 'generated/', 'node_modules/', '.data/', 'coverage/', '**/*.js', '**/*.mjs'] },
+  { ignores: ['dist/', 'docs-dist/', 'generated/', 'node_modules/', '.data/', 'coverage/', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -27,6 +27,16 @@ export default tseslint.config(
       // Rejections and rethrows pass on what the callee threw, unchanged.
       '@typescript-eslint/prefer-promise-reject-errors': 'off',
       '@typescript-eslint/only-throw-error': 'off',
+    },
+  },
+  {
+    // Slonik's README: production code uses sql.type (a zod schema per query), never sql.unsafe.
+    files: ['src/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'sql', property: 'unsafe', message: 'Use sql.type(zodSchema): every query in src/ is typed (Slonik README).' },
+      ],
     },
   },
   {

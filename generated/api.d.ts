@@ -1363,7 +1363,9 @@ export interface paths {
          *     has `PHOTO_MAX_PER_CAR` (40) → 409 `too_many_photos`; uploads per IP and per token
          *     per hour → 429 with `Retry-After`; more uploads waiting to be processed than the
          *     instance queues → 503 `photo_queue_full` with `Retry-After`; the photo store down →
-         *     503 `storage_unavailable`. A photo is recorded only once all its sizes are stored.
+         *     503 `storage_unavailable`; a server that cannot process images (its image library is
+         *     missing) → 503 `image_processing_unavailable`. A photo is recorded only once all its
+         *     sizes are stored.
          *
          *     Who: the car's seller (seller token) while the car is `pending` or `active` (another
          *     status → 409 `car_not_editable`); an admin (`X-Admin-Key` or an admin token) at any
@@ -1547,14 +1549,7 @@ export interface components {
         Error: {
             /** @constant */
             success: false;
-            /**
-             * @description Stable machine code, e.g. `validation_failed`, `malformed_json`, `not_found`,
-             *     `route_not_found`, `rate_limited`, `plate_already_registered`, `bid_too_low`,
-             *     `auction_closed`,
-             *     `database_unavailable`, `internal_error`.
-             * @example validation_failed
-             */
-            error: string;
+            error: components["schemas"]["ErrorCode"];
             /** @description Human-readable description of the problem. */
             message: string;
             /** @description The same text as `message`. */
@@ -1564,6 +1559,13 @@ export interface components {
             /** @description The smallest bid that would be accepted, only on `bid_too_low`. */
             min_next_bid?: number;
         };
+        /**
+         * @description Every machine code an error body's `error` can carry. Clients branch on these, never on
+         *     `message`; a new code is an addition (minor version), a code dropped is a breaking change.
+         *     `x-enumDescriptions` says when each one is given.
+         * @enum {string}
+         */
+        ErrorCode: "bad_request" | "malformed_json" | "malformed_path" | "malformed_multipart" | "request_aborted" | "validation_failed" | "invalid_phone" | "invalid_email" | "invalid_kennitala" | "company_not_found" | "sms_country_not_allowed" | "idempotency_key_reused" | "payload_too_large" | "photo_too_large" | "uri_too_long" | "headers_too_large" | "unsupported_media_type" | "unsupported_image" | "image_too_large" | "route_not_found" | "method_not_allowed" | "not_found" | "inspection_not_found" | "unauthorized" | "invalid_code" | "forbidden" | "dealer_not_approved" | "dealer_suspended" | "admin_key_required" | "invalid_admin_key" | "admin_disabled" | "plate_already_registered" | "dealer_already_registered" | "kennitala_taken" | "duplicate_contact" | "invalid_status_transition" | "car_not_active" | "auction_closed" | "bid_too_low" | "own_car" | "no_bids" | "car_not_closed" | "decision_deadline_passed" | "car_not_withdrawable" | "car_not_editable" | "too_many_photos" | "idempotency_in_progress" | "rate_limited" | "too_many_streams" | "internal_error" | "not_implemented" | "database_unavailable" | "migrations_pending" | "not_configured" | "upstream_unavailable" | "storage_unavailable" | "image_processing_unavailable" | "photo_queue_full" | "shutting_down" | "docs_not_built";
         /** @description One validation problem. */
         FieldError: {
             /**
@@ -5007,7 +5009,7 @@ export interface operations {
             };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
-            /** @description The photo store is down (`storage_unavailable`), the processing queue is full (`photo_queue_full`), or the database is unavailable. */
+            /** @description The photo store is down (`storage_unavailable`), the processing queue is full (`photo_queue_full`), the server cannot process images (`image_processing_unavailable`), or the database is unavailable. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];

@@ -9,7 +9,7 @@ import { reenterRequestSpan, requestContext } from './api/request-context.js';
 import { refuseLongRequestTargets } from './api/request-limits.js';
 import { createApiRouter } from './api/router.js';
 import { handlers } from './handlers/index.js';
-import type { Deps } from './api/types.js';
+import type { Deps } from './deps.js';
 import { createMetrics } from './observability/metrics.js';
 import { tracing } from './observability/tracing.js';
 import { mediaRoute } from './api/media-route.js';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import type { EmbeddedDatabase } from './db/embedded.js';
-import { migrate } from './db/migrate.js';
+import { migrateSchema } from './schema.js';
 import { createDb, type Db } from './db/pool.js';
 import { seedDemoData } from './db/seed.js';
 import { startAuctionWorker, type AuctionWorker } from './auctions/worker.js';
@@ -53,7 +53,7 @@ export async function startInstance(config: Config, logger: Logger, running: Run
     url = running.embedded.url;
     logger.info('using embedded PostgreSQL', { dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT });
   }
-  await migrate(url, logger);
+  await migrateSchema(url, logger);
   running.db = await createDb(url, config);
   // Demo rows only ever go into the embedded database, and only when it has no cars.
   if (running.embedded) await seedDemoData(url, logger);

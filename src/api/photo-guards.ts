@@ -1,11 +1,11 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ApiError } from '../errors.js';
+import type { PhotoEditor } from '../domain/access.js';
 import { principalOf } from './principal.js';
 
-type Guard = (req: Request, res: Response, next: NextFunction) => void;
+export type { PhotoEditor } from '../domain/access.js';
 
-/** Who is changing a car's photos: its seller (a seller token for that car) or an admin. */
-export type PhotoEditor = { kind: 'seller'; carId: string } | { kind: 'admin' };
+type Guard = (req: Request, res: Response, next: NextFunction) => void;
 
 const SELLER_AUDIENCE = 'kaggi-seller';
 

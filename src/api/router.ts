@@ -5,7 +5,8 @@ import { createRequestValidators } from './request-validation.js';
 import { compileRoutes } from './routes.js';
 import { createSerializers, type Serialize } from './serializers.js';
 import { loadSpec } from './spec.js';
-import type { Deps, HandlerContext, HandlerMap, OperationId, Reply } from './types.js';
+import type { Deps } from '../deps.js';
+import type { HandlerContext, HandlerMap, OperationId, Reply } from './types.js';
 import { fieldErrors, unacceptableValues } from './validation-errors.js';
 import { idempotent } from './idempotency.js';
 import { principalOf } from './principal.js';
@@ -66,7 +67,16 @@ function crashAfterCommit(deps: Deps): (() => void) | undefined {
 
 function send<K extends OperationId>(res: Response, reply: Reply<K>, serializer: (status: number) => Serialize | null): void {
   res.status(reply.status);
-  if ('stream' in reply) return reply.stream(res);
+  if ('stream' in reply) {
+    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    // no-transform: a proxy must not compress or re-chunk it; X-Accel-Buffering: nginx must not buffer it.
+    res.setHeader('Cache-Control', 'no-cache, no-transform');
+    res.setHeader('X-Accel-Buffering', 'no');
+    res.socket?.setNoDelay(true);
+    res.setTimeout(0);
+    res.flushHeaders();
+    return reply.stream(res);
+  }
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
   if (reply.status === 204) {
     res.end();

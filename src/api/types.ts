@@ -1,38 +1,15 @@
 import type { Request, Response } from 'express';
 import type { operations } from '../../generated/api.js';
-import type { Config } from '../config.js';
-import type { Db } from '../db/pool.js';
+import type { Deps } from '../deps.js';
 import type { Logger } from '../logger.js';
-import type { Services } from '../integrations/index.js';
-import type { EventHub } from '../events/hub.js';
-import type { Metrics } from '../observability/metrics.js';
-import type { Storage } from '../storage/index.js';
-import type { Slots } from '../media/slots.js';
 
 export type OperationId = keyof operations;
-
-/** Everything a handler may use; handed in, never imported, so tests can build it. */
-export type Deps = {
-  config: Config;
-  db: Db;
-  logger: Logger;
-  services: Services;
-  startedAt: Date;
-  /** The instance's live-event hub (src/events); absent → the stream operations answer 503. */
-  events?: EventHub;
-  /** Prometheus metrics, present when METRICS_TOKEN is set (GET /metrics). */
-  metrics?: Metrics;
-  /** Where photo bytes are stored (src/storage); createApp makes the configured one when not handed one. */
-  storage: Storage;
-  /** The bounded photo-processing slots (src/media/slots.ts); made by createApp when not handed. */
-  photoSlots: Slots;
-};
 
 type Content<T> = T extends { content: infer C } ? C[keyof C] : never;
 type Responses<K extends OperationId> = operations[K]['responses'];
 type SuccessStatus<K extends OperationId> = Extract<keyof Responses<K>, 200 | 201 | 202 | 204>;
 
-/** A reply that takes the response over (Server-Sent Events): the router sets the status and calls `stream`. */
+/** A reply that takes the response over (Server-Sent Events): the router sets the status and the headers, then calls `stream`. */
 export type StreamReply = { status: 200; stream: (res: Response) => void };
 type Streaming<K extends OperationId> = Responses<K> extends { 200: { content: { 'text/event-stream': unknown } } } ? StreamReply : never;
 

@@ -2,7 +2,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import type { Db } from '../db/pool.js';
 import { CONFIRMATION_HOURS } from '../domain/lifecycle.js';
-import { changeStatus, defaultLifecycleSettings, type LifecycleSettings, type StatusChanged } from '../db/car-status.js';
+import { changeStatus, defaultLifecycleSettings, type LifecycleSettings, type StatusChanged } from '../usecases/lifecycle.js';
 
 const carIdRow = z.object({ id: z.string().uuid() });
 const secondsRow = z.object({ seconds: z.number().nullable() });

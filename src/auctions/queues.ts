@@ -1,4 +1,5 @@
 import PgBoss from 'pg-boss';
+import type { ExecuteSql } from '../db/migrate.js';
 
 /**
  * The pg-boss queues the auction worker uses, and their set-up.
@@ -21,10 +22,6 @@ export const MEDIA_SWEEP_QUEUE = 'media-orphan-sweep';
 
 const queueOptions = { policy: 'singleton' as const, retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 };
 export const QUEUES = [CLOSE_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE, MEDIA_SWEEP_QUEUE] as const;
-
-/** How SQL reaches the database: pg-boss's `db` adapter over the migration connection. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg-boss's own adapter type says any[]
-export type ExecuteSql = (text: string, values?: unknown[]) => Promise<{ rows: any[] }>;
 
 /**
  * Creates or upgrades the `pgboss` schema and creates the queues, on the

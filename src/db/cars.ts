@@ -1,6 +1,7 @@
-import { sql, type DatabaseTransactionConnection } from 'slonik';
+import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
-import { CAR_STATUSES } from '../domain/lifecycle.js';
+import type { Config } from '../config.js';
+import { CAR_STATUSES, type CarStatus } from '../domain/lifecycle.js';
 import { carPhotoColumns, coverPhoto, type MediaBase } from './photos.js';
 
 export const carStatus = z.enum(CAR_STATUSES);
@@ -14,7 +15,6 @@ export const holdsPlate = sql.fragment`status NOT IN ('unconfirmed', 'lapsed')`;
 
 /** The same, for queries on `"Bílar" c`: the cars dealers may see at all (admins see every car). */
 export const listedCar = sql.fragment`c.status NOT IN ('unconfirmed', 'lapsed')`;
-export type { CarStatus } from '../domain/lifecycle.js';
 
 /**
  * The public car object, shared by every operation that returns cars. The
@@ -54,7 +54,7 @@ export type CarRow = z.infer<typeof carRow>;
  * and is null when the car takes no bids (not active, or its time is up).
  *
  * `seller`: whether the caller may see the seller's personal data (see
- * `seesSellerData` in src/api/principal.ts). When not, the database never
+ * `seesSellerData` in src/domain/access.ts). When not, the database never
  * sends it: name, e-mail and postal code come back as NULL.
  */
 export const selectCars = (seller: { visible: boolean }, media: MediaBase) => sql.fragment`
@@ -120,4 +120,133 @@ export function findLeader(tx: Pick<DatabaseTransactionConnection, 'maybeOne'>, 
            EXISTS (SELECT 1 FROM dealers d WHERE d.email = l.dealer_email AND d.status = 'suspended') AS suspended,
            (SELECT count(*)::int FROM "uppboð" c WHERE c.car_id = l.car_id) AS bid_count
     FROM (SELECT * FROM "uppboð" WHERE car_id = ${carId} ORDER BY ${bidRanking} LIMIT 1) l`);
+}
+
+/** What a caller may see of cars (src/domain/access.ts): the seller's data; unlisted cars. */
+export type CarView = { seller: boolean; unlisted: boolean };
+
+const listedOnly = (view: CarView) => (view.unlisted ? sql.fragment`` : sql.fragment`AND ${listedCar}`);
+
+/** One car as `view` may see it; null when there is none (or it is unlisted and the view does not see those). */
+export function findCar(q: CommonQueryMethods, carId: string, view: CarView, media: MediaBase): Promise<CarRow | null> {
+  return q.maybeOne(sql.type(carRow)`
+    ${selectCars({ visible: view.seller }, media)} WHERE c.id = ${carId} ${listedOnly(view)}`);
+}
+
+/** A car that exists, as `view` may see it (after a change under its lock). */
+export function readCar(q: CommonQueryMethods, carId: string, view: Pick<CarView, 'seller'>, media: MediaBase): Promise<CarRow> {
+  return q.one(sql.type(carRow)`${selectCars({ visible: view.seller }, media)} WHERE c.id = ${carId}`);
+}
+
+const oneRow = z.object({ one: z.number() });
+
+const statusRow = z.object({ status: carStatus });
+
+/** The car's status, or null when there is no such car. */
+export function carStatusOf(q: CommonQueryMethods, carId: string): Promise<CarStatus | null> {
+  return q.maybeOneFirst(sql.type(statusRow)`SELECT status FROM "Bílar" WHERE id = ${carId}`);
+}
+
+/** Whether the car exists for `view` (unlisted cars only for a view that sees them). */
+export function carExists(q: CommonQueryMethods, carId: string, view: Pick<CarView, 'unlisted'>): Promise<boolean> {
+  return q.exists(sql.type(oneRow)`SELECT 1 AS one FROM "Bílar" c WHERE c.id = ${carId} ${listedOnly({ seller: false, ...view })}`);
+}
+
+/** Newest first, keyset after the car `after`; one row more than `limit` tells whether another page exists. */
+export function listCarsNewestFirst(
+  q: CommonQueryMethods,
+  filter: { status?: CarStatus; after: string | null; limit: number },
+  view: CarView,
+  media: MediaBase,
+): Promise<readonly CarRow[]> {
+  const conditions = [
+    view.unlisted ? null : listedCar,
+    filter.status ? sql.fragment`c.status = ${filter.status}` : null,
+    filter.after ? sql.fragment`(c.created_at, c.id) < (SELECT created_at, id FROM "Bílar" WHERE id = ${filter.after})` : null,
+  ].filter((c) => c !== null);
+  const where = conditions.length ? sql.fragment`WHERE ${sql.join(conditions, sql.fragment` AND `)}` : sql.fragment``;
+  return q.any(sql.type(carRow)`
+    ${selectCars({ visible: view.seller }, media)} ${where}
+    ORDER BY c.created_at DESC, c.id DESC
+    LIMIT ${filter.limit + 1}`);
+}
+
+/** When an auction opened now ends: at registration and at every re-opening. */
+export const auctionEndsAt = (settings: Pick<Config, 'AUCTION_DURATION_HOURS'>) =>
+  sql.fragment`now() + make_interval(hours => ${settings.AUCTION_DURATION_HOURS})`;
+
+/** A registration as stored (already normalised and checked). */
+export type NewCar = {
+  seller_name: string;
+  email: string;
+  phone: string;
+  postal_code: string;
+  car_make: string;
+  car_model: string;
+  car_plate: string;
+  year: number;
+  mileage: number;
+  reserve_price: number | null;
+};
+
+const registeredCar = sql.fragment`
+    SELECT c.id, c.seller_name, c.email, c.postal_code, c.car_make, c.car_model, c.car_plate, c.year, c.mileage,
+           c.status, NULL::int AS highest_bid, 0 AS bid_count, c.auction_ends_at, c.bid_increment AS min_next_bid,
+           c.reserve_price IS NULL AS reserve_met, false AS has_inspection, 0 AS photo_count, NULL::json AS cover_photo,
+           c.created_at, c.updated_at
+    FROM inserted c`;
+
+/**
+ * Inserts a registration: `unconfirmed` (it holds no plate yet, and is refused only when a
+ * car already holds it) or `active` with its auction opened now. Null when a car holds the plate.
+ */
+export function insertCar(
+  q: CommonQueryMethods,
+  car: NewCar,
+  unconfirmed: boolean,
+  settings: Pick<Config, 'AUCTION_DURATION_HOURS' | 'BID_INCREMENT_ISK'>,
+): Promise<CarRow | null> {
+  return unconfirmed
+    ? q.maybeOne(sql.type(carRow)`
+        WITH inserted AS (
+          INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status,
+                               bid_increment, reserve_price)
+          SELECT ${car.seller_name}, ${car.email}, ${car.phone}, ${car.postal_code}, ${car.car_make}, ${car.car_model},
+                 ${car.car_plate}, ${car.year}, ${car.mileage}, 'unconfirmed', ${settings.BID_INCREMENT_ISK}, ${car.reserve_price}
+          WHERE NOT EXISTS (SELECT 1 FROM "Bílar" WHERE car_plate = ${car.car_plate} AND ${holdsPlate})
+          RETURNING *
+        )
+        ${registeredCar}`)
+    : // ON CONFLICT instead of catching the unique violation: no aborted statement, no race.
+      q.maybeOne(sql.type(carRow)`
+        WITH inserted AS (
+          INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status,
+                               auction_ends_at, bid_increment, reserve_price)
+          VALUES (${car.seller_name}, ${car.email}, ${car.phone}, ${car.postal_code}, ${car.car_make}, ${car.car_model},
+                  ${car.car_plate}, ${car.year}, ${car.mileage}, 'active', ${auctionEndsAt(settings)}, ${settings.BID_INCREMENT_ISK}, ${car.reserve_price})
+          ON CONFLICT (car_plate) WHERE ${holdsPlate} DO NOTHING
+          RETURNING *
+        )
+        ${registeredCar}`);
+}
+
+const noRow = z.object({});
+
+export async function setReservePrice(q: CommonQueryMethods, carId: string, reserve: number | null): Promise<void> {
+  await q.query(sql.type(noRow)`UPDATE "Bílar" SET reserve_price = ${reserve}, updated_at = now() WHERE id = ${carId}`);
+}
+
+const carIdRow = z.object({ id: z.string().uuid() });
+
+/** A dealer's own car, waiting as `pending`; null when a car holds the plate. */
+export function insertPendingCar(
+  q: CommonQueryMethods,
+  car: Omit<NewCar, 'email' | 'reserve_price'> & { email: string | null },
+): Promise<string | null> {
+  return q.maybeOneFirst(sql.type(carIdRow)`
+    INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status)
+    VALUES (${car.seller_name}, ${car.email}, ${car.phone}, ${car.postal_code}, ${car.car_make}, ${car.car_model},
+            ${car.car_plate}, ${car.year}, ${car.mileage}, 'pending')
+    ON CONFLICT (car_plate) WHERE ${holdsPlate} DO NOTHING
+    RETURNING id`);
 }

@@ -1,4 +1,4 @@
-import { sql } from 'slonik';
+import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 
 export const dealerStatus = z.enum(['pending', 'approved', 'suspended']);
@@ -38,3 +38,60 @@ export const approvedHolder = (kennitala: string, except: string | null = null) 
   sql.type(z.object({ id: z.string().uuid() }))`
     SELECT id FROM dealers WHERE organization_number = ${kennitala} AND status = 'approved'
       AND id IS DISTINCT FROM ${except}::uuid`;
+
+/** Several registrations may share a kennitala while pending: the admin's list says how many. */
+const listedDealer = dealerRow.extend({ kennitala_registrations: z.number().int() });
+
+/** Dealers newest first, optionally one status, keyset after the dealer `after` (one row more than `limit`). */
+export function listDealersNewestFirst(
+  q: CommonQueryMethods,
+  filter: { status?: DealerRow['status']; after: string | null; limit: number },
+) {
+  const conditions = [
+    filter.status ? sql.fragment`status = ${filter.status}` : null,
+    filter.after ? sql.fragment`(created_at, id) < (SELECT created_at, id FROM dealers WHERE id = ${filter.after})` : null,
+  ].filter((c) => c !== null);
+  const where = conditions.length ? sql.fragment`WHERE ${sql.join(conditions, sql.fragment` AND `)}` : sql.fragment``;
+  return q.any(sql.type(listedDealer)`
+    SELECT ${dealerColumns},
+           (SELECT count(*)::int FROM dealers o WHERE o.organization_number = dealers.organization_number) AS kennitala_registrations
+    FROM dealers ${where}
+    ORDER BY created_at DESC, id DESC
+    LIMIT ${filter.limit + 1}`);
+}
+
+/** The dealer's row, locked for the rest of the transaction; null when there is none. */
+export function lockDealer(tx: CommonQueryMethods, dealerId: string): Promise<DealerRow | null> {
+  return tx.maybeOne(sql.type(dealerRow)`SELECT ${dealerColumns} FROM dealers WHERE id = ${dealerId} FOR UPDATE`);
+}
+
+export function writeDealerStatus(tx: CommonQueryMethods, dealerId: string, status: DealerRow['status'], reason: string | null) {
+  return tx.one(sql.type(dealerRow)`
+    UPDATE dealers SET status = ${status}, status_changed_at = now(), status_reason = ${reason}
+    WHERE id = ${dealerId}
+    RETURNING ${dealerColumns}`);
+}
+
+export type NewDealer = {
+  first_name: string;
+  surname: string;
+  organization_number: string;
+  dealer_name: string;
+  company_name: string;
+  mobile_number: string;
+  street_address: string;
+  postal_code: string;
+  city: string;
+  email: string | null;
+};
+
+/** Null when a dealer with this e-mail exists. */
+export function insertDealer(q: CommonQueryMethods, d: NewDealer): Promise<DealerRow | null> {
+  return q.maybeOne(sql.type(dealerRow)`
+    INSERT INTO dealers (first_name, surname, organization_number, dealer_name, company_name, mobile_number,
+                         street_address, postal_code, city, email)
+    VALUES (${d.first_name}, ${d.surname}, ${d.organization_number}, ${d.dealer_name}, ${d.company_name}, ${d.mobile_number},
+            ${d.street_address}, ${d.postal_code}, ${d.city}, ${d.email})
+    ON CONFLICT DO NOTHING
+    RETURNING ${dealerColumns}`);
+}

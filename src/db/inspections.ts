@@ -55,3 +55,21 @@ export const inspectionColumns = sql.fragment`id, car_id, inspector, inspected_a
 export function findInspection(q: CommonQueryMethods, carId: string): Promise<InspectionRow | null> {
   return q.maybeOne(sql.type(inspectionRow)`SELECT ${inspectionColumns} FROM car_inspections WHERE car_id = ${carId}`);
 }
+
+export type NewInspection = Omit<InspectionRow, 'id' | 'car_id' | 'recorded_at'>;
+
+/** Records the car's report, replacing any earlier one (a new id, recorded now). */
+export function upsertInspection(q: CommonQueryMethods, carId: string, report: NewInspection): Promise<InspectionRow> {
+  return q.one(sql.type(inspectionRow)`
+    INSERT INTO car_inspections (car_id, inspector, inspected_at, odometer_km, overall_grade, grades, damages, remarks, photos,
+                                 items, next_inspection_due)
+    VALUES (${carId}, ${report.inspector}, ${report.inspected_at}, ${report.odometer_km}, ${report.overall_grade},
+            ${sql.jsonb(report.grades)}, ${sql.jsonb(report.damages)}, ${report.remarks}, ${sql.jsonb(report.photos)},
+            ${sql.jsonb(report.items)}, ${report.next_inspection_due}::date)
+    ON CONFLICT (car_id) DO UPDATE
+    SET id = gen_random_uuid(), inspector = EXCLUDED.inspector, inspected_at = EXCLUDED.inspected_at,
+        odometer_km = EXCLUDED.odometer_km, overall_grade = EXCLUDED.overall_grade, grades = EXCLUDED.grades,
+        damages = EXCLUDED.damages, remarks = EXCLUDED.remarks, photos = EXCLUDED.photos, items = EXCLUDED.items,
+        next_inspection_due = EXCLUDED.next_inspection_due, recorded_at = now()
+    RETURNING ${inspectionColumns}`);
+}

@@ -78,7 +78,3 @@ export const contentTypeOfKey = (key: string): string | null => {
   const parsed = parseObjectKey(key);
   return parsed ? CONTENT_TYPES[VARIANTS[parsed.variant].format] : null;
 };
-
-/** Who may change a car's photos, by the car's status: a seller while it is pending or active, an admin always. */
-export const SELLER_EDITABLE_STATUSES = ['pending', 'active'] as const;
-export const sellerMayEdit = (status: string): boolean => (SELLER_EDITABLE_STATUSES as readonly string[]).includes(status);

@@ -58,9 +58,3 @@ export function frame(event: string, data: unknown, id?: number): string {
 }
 
 export const eventFrame = (row: EventRow): string => frame(row.kind, eventData(row), row.id);
-
-/** `Last-Event-ID` as a car_events id, or null for anything else (absent, garbage, negative). */
-export function parseLastEventId(header: string | undefined): number | null {
-  if (header === undefined || !/^\d{1,15}$/.test(header.trim())) return null;
-  return Number(header.trim());
-}

@@ -1,7 +1,6 @@
-import type { StreamReply } from '../api/types.js';
+import type { Writable } from 'node:stream';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
-import { ApiError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { eventFrame } from './frames.js';
 import { Listener } from './listener.js';
@@ -34,6 +33,20 @@ const IDLE_POLL_MS = 5000;
  * After a database outage the listener reconnects and the hub reads from its cursor: the
  * streams, kept open by their heartbeats meanwhile, get exactly the events they missed.
  */
+/** A stream the hub admitted: `attach` hands it the sink (the response) to write to. */
+export type OpenedStream = { attach: (sink: Writable) => void };
+
+/** Why the hub would not open a stream: the instance stops, or holds its limit, or the client holds theirs. */
+export class StreamRefused extends Error {
+  constructor(
+    readonly reason: 'shutting_down' | 'instance_full' | 'client_full',
+    readonly limit = 0,
+  ) {
+    super(`live stream refused: ${reason}`);
+    this.name = 'StreamRefused';
+  }
+}
+
 export class EventHub {
   private readonly streams = new Set<SseStream>();
   private readonly byCar = new Map<string, Set<SseStream>>();
@@ -74,10 +87,11 @@ export class EventHub {
 
   /**
    * Opens a stream: admits it (limits), registers it so it collects live rows from now on,
-   * runs `first` (the snapshot or replay, which decides `lastId`) and hands back the reply
-   * that writes it. Anything thrown (404, database down) releases the place again.
+   * runs `first` (the snapshot or replay, which decides `lastId`) and hands back what writes
+   * it to a sink. Anything thrown (404, database down) releases the place again; a stream
+   * the limits do not admit throws `StreamRefused`.
    */
-  async open(carId: string | null, ip: string, first: (stream: SseStream) => Promise<string>): Promise<StreamReply> {
+  async open(carId: string | null, ip: string, first: (stream: SseStream) => Promise<string>): Promise<OpenedStream> {
     this.admit(ip);
     let stream: SseStream | undefined;
     try {
@@ -91,7 +105,7 @@ export class EventHub {
       this.add(stream);
       const head = await first(stream);
       const opened = stream;
-      return { status: 200, stream: (res) => opened.attach(res, head) };
+      return { attach: (sink) => opened.attach(sink, head) };
     } catch (error) {
       if (stream) this.remove(stream);
       else this.release(ip);
@@ -100,25 +114,11 @@ export class EventHub {
   }
 
   private admit(ip: string): void {
-    if (this.closing)
-      throw new ApiError(503, 'shutting_down', 'This instance is stopping; reconnect to continue', { headers: { 'Retry-After': '1' } });
+    if (this.closing) throw new StreamRefused('shutting_down');
     const { SSE_MAX_CONNECTIONS, SSE_MAX_CONNECTIONS_PER_IP } = this.options.config;
-    if (this.reserved >= SSE_MAX_CONNECTIONS) {
-      throw new ApiError(
-        503,
-        'too_many_streams',
-        `This instance holds its maximum of ${SSE_MAX_CONNECTIONS} live streams; try again shortly`,
-        {
-          headers: { 'Retry-After': '5' },
-        },
-      );
-    }
+    if (this.reserved >= SSE_MAX_CONNECTIONS) throw new StreamRefused('instance_full', SSE_MAX_CONNECTIONS);
     const mine = this.perIp.get(ip) ?? 0;
-    if (mine >= SSE_MAX_CONNECTIONS_PER_IP) {
-      throw new ApiError(429, 'too_many_streams', `At most ${SSE_MAX_CONNECTIONS_PER_IP} live streams per client; close one first`, {
-        headers: { 'Retry-After': '5' },
-      });
-    }
+    if (mine >= SSE_MAX_CONNECTIONS_PER_IP) throw new StreamRefused('client_full', SSE_MAX_CONNECTIONS_PER_IP);
     this.reserved += 1;
     this.perIp.set(ip, mine + 1);
   }

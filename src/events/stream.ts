@@ -1,17 +1,18 @@
-import type { Response } from 'express';
+import type { Writable } from 'node:stream';
 import type { EventRow } from './frames.js';
 
 export type StreamLimits = { slowClientBytes: number; slowClientMs: number };
 
 /**
- * One open text/event-stream response. Until the handler's first read (snapshot or replay)
+ * One open text/event-stream, written to a sink the HTTP layer hands in (the response, its
+ * headers already set). Until the handler's first read (snapshot or replay)
  * is done the stream collects what the hub hands it, then writes that read, then the
  * collected rows it did not cover, then live rows as they come — each id once, in order.
  */
 export class SseStream {
   /** The last id this client has (written, or covered by the snapshot / replay). */
   lastId = 0;
-  private res: Response | undefined;
+  private res: Writable | undefined;
   private pending: { row: EventRow; text: string }[] | undefined = [];
   private blockedSince = 0;
   private ended = false;
@@ -24,8 +25,8 @@ export class SseStream {
     private readonly onGone: (stream: SseStream) => void,
   ) {}
 
-  /** Takes the response over: headers, the first read (`head`), then what arrived meanwhile. */
-  attach(res: Response, head: string): void {
+  /** Takes the sink over: the first read (`head`), then what arrived meanwhile. */
+  attach(res: Writable, head: string): void {
     this.res = res;
     res.on('close', () => this.gone());
     res.on('drain', () => {
@@ -35,13 +36,6 @@ export class SseStream {
       this.gone();
       return;
     }
-    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-    // no-transform: a proxy must not compress or re-chunk it; X-Accel-Buffering: nginx must not buffer it.
-    res.setHeader('Cache-Control', 'no-cache, no-transform');
-    res.setHeader('X-Accel-Buffering', 'no');
-    res.socket?.setNoDelay(true);
-    res.setTimeout(0);
-    res.flushHeaders();
     this.write(head);
     const waiting = this.pending ?? [];
     this.pending = undefined;

@@ -1,30 +1,15 @@
-import { sql } from 'slonik';
-import { conflict, notFound, validationFailed, type FieldError } from '../errors.js';
-import { carRow, holdsPlate, listedCar, selectCars } from '../db/cars.js';
+import { validationFailed, type FieldError } from '../errors.js';
 import { CONFIRMATION_HOURS } from '../domain/lifecycle.js';
-import { auctionEndsAt, changeStatus, lockCar, sellToBestBid } from '../db/car-status.js';
 import { maxVehicleYear, normaliseEmail, normalisePlate, toE164, toInteger } from '../domain/normalise.js';
-import { principalOf, sellerVisibility } from '../api/principal.js';
-import { decodeCursor, pageOf } from '../db/keyset.js';
+import { principalOf } from '../api/principal.js';
+import { listingToken } from '../api/seller-auth.js';
+import { decodeCursor } from '../domain/keyset.js';
+import { acceptBestBid, getCar as findCar, listCars as carsPage, registerCar as register, setCarStatus } from '../usecases/cars.js';
+import type { NewCar } from '../usecases/cars.js';
+import { carInspection } from '../usecases/inspections.js';
 import type { Handler, HandlerContext } from '../api/types.js';
-import { mediaBase } from '../storage/index.js';
-import { listPhotos } from '../db/photos.js';
-import { sellerSession } from '../usecases/seller-session.js';
 
 type RegisterBody = HandlerContext<'registerCar'>['body'];
-
-type NewCar = {
-  seller_name: string;
-  email: string;
-  phone: string;
-  postal_code: string;
-  car_make: string;
-  car_model: string;
-  car_plate: string;
-  year: number;
-  mileage: number;
-  reserve_price: number | null;
-};
 
 /** Whole ISK, at least 1; forms may send digit strings. */
 const MAX_ISK = 2_000_000_000;
@@ -80,47 +65,11 @@ function readRegistration(body: RegisterBody): NewCar {
   };
 }
 
-const registeredCar = sql.fragment`
-    SELECT c.id, c.seller_name, c.email, c.postal_code, c.car_make, c.car_model, c.car_plate, c.year, c.mileage,
-           c.status, NULL::int AS highest_bid, 0 AS bid_count, c.auction_ends_at, c.bid_increment AS min_next_bid,
-           c.reserve_price IS NULL AS reserve_met, false AS has_inspection, 0 AS photo_count, NULL::json AS cover_photo,
-           c.created_at, c.updated_at
-    FROM inserted c`;
-
-/**
- * With LISTING_REQUIRES_PHONE off a registered car starts active: its auction opens now.
- * With it on, the car waits `unconfirmed` until its phone is verified (POST /api/verify-code,
- * see confirmRegistrations): until then it holds no plate, so a stranger's registration of
- * someone else's plate blocks nobody; a car that does hold the plate still refuses it (409).
- */
+/** Registration (src/usecases/cars.ts: active now, or unconfirmed until the phone is proved). */
 const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
-  const car = readRegistration(body);
-  const unconfirmed = deps.config.LISTING_REQUIRES_PHONE;
-  const created = unconfirmed
-    ? await deps.db.maybeOne(sql.type(carRow)`
-        WITH inserted AS (
-          INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status,
-                               bid_increment, reserve_price)
-          SELECT ${car.seller_name}, ${car.email}, ${car.phone}, ${car.postal_code}, ${car.car_make}, ${car.car_model},
-                 ${car.car_plate}, ${car.year}, ${car.mileage}, 'unconfirmed', ${deps.config.BID_INCREMENT_ISK}, ${car.reserve_price}
-          WHERE NOT EXISTS (SELECT 1 FROM "Bílar" WHERE car_plate = ${car.car_plate} AND ${holdsPlate})
-          RETURNING *
-        )
-        ${registeredCar}`)
-    : // ON CONFLICT instead of catching the unique violation: no aborted statement, no race.
-      await deps.db.maybeOne(sql.type(carRow)`
-        WITH inserted AS (
-          INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status,
-                               auction_ends_at, bid_increment, reserve_price)
-          VALUES (${car.seller_name}, ${car.email}, ${car.phone}, ${car.postal_code}, ${car.car_make}, ${car.car_model},
-                  ${car.car_plate}, ${car.year}, ${car.mileage}, 'active', ${auctionEndsAt(deps.config)}, ${deps.config.BID_INCREMENT_ISK}, ${car.reserve_price})
-          ON CONFLICT (car_plate) WHERE ${holdsPlate} DO NOTHING
-          RETURNING *
-        )
-        ${registeredCar}`);
-  if (!created) throw conflict('plate_already_registered', `A car with plate ${car.car_plate} is already registered`);
+  const { car: created, session } = await register(deps, readRegistration(body));
   log.info('car registered', { car_id: created.id, status: created.status });
-  if (unconfirmed) {
+  if (created.status === 'unconfirmed') {
     return {
       status: 201,
       body: {
@@ -132,7 +81,8 @@ const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
       },
     };
   }
-  const session = await sellerSession(deps, log, created.id);
+  const token = session === null ? null : await listingToken(deps.config, deps.logger, created.id, session);
+  if (token) log.info('seller session issued with the listing', { car_id: created.id });
   return {
     status: 201,
     body: {
@@ -140,92 +90,52 @@ const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
       message: 'Car registered successfully',
       car_id: created.id,
       car: created,
-      ...(session ? { seller_token: session.token, seller_token_expires_at: session.expires_at } : {}),
+      ...(token ? { seller_token: token.token, seller_token_expires_at: token.expires_at } : {}),
     },
   };
 };
 
-/** A registration nobody has confirmed is no listing: only the admin sees it (as 404 for everyone else). */
-export const unlistedHidden = (req: Parameters<typeof principalOf>[0]) => (principalOf(req).kind === 'admin' ? null : listedCar);
-
 const listCars: Handler<'listCars'> = async ({ query, req, deps }) => {
   const limit = query.limit ?? 100;
   const after = query.cursor ? decodeCursor(query.cursor) : null;
-  const conditions = [
-    unlistedHidden(req),
-    query.status ? sql.fragment`c.status = ${query.status}` : null,
-    after ? sql.fragment`(c.created_at, c.id) < (SELECT created_at, id FROM "Bílar" WHERE id = ${after})` : null,
-  ].filter((c) => c !== null);
-  const where = conditions.length ? sql.fragment`WHERE ${sql.join(conditions, sql.fragment` AND `)}` : sql.fragment``;
-  // one extra row tells whether another page exists
-  const rows = await deps.db.any(sql.type(carRow)`
-    ${selectCars(sellerVisibility(req), mediaBase(deps))} ${where}
-    ORDER BY c.created_at DESC, c.id DESC
-    LIMIT ${limit + 1}`);
-  const page = pageOf(rows, limit);
+  const page = await carsPage(deps, { status: query.status, after, limit }, principalOf(req));
   return {
     status: 200,
     body: { success: true, cars: page.items, count: page.items.length, next_cursor: page.next_cursor, timestamp: new Date().toISOString() },
   };
 };
 
-const getCar: Handler<'getCar'> = async ({ params, req, deps }) => {
-  const hidden = unlistedHidden(req);
-  const car = await deps.db.maybeOne(sql.type(carRow)`
-    ${selectCars(sellerVisibility(req), mediaBase(deps))} WHERE c.id = ${params.car_id} ${hidden ? sql.fragment`AND ${hidden}` : sql.fragment``}`);
-  if (!car) throw notFound('Car');
-  const photos = await listPhotos(deps.db, mediaBase(deps), car.id);
-  return { status: 200, body: { success: true, car, photos: [...photos] } };
-};
+const getCar: Handler<'getCar'> = async ({ params, req, deps }) => ({
+  status: 200,
+  body: { success: true, ...(await findCar(deps, params.car_id, principalOf(req))) },
+});
 
-/**
- * Changes a car's status (and, optionally, its reserve price), in one transaction under the
- * car's row lock, as the lifecycle allows an admin (src/domain/lifecycle.ts). A car that
- * becomes `active` (from `pending`, or re-listed) gets a new auction: a closing time of now +
- * AUCTION_DURATION_HOURS and the current increment; bids already placed stand. Setting the
- * status a car already has changes nothing (a running auction keeps its end).
- */
+/** A status change by an admin, optionally with a new reserve price (src/usecases/cars.ts). */
 const updateCarStatus: Handler<'updateCarStatus'> = async ({ params, query, body, req, deps, log }) => {
   const status = body?.status ?? query.status;
   if (!status) throw validationFailed([{ path: 'body.status', message: 'body.status is required' }]);
   const errors: FieldError[] = [];
   const reserve = body && body.reserve_price !== undefined ? readReservePrice(body.reserve_price, 'body.reserve_price', errors) : undefined;
   if (errors.length) throw validationFailed(errors);
-  const carId = params.car_id;
-
-  await deps.db.transaction(async (tx) => {
-    const current = await lockCar(tx, carId);
-    if (!current) throw notFound('Car');
-    if (current.status !== status) await changeStatus(tx, carId, status, { by: 'admin', settings: deps.config });
-    if (reserve !== undefined) {
-      await tx.query(sql.unsafe`UPDATE "Bílar" SET reserve_price = ${reserve}, updated_at = now() WHERE id = ${carId}`);
-    }
-  });
-  const car = await deps.db.one(sql.type(carRow)`${selectCars(sellerVisibility(req), mediaBase(deps))} WHERE c.id = ${carId}`);
-  log.info('car status changed', { car_id: carId, status, reserve_changed: reserve !== undefined });
+  const car = await setCarStatus(deps, params.car_id, status, reserve, principalOf(req));
+  log.info('car status changed', { car_id: params.car_id, status, reserve_changed: reserve !== undefined });
   return { status: 200, body: { success: true, message: `Car status updated to ${status}`, car } };
 };
 
-/**
- * An admin takes the highest bid for the seller: the car becomes `sold` to it. A running
- * auction ends early; a `closed` one is settled. The reserve does not apply: accepting
- * below it is the seller's choice.
- */
+/** An admin takes the highest bid for the seller. */
 const acceptBid: Handler<'acceptBid'> = async ({ params, req, deps, log }) => {
-  const carId = params.car_id;
-  const bid = await deps.db.transaction(async (tx) => {
-    const current = await lockCar(tx, carId);
-    if (!current) throw notFound('Car');
-    if (current.status === 'sold') throw conflict('invalid_status_transition', 'This car is already sold');
-    if (current.status === 'pending') throw conflict('car_not_active', 'This car has not been auctioned yet (it is pending)');
-    return (await sellToBestBid(tx, carId, { by: 'admin', settings: deps.config })).bid;
-  });
-  const car = await deps.db.one(sql.type(carRow)`${selectCars(sellerVisibility(req), mediaBase(deps))} WHERE c.id = ${carId}`);
-  log.info('bid accepted for the seller', { car_id: carId, bid_id: bid.id, amount: bid.bid_amount });
+  const { bid, car } = await acceptBestBid(deps, params.car_id, principalOf(req));
+  log.info('bid accepted for the seller', { car_id: params.car_id, bid_id: bid.id, amount: bid.bid_amount });
   return {
     status: 200,
     body: { success: true, message: `Car sold for ${bid.bid_amount} kr. to ${bid.dealer_name}`, car, bid },
   };
 };
 
-export const carHandlers = { registerCar, listCars, getCar, updateCarStatus, acceptBid };
+/** Public like the car itself: a report holds no personal data. */
+const getCarInspection: Handler<'getCarInspection'> = async ({ params, deps }) => ({
+  status: 200,
+  body: { success: true, inspection: await carInspection(deps, params.car_id) },
+});
+
+export const carHandlers = { registerCar, listCars, getCar, updateCarStatus, acceptBid, getCarInspection };

@@ -1,40 +1,19 @@
-import { sql } from 'slonik';
-import { recordingFailure } from '../errors.js';
-import { kennitalaChecksumHolds, kennitalaDigits } from '../domain/normalise.js';
+import { kennitalaDigits } from '../domain/normalise.js';
 import type { Handler } from '../api/types.js';
+import { checkCompany, companyRegistryStatus } from '../usecases/lookups.js';
+
+const MESSAGES = { check_digit: '❌ Ógild kennitala.', not_found: '❌ Kennitala fannst ekki.' } as const;
 
 const validateCompany: Handler<'validateCompany'> = async ({ body, req, deps }) => {
-  const { rsk } = deps.services;
   const kennitala = kennitalaDigits(body.kennitala)!; // the spec has checked the shape
-  const sandbox = rsk.mode === 'sandbox';
-  const record = (valid: boolean, companyName: string | null, reason: string | null) =>
-    deps.db.query(sql.unsafe`
-      INSERT INTO company_validations (kennitala, valid, company_name, reason, client_ip)
-      VALUES (${kennitala}, ${valid}, ${companyName}, ${reason}, ${req.ip ?? null})`);
-  const answer = (valid: boolean, message: string, company_name: string | null) => ({
-    status: 200 as const,
-    body: { success: true as const, valid, message, company_name, kennitala, sandbox },
-  });
-
-  // A failing check digit is answered here; the registry is never asked about it.
-  if (!kennitalaChecksumHolds(kennitala)) {
-    await record(false, null, 'check_digit');
-    return answer(false, '❌ Ógild kennitala.', null);
-  }
-  const company = await recordingFailure(
-    () => rsk.lookup(kennitala),
-    (code) => record(false, null, code),
-  );
-  if (!company) {
-    await record(false, null, 'not_found');
-    return answer(false, '❌ Kennitala fannst ekki.', null);
-  }
-  await record(true, company.name, null);
-  return answer(true, '✅ Staðfest fyrirtæki.', company.name);
+  const sandbox = deps.services.rsk.mode === 'sandbox';
+  const check = await checkCompany(deps, kennitala, req.ip ?? null);
+  const message = check.reason ? MESSAGES[check.reason] : '✅ Staðfest fyrirtæki.';
+  return { status: 200, body: { success: true, valid: check.valid, message, company_name: check.companyName, kennitala, sandbox } };
 };
 
 const getRskServiceStatus: Handler<'getRskServiceStatus'> = async ({ deps }) => {
-  const status = await deps.services.rsk.status();
+  const status = await companyRegistryStatus(deps);
   const message = status.sandbox
     ? 'Fyrirtækjaskrá í prófunarham (sandbox).'
     : status.available

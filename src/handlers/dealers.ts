@@ -1,6 +1,4 @@
-import { sql } from 'slonik';
-import { z } from 'zod';
-import { ApiError, conflict, validationFailed, type FieldError } from '../errors.js';
+import { ApiError, validationFailed, type FieldError } from '../errors.js';
 import {
   kennitalaChecksumHolds,
   kennitalaDigits,
@@ -11,10 +9,7 @@ import {
   toInteger,
 } from '../domain/normalise.js';
 import type { Handler } from '../api/types.js';
-import { approvedHolder, dealerColumns, dealerRow, lockKennitala } from '../db/dealers.js';
-import { holdsPlate } from '../db/cars.js';
-
-const carIdRow = z.object({ id: z.string().uuid() });
+import { registerDealer as register } from '../usecases/dealer-registration.js';
 
 const registerDealer: Handler<'registerDealer'> = async ({ body, deps, log }) => {
   const errors: FieldError[] = [];
@@ -32,44 +27,24 @@ const registerDealer: Handler<'registerDealer'> = async ({ body, deps, log }) =>
   }
   if (errors.length) throw validationFailed(errors);
 
-  // The registry is asked before anything is written, so a failed check leaves no rows.
-  const company = await deps.services.rsk.lookup(kennitala);
-  if (!company) {
-    throw new ApiError(422, 'company_not_found', '❌ Kennitala fannst ekki í fyrirtækjaskrá.', {
-      errors: [{ path: 'body.organizationNumber', message: 'body.organizationNumber is not in the company registry' }],
-    });
-  }
-
-  const email = body.email ? normaliseEmail(body.email) : null;
-  const firstName = body.firstName.trim();
-  const surname = body.surname.trim();
-  const result = await deps.db.transaction(async (tx) => {
-    // Only an approved dealer holds a kennitala: a pending one (anyone can type any
-    // company's number) must not lock the company out.
-    await tx.one(lockKennitala(kennitala));
-    if (await tx.maybeOne(approvedHolder(kennitala))) {
-      throw conflict('dealer_already_registered', 'An approved dealer already holds this organization number');
-    }
-    const dealer = await tx.maybeOne(sql.type(dealerRow)`
-      INSERT INTO dealers (first_name, surname, organization_number, dealer_name, company_name, mobile_number,
-                           street_address, postal_code, city, email)
-      VALUES (${firstName}, ${surname}, ${kennitala}, ${body.dealerName.trim()}, ${company.name}, ${mobile},
-              ${body.streetAddress.trim()}, ${body.postalCode}, ${body.city.trim()}, ${email})
-      ON CONFLICT DO NOTHING
-      RETURNING ${dealerColumns}`);
-    if (!dealer) throw conflict('dealer_already_registered', 'A dealer with this e-mail is already registered');
-    if (!body.vehicle) return { dealer };
-    const v = body.vehicle;
-    const plate = normalisePlate(v.registrationNumber);
-    // The dealer's own car waits as `pending`; its e-mail is the dealer's or none, never made up.
-    const carId = await tx.maybeOneFirst(sql.type(carIdRow)`
-      INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status)
-      VALUES (${`${firstName} ${surname}`}, ${email}, ${mobile}, ${body.postalCode}, ${v.make.trim()}, ${v.model.trim()},
-              ${plate}, ${vehicleYear!}, ${toInteger(v.mileage)}, 'pending')
-      ON CONFLICT (car_plate) WHERE ${holdsPlate} DO NOTHING
-      RETURNING id`);
-    if (!carId) throw conflict('plate_already_registered', `A car with plate ${plate} is already registered`);
-    return { dealer, car_id: carId };
+  const v = body.vehicle;
+  const result = await register(deps, {
+    first_name: body.firstName.trim(),
+    surname: body.surname.trim(),
+    organization_number: kennitala,
+    dealer_name: body.dealerName.trim(),
+    mobile_number: mobile!,
+    street_address: body.streetAddress.trim(),
+    postal_code: body.postalCode,
+    city: body.city.trim(),
+    email: body.email ? normaliseEmail(body.email) : null,
+    vehicle: v && {
+      car_make: v.make.trim(),
+      car_model: v.model.trim(),
+      car_plate: normalisePlate(v.registrationNumber),
+      year: vehicleYear!,
+      mileage: toInteger(v.mileage),
+    },
   });
   log.info('dealer registered', { dealer_id: result.dealer.id, with_vehicle: Boolean(result.car_id) });
   return { status: 201, body: { success: true, message: 'Dealer registered successfully', data: result } };

@@ -1,5 +1,6 @@
 import type { HandlerMap } from '../api/types.js';
 import { adminHandlers } from './admin.js';
+import { backofficeHandlers } from './backoffice.js';
 import { bidHandlers } from './bids.js';
 import { companyHandlers } from './companies.js';
 import { carHandlers } from './cars.js';
@@ -8,9 +9,8 @@ import { dealerHandlers } from './dealers.js';
 import { docsHandlers } from './docs.js';
 import { emailHandlers } from './email.js';
 import { estimateHandlers } from './estimates.js';
-import { eventHandlers } from './events.js';
+import { liveHandlers } from './live.js';
 import { favoriteHandlers } from './favorites.js';
-import { inspectionHandlers } from './inspections.js';
 import { photoHandlers } from './photos.js';
 import { sellerHandlers } from './seller.js';
 import { smsHandlers } from './sms.js';
@@ -32,10 +32,10 @@ export const handlers = {
   ...dashboardHandlers,
   ...dealerHandlers,
   ...adminHandlers,
-  ...inspectionHandlers,
+  ...backofficeHandlers,
   ...estimateHandlers,
   ...sellerHandlers,
   ...docsHandlers,
-  ...eventHandlers,
+  ...liveHandlers,
   ...photoHandlers,
 } satisfies HandlerMap;

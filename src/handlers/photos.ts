@@ -13,7 +13,7 @@ import {
 
 /** Public like the car: its photos in order, the cover first. */
 const getCarPhotos: Handler<'getCarPhotos'> = async ({ params, req, deps }) => {
-  const photos = await readCarPhotos(deps, params.car_id, principalOf(req).kind === 'admin');
+  const photos = await readCarPhotos(deps, params.car_id, principalOf(req));
   return { status: 200, body: { success: true, photos: [...photos] } };
 };
 
@@ -24,7 +24,7 @@ const uploadCarPhoto: Handler<'uploadCarPhoto'> = async ({ params, req, deps, lo
   req.res?.once('close', () => {
     hungUp = !req.res?.writableFinished;
   });
-  await assertMayEdit(deps.db, params.car_id, editor);
+  await assertMayEdit(deps, params.car_id, editor);
   const upload = await readUpload(req, { field: 'photo', maxBytes: deps.config.PHOTO_MAX_BYTES });
   try {
     const photo = await uploadPhoto(deps, log, {

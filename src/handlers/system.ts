@@ -1,12 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { sql } from 'slonik';
-import { z } from 'zod';
 import { ApiError } from '../errors.js';
-import { LATEST_MIGRATION, SCHEMA_TABLE } from '../db/migrate.js';
 import type { Handler } from '../api/types.js';
-
-const migrationVersionRow = z.object({ v: z.number().int().nullable() });
+import { checkReadiness } from '../usecases/readiness.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -28,11 +24,7 @@ const getHealth: Handler<'getHealth'> = () => ({
 });
 
 const getReadiness: Handler<'getReadiness'> = async ({ deps }) => {
-  const applied = await deps.db.oneFirst(sql.type(migrationVersionRow)`
-    SELECT max(version)::int AS v FROM ${sql.identifier([SCHEMA_TABLE])}`);
-  if ((applied ?? 0) < LATEST_MIGRATION) {
-    throw new ApiError(503, 'migrations_pending', `Database schema is at version ${applied ?? 0}, this build needs ${LATEST_MIGRATION}`);
-  }
+  await checkReadiness(deps);
   return { status: 200, body: { status: 'ready', database: 'up', migrations: 'applied' } };
 };
 

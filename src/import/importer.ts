@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { migrate } from '../db/migrate.js';
+import { migrateSchema } from '../schema.js';
 import { createLogger } from '../logger.js';
 import { COLLECTIONS, TARGET_TABLES, mapDocument, sourceIdOf, type CollectionSpec, type Mapped, type TableSpec } from './collections.js';
 import { Rejection } from './fields.js';
@@ -193,7 +193,7 @@ export async function runImport(options: ImportOptions): Promise<ImportReport> {
   client.on('error', () => undefined);
   try {
     if (options.migrate && !dryRun) {
-      await migrate(options.databaseUrl, createLogger({ LOG_LEVEL: 'silent', NODE_ENV: 'production' }));
+      await migrateSchema(options.databaseUrl, createLogger({ LOG_LEVEL: 'silent', NODE_ENV: 'production' }));
     }
     await client.connect();
   } catch (e) {

@@ -1,6 +1,6 @@
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
-import { TwilioRateLimited } from './twilio.js';
+import { TwilioRateLimited } from './twilio-rate-limited.js';
 
 /**
  * The twilio SDK itself, in a module of its own so that it is loaded only when

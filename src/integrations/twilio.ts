@@ -7,6 +7,7 @@ import { assertSmsCountry } from '../domain/sms-countries.js';
 import { resolveMode, type IntegrationMode } from './mode.js';
 import { traceClient } from '../observability/tracing.js';
 import type { TwilioSdk } from './twilio-sdk.js';
+import { TwilioRateLimited } from './twilio-rate-limited.js';
 
 /**
  * SMS through Twilio: either the Verify API (Twilio makes, sends and checks the code) or
@@ -46,17 +47,6 @@ const INVALID_PHONE_CODES = new Set([60200, 21211, 21614, 60205]);
 const RATE_LIMIT_CODES = new Set([20429, 60203, 60202]);
 const AUTH_CODES = new Set([20003, 20005]);
 const E164 = /^\+[1-9]\d{6,14}$/;
-
-/** An HTTP 429 seen by the http client, which keeps the Retry-After header the SDK would drop. */
-export class TwilioRateLimited extends Error {
-  constructor(
-    readonly code: number | undefined,
-    readonly retryAfter: string | undefined,
-  ) {
-    super('Twilio answered 429');
-    this.name = 'TwilioRateLimited';
-  }
-}
 
 function rateLimited(code: number | undefined, retryAfter: string | undefined): ApiError {
   // Verify's "max send attempts" window is 10 minutes.

@@ -1,4 +1,7 @@
 import type { Config } from '../config.js';
+import type { Tracing } from './tracing-types.js';
+
+export type { RequestSpan, Tracing } from './tracing-types.js';
 
 /**
  * Tracing as the rest of the code sees it. Off (the default) it is a variable
@@ -6,25 +9,6 @@ import type { Config } from '../config.js';
  * is imported only when OTEL_EXPORTER_OTLP_ENDPOINT is set), and each hook
  * below is one check of that variable.
  */
-
-/** The server span of one request. */
-export type RequestSpan = {
-  readonly traceId: string;
-  /** Runs `fn` (the rest of the request) with this span as the active one, so query and client spans become its children. */
-  enter(fn: () => void): void;
-  /** Names the span by its operation (the raw path never: it holds e-mails and ids), records the status, ends it. */
-  end(operation: string | undefined, status: number): void;
-};
-
-export type Tracing = {
-  startRequest(method: string, headers: Record<string, string | string[] | undefined>): RequestSpan;
-  /** A client span around a call to an outside service. */
-  client<T>(service: string, operation: string, fn: () => Promise<T>, status?: (value: T) => number | undefined): Promise<T>;
-  /** Sends what is buffered. */
-  flush(): Promise<void>;
-  /** Sends what is buffered and unregisters the SDK. */
-  shutdown(): Promise<void>;
-};
 
 let active: Tracing | undefined;
 

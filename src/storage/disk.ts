@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseObjectKey } from '../domain/image-limits.js';
-import { StorageUnavailable, type Storage, type StoredObject } from './index.js';
+import { StorageUnavailable, type Storage, type StoredObject } from './types.js';
 
 /**
  * Objects as files under one directory (MEDIA_DIR), the embedded default as embedded

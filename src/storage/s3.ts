@@ -7,7 +7,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { StorageUnavailable, withSlash, type Storage, type StorageSettings, type StoredObject } from './index.js';
+import { StorageUnavailable, withSlash, type Storage, type StorageSettings, type StoredObject } from './types.js';
 
 /**
  * Objects in an S3-compatible bucket (AWS S3, Cloudflare R2, MinIO, Supabase Storage's S3

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'slonik';
-import { z } from 'zod';
 import { ApiError, conflict, notFound, validationFailed } from '../errors.js';
 import { lockCar } from '../db/car-status.js';
+import { carExists, carStatusOf } from '../db/cars.js';
 import { deletePhoto, insertPhoto, listPhotos, photoIds, photoTally, reorderPhotos, updatePhoto, type PhotoRow } from '../db/photos.js';
 import {
   CAPTION_MAX_LENGTH,
@@ -12,14 +11,12 @@ import {
   VARIANT_NAMES,
   VARIANTS,
   objectKey,
-  sellerMayEdit,
   type PhotoKind,
 } from '../domain/image-limits.js';
+import { mayEditPhotos, seesUnlisted, type PhotoEditor, type Principal } from '../domain/access.js';
 import { processImage } from '../media/process-image.js';
-import type { Deps } from '../api/types.js';
-import type { PhotoEditor } from '../api/photo-guards.js';
 import { mediaBase, StorageUnavailable, type Storage } from '../storage/index.js';
-import type { Db } from '../db/pool.js';
+import type { Deps } from '../deps.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -31,8 +28,6 @@ import type { Logger } from '../logger.js';
  */
 
 type PhotoDeps = Pick<Deps, 'config' | 'db' | 'storage' | 'photoSlots'>;
-
-const statusRow = z.object({ status: z.string() });
 
 const storageUnavailable = (cause: unknown) =>
   new ApiError(503, 'storage_unavailable', 'The photo store is unavailable; try again shortly', {
@@ -46,13 +41,12 @@ const notEditable = (status: string) =>
 /** 404 for no such car, 409 for a seller whose car is past the editable statuses. */
 function checkEditable(status: string | null, editor: PhotoEditor): void {
   if (status === null) throw notFound('Car');
-  if (editor.kind === 'seller' && !sellerMayEdit(status)) throw notEditable(status);
+  if (!mayEditPhotos(editor, status)) throw notEditable(status);
 }
 
 /** Before the body is read: a car that cannot take photos costs no upload. */
-export async function assertMayEdit(db: Db, carId: string, editor: PhotoEditor): Promise<void> {
-  const status = await db.maybeOneFirst(sql.type(statusRow)`SELECT status FROM "Bílar" WHERE id = ${carId}`);
-  checkEditable(status, editor);
+export async function assertMayEdit(deps: Pick<Deps, 'db'>, carId: string, editor: PhotoEditor): Promise<void> {
+  checkEditable(await carStatusOf(deps.db, carId), editor);
 }
 
 function readKind(value: string | undefined): PhotoKind {
@@ -141,10 +135,9 @@ export function carPhotos(deps: Pick<Deps, 'db' | 'storage'>, carId: string) {
   return listPhotos(deps.db, mediaBase(deps), carId);
 }
 
-/** The car's photos; 404 when there is no such car (a car without photos has an empty list). */
-export async function getCarPhotos(deps: Pick<Deps, 'db' | 'storage'>, carId: string, includeUnlisted: boolean) {
-  const car = await deps.db.maybeOne(sql.type(statusRow)`SELECT status FROM "Bílar" WHERE id = ${carId}`);
-  if (!car || (!includeUnlisted && (car.status === 'unconfirmed' || car.status === 'lapsed'))) throw notFound('Car');
+/** The car's photos; 404 when there is no such car, or it is unlisted and `viewer` does not see those (a car without photos has an empty list). */
+export async function getCarPhotos(deps: Pick<Deps, 'db' | 'storage'>, carId: string, viewer: Principal) {
+  if (!(await carExists(deps.db, carId, { unlisted: seesUnlisted(viewer) }))) throw notFound('Car');
   return carPhotos(deps, carId);
 }
 

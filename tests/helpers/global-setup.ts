@@ -2,7 +2,7 @@ import type { TestProject } from 'vitest/node';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.js';
-import { migrate } from '../../src/db/migrate.js';
+import { migrateSchema } from '../../src/schema.js';
 import { createLogger } from '../../src/logger.js';
 import { buildDocsIfStale } from '../../src/cli/build-docs.js';
 
@@ -57,7 +57,7 @@ export async function setup(project: TestProject): Promise<void> {
     });
   const templateUrl = new URL(adminUrl);
   templateUrl.pathname = `/${templateDb}`;
-  await migrate(templateUrl.toString(), logger);
+  await migrateSchema(templateUrl.toString(), logger);
   await buildDocsIfStale();
   project.provide('adminUrl', adminUrl);
   project.provide('runPrefix', runPrefix);

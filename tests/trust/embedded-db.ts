@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.js';
-import { migrate } from '../../src/db/migrate.js';
+import { migrateSchema } from '../../src/schema.js';
 import { createDb, type Db } from '../../src/db/pool.js';
 import { createServices } from '../../src/integrations/index.js';
 import { createLogger } from '../../src/logger.js';
@@ -48,7 +48,7 @@ export async function startAppOnEmbeddedDatabase(env: Record<string, string> = {
   const port = await freePort();
   let database: EmbeddedDatabase | undefined = await startEmbeddedPostgres({ dir, port, logger, database: 'kaggi' });
   const url = database.url;
-  await migrate(url, logger);
+  await migrateSchema(url, logger);
 
   const config: Config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: url, ...env });
   const db: Db = await createDb(url, config);

@@ -1,27 +1,29 @@
-import type { Handler } from '../api/types.js';
-import { clientKey } from '../api/client-key.js';
-import { ApiError, notFound } from '../errors.js';
-import type { Deps } from '../api/types.js';
-import { frame, eventFrame, parseLastEventId } from '../events/frames.js';
+import { notFound } from '../errors.js';
+import type { Deps } from '../deps.js';
+import type { EventHub, OpenedStream } from '../events/hub.js';
+
+export { StreamRefused, type OpenedStream } from '../events/hub.js';
+import { frame, eventFrame } from '../events/frames.js';
 import { allEventsBetween, carEventsAfter, carSnapshot, eventExists } from '../events/queries.js';
 
 /**
  * The live auction streams (Server-Sent Events): one car's, and every car's. The hub
- * (src/events/hub.ts) admits the stream and feeds it live rows; these handlers write what
- * comes first — a snapshot, or the events a reconnecting client missed.
+ * (src/events/hub.ts) admits the stream and feeds it live rows; these write what comes
+ * first — a snapshot, or the events a reconnecting client missed.
  */
 
-function hubOf(deps: Deps) {
-  if (!deps.events) throw new ApiError(503, 'not_configured', 'Live events are not available on this server');
-  return deps.events;
-}
+type LiveDeps = Pick<Deps, 'db' | 'config'>;
 
-const retry = (deps: Deps) => `retry: ${deps.config.SSE_RETRY_MS}\n`;
+const retry = (deps: LiveDeps) => `retry: ${deps.config.SSE_RETRY_MS}\n`;
 
-const streamCarEvents: Handler<'streamCarEvents'> = async ({ params, req, deps }) => {
-  const carId = params.car_id;
-  const lastEventId = parseLastEventId(req.get('last-event-id'));
-  return hubOf(deps).open(carId, clientKey(req), async (stream) => {
+export function openCarStream(
+  hub: EventHub,
+  deps: LiveDeps,
+  carId: string,
+  client: string,
+  lastEventId: number | null,
+): Promise<OpenedStream> {
+  return hub.open(carId, client, async (stream) => {
     if (lastEventId !== null) {
       const missed = await carEventsAfter(deps.db, carId, lastEventId, deps.config.SSE_REPLAY_LIMIT);
       if (missed) {
@@ -35,12 +37,10 @@ const streamCarEvents: Handler<'streamCarEvents'> = async ({ params, req, deps }
     stream.lastId = snapshot.lastEventId ?? 0;
     return retry(deps) + frame('snapshot', snapshot.standing, snapshot.lastEventId ?? undefined);
   });
-};
+}
 
-const streamAllEvents: Handler<'streamAllEvents'> = async ({ req, deps }) => {
-  const hub = hubOf(deps);
-  const lastEventId = parseLastEventId(req.get('last-event-id'));
-  return hub.open(null, clientKey(req), async (stream) => {
+export function openAllCarsStream(hub: EventHub, deps: LiveDeps, client: string, lastEventId: number | null): Promise<OpenedStream> {
+  return hub.open(null, client, async (stream) => {
     // Ids rise in commit order: everything up to the hub's position is there to be read.
     const upTo = hub.position;
     if (lastEventId === null) {
@@ -59,6 +59,4 @@ const streamAllEvents: Handler<'streamAllEvents'> = async ({ req, deps }) => {
     stream.lastId = Math.max(lastEventId, upTo);
     return retry(deps) + '\n' + missed.map(eventFrame).join('');
   });
-};
-
-export const eventHandlers = { streamCarEvents, streamAllEvents };
+}

@@ -1,0 +1,39 @@
+export type DealerStatus = 'pending' | 'approved' | 'suspended';
+
+/**
+ * The caller, as the guards of src/api/auth.ts found out.
+ * - `open`: AUTH_MODE=off. Nobody is identified and everything stays as it was
+ *   before accounts existed (the existing frontend's fixed dealer sees everything).
+ * - `anonymous`: AUTH_MODE=jwt without (valid) credentials.
+ * - `admin`: the admin key or an admin-role token.
+ * - `dealer`: a token's e-mail and that dealer's status; `unregistered` when no
+ *   dealer has that e-mail.
+ */
+export type Principal =
+  { kind: 'open' } | { kind: 'anonymous' } | { kind: 'admin' } | { kind: 'dealer'; email: string; status: DealerStatus | 'unregistered' };
+
+/** The seller's name, e-mail and postal code: for admins and approved dealers (everyone with AUTH_MODE=off). */
+export function seesSellerData(p: Principal): boolean {
+  return p.kind === 'open' || p.kind === 'admin' || (p.kind === 'dealer' && p.status === 'approved');
+}
+
+/** Who placed a bid: admins see every bidder, a dealer only themself, nobody else anyone (all with AUTH_MODE=off). */
+export function seesBidder(p: Principal, bidderEmail: string): boolean {
+  return p.kind === 'open' || p.kind === 'admin' || (p.kind === 'dealer' && p.email === bidderEmail);
+}
+
+/** Cars nobody has confirmed (or that lapsed) are no listing: only an admin sees them, everyone else gets 404. */
+export function seesUnlisted(p: Principal): boolean {
+  return p.kind === 'admin';
+}
+
+/** Who is changing a car's photos: its seller (a seller token for that car) or an admin. */
+export type PhotoEditor = { kind: 'seller'; carId: string } | { kind: 'admin' };
+
+/** The statuses in which a seller may still change the car's photos (an admin may at any). */
+export const SELLER_EDITABLE_STATUSES = ['pending', 'active'] as const;
+
+/** Whether `editor` may change the photos of a car in `status`. */
+export function mayEditPhotos(editor: PhotoEditor, status: string): boolean {
+  return editor.kind === 'admin' || (SELLER_EDITABLE_STATUSES as readonly string[]).includes(status);
+}

@@ -1,0 +1,125 @@
+import { escapeHtml } from './html.js';
+import type { EmailKind } from './kinds.js';
+
+export const formatIsk = (amount: unknown) => (typeof amount === 'number' ? `${new Intl.NumberFormat('is-IS').format(amount)} kr.` : '–');
+
+const formatTime = (iso: unknown) =>
+  typeof iso === 'string'
+    ? new Date(iso).toLocaleString('is-IS', { timeZone: 'Atlantic/Reykjavik', dateStyle: 'medium', timeStyle: 'short' })
+    : '–';
+
+/** Subject and HTML of an e-mail sent without a Brevo template (Icelandic, like the frontend). */
+export function render(kind: EmailKind, p: Record<string, unknown>): { subject: string; html: string } {
+  const car = `${p.car_make} ${p.car_model} (${p.car_plate})`;
+  if (kind === 'outbid') {
+    return {
+      subject: `Yfirboðið: ${car}`,
+      html:
+        `<p>Sæl/l ${escapeHtml(p.dealer_name)},</p>` +
+        `<p>Annar söluaðili hefur boðið betur í <strong>${escapeHtml(car)}</strong>, árgerð ${escapeHtml(p.year)}.</p>` +
+        `<p>Hæsta boð er nú ${escapeHtml(formatIsk(p.highest_bid))}; næsta leyfilega boð er ${escapeHtml(formatIsk(p.min_next_bid))}.</p>` +
+        `<p>Uppboðinu lýkur ${escapeHtml(formatTime(p.auction_ends_at))}.</p>` +
+        `<p>Kveðja,<br>Kaggi</p>`,
+    };
+  }
+  if (kind === 'dealer_approved') {
+    return {
+      subject: 'Aðgangur samþykktur: Kaggi',
+      html:
+        `<p>Sæl/l ${escapeHtml(p.dealer_name)},</p>` +
+        `<p>Aðgangur ${escapeHtml(p.dealer_name)} að Kaggi hefur verið samþykktur. Nú getur þú boðið í bíla.</p>` +
+        `<p>Kveðja,<br>Kaggi</p>`,
+    };
+  }
+  if (kind === 'dealer_suspended') {
+    return {
+      subject: 'Aðgangi lokað tímabundið: Kaggi',
+      html:
+        `<p>Sæl/l ${escapeHtml(p.dealer_name)},</p>` +
+        `<p>Aðgangi ${escapeHtml(p.dealer_name)} að Kaggi hefur verið lokað tímabundið; þú getur ekki boðið í bíla á meðan.` +
+        (p.reason ? ` Ástæða: ${escapeHtml(p.reason)}` : '') +
+        `</p><p>Hafðu samband við okkur ef þú hefur spurningar.</p>` +
+        `<p>Kveðja,<br>Kaggi</p>`,
+    };
+  }
+  if (kind === 'auction_won') {
+    return {
+      subject: `Þú keyptir: ${car}`,
+      html:
+        `<p>Sæl/l ${escapeHtml(p.dealer_name)},</p>` +
+        `<p>Seljandinn hefur tekið boði þínu, ${escapeHtml(formatIsk(p.sold_for))}, í <strong>${escapeHtml(car)}</strong>, árgerð ${escapeHtml(p.year)}.</p>` +
+        `<p>Við höfum samband um afhendingu.</p>` +
+        `<p>Kveðja,<br>Kaggi</p>`,
+    };
+  }
+  if (kind === 'sale_confirmed') {
+    return {
+      subject: `Bíllinn er seldur: ${car}`,
+      html:
+        `<p>Sæl/l ${escapeHtml(p.seller_name)},</p>` +
+        `<p><strong>${escapeHtml(car)}</strong> er seldur fyrir ${escapeHtml(formatIsk(p.sold_for))}.</p>` +
+        `<p>Við höfum samband um afhendingu og greiðslu.</p>` +
+        `<p>Kveðja,<br>Kaggi</p>`,
+    };
+  }
+  if (kind === 'auction_ended_unsold') {
+    const why =
+      {
+        declined: 'Seljandinn hafnaði boðunum',
+        withdrawn: 'Seljandinn dró bílinn til baka',
+        expired: 'Seljandinn tók ekki afstöðu í tæka tíð',
+      }[String(p.status) as 'declined' | 'withdrawn' | 'expired'] ?? 'Uppboðinu lauk án sölu';
+    return {
+      subject: `Uppboði lokið án sölu: ${car}`,
+      html:
+        `<p>Sæl/l ${escapeHtml(p.dealer_name)},</p>` +
+        `<p>${escapeHtml(why)}: <strong>${escapeHtml(car)}</strong> verður ekki seldur í þessu uppboði.</p>` +
+        `<p>Kveðja,<br>Kaggi</p>`,
+    };
+  }
+  if (kind === 'decision_expired') {
+    return {
+      subject: `Frestur til að svara liðinn: ${car}`,
+      html:
+        `<p>Sæl/l ${escapeHtml(p.seller_name)},</p>` +
+        `<p>Frestur til að taka hæsta boði í <strong>${escapeHtml(car)}</strong> er liðinn og boðin falla niður.</p>` +
+        `<p>Hafðu samband ef þú vilt bjóða bílinn upp aftur.</p>` +
+        `<p>Kveðja,<br>Kaggi</p>`,
+    };
+  }
+  const outcome =
+    typeof p.highest_bid === 'number'
+      ? `Hæsta boð var ${escapeHtml(formatIsk(p.highest_bid))} (${escapeHtml(p.bid_count)} boð)` +
+        (p.reserve_met ? '.' : ', undir lágmarksverðinu þínu.')
+      : 'Ekkert boð barst.';
+  const decide =
+    typeof p.highest_bid === 'number' && typeof p.decision_due_at === 'string'
+      ? `<p>Þú getur tekið hæsta boði eða hafnað því á „Mín síða“ (bílnúmer og netfang) til ${escapeHtml(formatTime(p.decision_due_at))}.</p>`
+      : '<p>Við höfum samband við þig um framhaldið.</p>';
+  return {
+    subject: `Uppboði lokið: ${car}`,
+    html:
+      `<p>Sæl/l ${escapeHtml(p.seller_name)},</p>` +
+      `<p>Uppboðinu á <strong>${escapeHtml(car)}</strong> er lokið. ${outcome}</p>` +
+      decide +
+      `<p>Kveðja,<br>Kaggi</p>`,
+  };
+}
+
+/** The seller's sign-in code, sent straight away (not through the outbox: it is worth nothing later). */
+export function sellerCodeEmail(p: { car_plate: string; code: string; minutes: number }): { subject: string; html: string } {
+  return {
+    subject: `Kaggi innskráningarkóði: ${p.code}`,
+    html:
+      `<p>Innskráningarkóðinn þinn fyrir ${escapeHtml(p.car_plate)} á Mín síða er <strong>${escapeHtml(p.code)}</strong>.</p>` +
+      `<p>Hann gildir í ${p.minutes} mínútur. Ef þú baðst ekki um hann máttu hunsa þennan póst.</p>`,
+  };
+}
+
+/** The welcome e-mail without a Brevo template. */
+export function welcomeEmail(p: { first_name: string }): { subject: string; html: string } {
+  return {
+    subject: 'Velkomin(n) á Kaggi',
+    html: `<p>Hæ ${escapeHtml(p.first_name)},</p><p>Takk fyrir að skrá bílinn þinn á Kaggi. Við látum þig vita þegar tilboð berast.</p>`,
+  };
+}
