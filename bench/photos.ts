@@ -3,7 +3,7 @@
  * storing, the row), photos per second with 4 uploads at once, and the server's peak
  * resident memory while 10 uploads of 12 megapixels arrive at once (target < 250 MB, the
  * container `npm start` is sized for). Its own database and server (as `npm start`, disk
- * store in a temporary directory, MALLOC_ARENA_MAX=2 as docs/photos.md asks), so nothing
+ * store in a temporary directory, MALLOC_ARENA_MAX=2 as the start script sets it), so nothing
  * else shares the memory figure.
  *
  *   tsx bench/photos.ts [--project-dir DIR] [--sequential N] [--parallel N]
@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { createBenchDatabase, DEFAULT_ADMIN_URL, type Migrate } from './lib/db.js';
 import { startChild } from './lib/processes.js';
-import { projectArgs, projectEnv, UNREACHED_LIMIT_PER_MINUTE } from './lib/servers.js';
+import { projectArgs, projectEnv, projectStartEnv, UNREACHED_LIMIT_PER_MINUTE } from './lib/servers.js';
 
 const ADMIN_KEY = 'bench-admin-key-not-secret-0123456789';
 export const PEAK_RSS_TARGET_MB = 250;
@@ -81,6 +81,7 @@ export async function benchPhotos(options: {
     cwd: options.projectDir,
     args: projectArgs(options.projectDir),
     env: {
+      ...projectStartEnv(options.projectDir),
       ...projectEnv(db.url, 10),
       ADMIN_API_KEY: ADMIN_KEY,
       MEDIA_DIR: mediaDir,
@@ -88,9 +89,9 @@ export async function benchPhotos(options: {
       RATE_LIMIT_PHOTO_UPLOADS_PER_IP_PER_HOUR: UNREACHED_LIMIT_PER_MINUTE,
       RATE_LIMIT_PHOTO_UPLOADS_PER_TOKEN_PER_HOUR: UNREACHED_LIMIT_PER_MINUTE,
       LISTING_REQUIRES_PHONE: 'false',
-      // as docs/photos.md asks of the 256 MB container: glibc's per-thread malloc arenas
-      // otherwise keep libvips's freed buffers (about 100 MB more at the peak)
-      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+      // npm start sets MALLOC_ARENA_MAX=2 (projectStartEnv); MALLOC_ARENA_MAX in the bench's own
+      // environment overrides it, to measure another value
+      ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
     },
     logDir,
   });

@@ -44,6 +44,7 @@ import {
   EXPRESS_ARGS,
   projectArgs as startArgs,
   projectEnv,
+  projectStartEnv,
   withNodeFlags,
 } from './lib/servers.js';
 import {
@@ -143,7 +144,11 @@ function serverStarter(logDir: string): StartServer {
   return (who, name, databaseUrl, extra = {}) => {
     const server =
       who === 'project'
-        ? { cwd: opts.projectDir, args: projectArgs(opts.projectDir), env: projectEnv(databaseUrl, opts.pool) }
+        ? {
+            cwd: opts.projectDir,
+            args: projectArgs(opts.projectDir),
+            env: { ...projectStartEnv(opts.projectDir), ...projectEnv(databaseUrl, opts.pool) },
+          }
         : who === 'baseline'
           ? { cwd: ROOT, args: BASELINE_ARGS, env: bareEnv(databaseUrl, opts.pool) }
           : { cwd: ROOT, args: EXPRESS_ARGS, env: handWrittenEnv(databaseUrl, opts.pool) };
