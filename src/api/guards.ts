@@ -8,6 +8,7 @@ import { createAuthGuards } from './auth.js';
 import { createSellerGuards } from './seller-auth.js';
 import { operationLimits, type LimiterFactory } from './rate-limits.js';
 import type { OperationGuards } from './router.js';
+import { photoEditorGuard } from './photo-guards.js';
 
 /**
  * What runs after routing and before validation, per operation, in order:
@@ -40,6 +41,7 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
       });
     });
   };
+  const photoEditor = photoEditorGuard(seller, backOffice);
   const access: OperationGuards = {
     debugBrevo: admin,
     testBrevoList: admin,
@@ -75,6 +77,10 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
     getDealerPurchase: [dealer],
     putDealerPickup: [dealer],
     getSaleContract: [saleParty],
+    uploadCarPhoto: [photoEditor],
+    reorderCarPhotos: [photoEditor],
+    updateCarPhoto: [photoEditor],
+    deleteCarPhoto: [photoEditor],
   };
   const limits: OperationGuards = config.RATE_LIMIT_ENABLED ? operationLimits(config, limiter) : {};
   const guards: OperationGuards = {};

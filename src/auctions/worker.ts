@@ -6,7 +6,9 @@ import type { Logger } from '../logger.js';
 import { closeDueAuctions, expireUndecided, lapseUnconfirmed, scheduleUnscheduledAuctions, secondsUntilNextClose } from './closing.js';
 import { flushOutbox } from './outbox.js';
 import { sweepOverdueSales } from './overdue-sales.js';
-import { CLOSE_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE, SALE_OVERDUE_QUEUE } from './queues.js';
+import { CLOSE_QUEUE, MEDIA_SWEEP_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE, SALE_OVERDUE_QUEUE } from './queues.js';
+import { sweepOrphanObjects, type MediaSweepResult } from './media-sweep.js';
+import type { Storage } from '../storage/index.js';
 import { sweepExpiredRows, type SweepResult } from './retention.js';
 
 /**
@@ -34,6 +36,8 @@ export type AuctionWorkerDeps = {
   databaseUrl: string;
   logger: Logger;
   brevo: BrevoClient;
+  /** The photo store whose orphans the media sweep removes; without one there is no media sweep. */
+  storage?: Storage;
 };
 
 export type AuctionWorker = {
@@ -45,11 +49,13 @@ export type AuctionWorker = {
   sweepNow(): Promise<SweepResult>;
   /** Runs one overdue-sales pass now (as the job does); how many sales it marked. */
   overdueNow(): Promise<number>;
+  /** Runs one orphan-object sweep of the photo store now (as the job does). */
+  sweepMediaNow(): Promise<MediaSweepResult>;
   /** Stops offering jobs, lets a running one finish, closes pg-boss's pool. */
   stop(): Promise<void>;
 };
 
-export async function startAuctionWorker({ config, db, databaseUrl, logger, brevo }: AuctionWorkerDeps): Promise<AuctionWorker> {
+export async function startAuctionWorker({ config, db, databaseUrl, logger, brevo, storage }: AuctionWorkerDeps): Promise<AuctionWorker> {
   const log = logger.child({ component: 'auction-worker' });
   const boss = new PgBoss({
     connectionString: databaseUrl,
@@ -118,6 +124,13 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     return marked;
   };
 
+  const sweepMediaNow = async (): Promise<MediaSweepResult> => {
+    if (!storage) return { examined: 0, removed: 0 };
+    const swept = await sweepOrphanObjects(db, storage);
+    if (swept.removed > 0) log.info('orphan photo objects removed', swept);
+    return swept;
+  };
+
   await boss.work(CLOSE_QUEUE, { pollingIntervalSeconds: polling(closeEvery) }, async () => {
     await closeNow();
   });
@@ -134,6 +147,12 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
   await boss.work(SALE_OVERDUE_QUEUE, { pollingIntervalSeconds: polling(overdueEvery) }, async () => {
     await overdueNow();
   });
+  const mediaSweepEvery = config.MEDIA_SWEEP_INTERVAL_MINUTES * 60;
+  if (storage) {
+    await boss.work(MEDIA_SWEEP_QUEUE, { pollingIntervalSeconds: 2 }, async () => {
+      await sweepMediaNow();
+    });
+  }
 
   /** One job per queue per `seconds` slot, however many instances offer it. */
   async function offer(name: string, key: string, seconds: number): Promise<void> {
@@ -150,8 +169,11 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
   offerClose();
   offerOverdue();
   offerOutbox();
+  const offerMediaSweep = () => void offer(MEDIA_SWEEP_QUEUE, 'media-sweep', mediaSweepEvery);
   offerSweep();
+  if (storage) offerMediaSweep();
   const timers = [
+    ...(storage ? [setInterval(offerMediaSweep, mediaSweepEvery * 1000)] : []),
     setInterval(offerClose, closeEvery * 1000),
     setInterval(offerOutbox, outboxEvery * 1000),
     setInterval(offerSweep, sweepEvery * 1000),
@@ -166,6 +188,7 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     flushNow,
     sweepNow,
     overdueNow,
+    sweepMediaNow,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -6,7 +6,10 @@ import { carExists } from '../db/cars.js';
 import { estimatePrice } from '../db/estimates.js';
 import { findInspection } from '../db/inspections.js';
 import { bidsForSeller, decisionDeadline, readOnlySnapshot, readSellerCar } from '../db/sellers.js';
+import { listPhotos } from '../db/photos.js';
+import { mediaBase } from '../storage/index.js';
 import type { Deps } from '../deps.js';
+import { showInspection } from './inspection-photos.js';
 import { changeStatus, sellToBestBid } from './lifecycle.js';
 import { sellerSale } from './sale.js';
 
@@ -16,24 +19,26 @@ import { sellerSale } from './sale.js';
  * under the car's row lock.
  */
 
-type SellerDeps = Pick<Deps, 'db' | 'config'>;
+type SellerDeps = Pick<Deps, 'db' | 'config' | 'storage'>;
 
 /** The token's car no longer exists: the session is over. */
 const gone = () => new ApiError(401, 'unauthorized', 'This seller session is no longer valid; sign in again');
 
-/** The car, its bids, its timeline, its report and its estimate, from one snapshot (they agree with each other). */
-export function sellerPage(deps: Pick<Deps, 'db' | 'config'>, carId: string) {
+/** The car, its bids, its timeline, its report, its photos, its estimate and its sale, from one snapshot (they agree with each other). */
+export function sellerPage(deps: Pick<Deps, 'db' | 'config' | 'storage'>, carId: string) {
   return deps.db.transaction(async (tx) => {
     await readOnlySnapshot(tx);
     if (!(await carExists(tx, carId, { unlisted: true }))) throw gone();
-    const car = await readSellerCar(tx, carId);
+    const car = await readSellerCar(tx, carId, mediaBase(deps));
     const bids = await bidsForSeller(tx, carId);
     const timeline = await statusTimeline(tx, carId);
-    const inspection = await findInspection(tx, carId);
+    const report = await findInspection(tx, carId);
+    const inspection = report ? await showInspection(tx, mediaBase(deps), report) : null;
+    const photos = await listPhotos(tx, mediaBase(deps), carId);
     // What the frontend promises: "see what we estimate your car could get in a bidding round".
     const estimate = await estimatePrice(tx, { make: car.car_make, model: car.car_model, year: car.year, mileage: car.mileage });
     const sale = await sellerSale(tx, deps.config, carId);
-    return { car, bids: [...bids], timeline: [...timeline], inspection, estimate, sale };
+    return { car, bids: [...bids], timeline: [...timeline], inspection, estimate, photos: [...photos], sale };
   });
 }
 
@@ -67,7 +72,7 @@ export function acceptHighestBid(deps: SellerDeps, carId: string) {
   return deps.db.transaction(async (tx) => {
     await lockUndecided(tx, carId);
     const sale = await sellToBestBid(tx, carId, { by: 'seller', settings: deps.config, conflictCode: 'car_not_closed' });
-    return { bid: sale.bid, car: await readSellerCar(tx, carId) };
+    return { bid: sale.bid, car: await readSellerCar(tx, carId, mediaBase(deps)) };
   });
 }
 
@@ -75,7 +80,7 @@ export function declineBids(deps: SellerDeps, carId: string) {
   return deps.db.transaction(async (tx) => {
     await lockUndecided(tx, carId);
     await changeStatus(tx, carId, 'declined', { by: 'seller', settings: deps.config, conflictCode: 'car_not_closed' });
-    return readSellerCar(tx, carId);
+    return readSellerCar(tx, carId, mediaBase(deps));
   });
 }
 
@@ -91,6 +96,6 @@ export function withdrawCar(deps: SellerDeps, carId: string, reason: string | nu
       conflictCode: 'car_not_withdrawable',
       withdrawReason: reason,
     });
-    return readSellerCar(tx, carId);
+    return readSellerCar(tx, carId, mediaBase(deps));
   });
 }
