@@ -12,7 +12,7 @@ import type { OperationGuards } from './router.js';
  * rate limits first (so failed logins count too), then who may call it.
  */
 export function operationGuards(config: Config, logger: Logger, limiter: LimiterFactory, db: Db): OperationGuards {
-  const { adminKey, dealer, adminOrAdminToken, admin: backOffice, identify } = createAuthGuards(config, logger, db);
+  const { adminKey, dealer, adminOrAdminToken, admin: backOffice, identify, dealerSelf } = createAuthGuards(config, logger, db);
   const admin = [adminKey];
   const { seller, sellerSignIn } = createSellerGuards(config, logger, db);
   const access: OperationGuards = {
@@ -41,6 +41,13 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
     sellerDecline: [seller],
     sellerWithdraw: [seller],
     sellerLogout: [seller],
+    sellerDataExport: [seller],
+    sellerErasure: [seller],
+    dealerDataExport: [dealerSelf],
+    dealerErasure: [dealerSelf],
+    adminPersonDataExport: [backOffice],
+    adminPersonErasure: [backOffice],
+    listAuditLog: [backOffice],
   };
   const limits: OperationGuards = config.RATE_LIMIT_ENABLED ? operationLimits(config, limiter) : {};
   const guards: OperationGuards = {};

@@ -11,6 +11,7 @@ import { emailHandlers } from './email.js';
 import { estimateHandlers } from './estimates.js';
 import { liveHandlers } from './live.js';
 import { favoriteHandlers } from './favorites.js';
+import { privacyHandlers } from './privacy.js';
 import { sellerHandlers } from './seller.js';
 import { smsHandlers } from './sms.js';
 import { statusHandlers } from './status.js';
@@ -36,4 +37,5 @@ export const handlers = {
   ...sellerHandlers,
   ...docsHandlers,
   ...liveHandlers,
+  ...privacyHandlers,
 } satisfies HandlerMap;
