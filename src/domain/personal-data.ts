@@ -216,7 +216,7 @@ export const REGISTER: readonly TableEntry[] = [
       {
         find: { by: 'email', column: 'to_email' },
         section: 'emails',
-        exportColumns: ['kind', 'car_id', 'status', 'created_at', 'sent_at'],
+        exportColumns: ['kind', 'car_id', 'status', 'created_at', 'sent_at', 'params'],
         erase: 'delete',
       },
       { find: { by: 'mentions', column: 'params' }, erase: 'delete' },

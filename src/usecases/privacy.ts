@@ -121,14 +121,15 @@ export async function erasePersonalData(deps: Pick<Deps, 'db' | 'config'>, who: 
     if (found) {
       if (person.dealerIds.length || person.dealerEmails.length) person.pseudonym = `dealer-${randomBytes(5).toString('hex')}`;
       await holdSoldCars(tx, person.carIds, deps.config.SALE_RETENTION_YEARS);
+      // Marked first: an erased dealer's row may hold the `[erased]` phone (migration 013).
+      if (person.carIds.length) await markCarsErased(tx, person.carIds);
+      if (person.dealerIds.length) await closeDealerAccounts(tx, person.dealerIds, person.pseudonym!);
       for (const entry of REGISTER) {
         for (const use of entry.uses) {
           const n = await eraseRows(tx, entry, use, person);
           if (n) rows[entry.table] = (rows[entry.table] ?? 0) + n;
         }
       }
-      if (person.carIds.length) await markCarsErased(tx, person.carIds);
-      if (person.dealerIds.length) await closeDealerAccounts(tx, person.dealerIds, person.pseudonym!);
     }
     const held = cars.filter((c) => c.status === 'sold').map((c) => `car:${c.id}`);
     if (actor) await insertAudit(tx, { actor, action: 'erasure', subjects, detail: { by: who.kind, rows: Object.values(rows).reduce((a, b) => a + b, 0) } });
