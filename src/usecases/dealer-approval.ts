@@ -3,6 +3,7 @@ import { pageOf } from '../domain/keyset.js';
 import { approvedHolder, listDealersNewestFirst, lockDealer, lockKennitala, writeDealerStatus, type DealerRow } from '../db/dealers.js';
 import type { Deps } from '../deps.js';
 import { queueEmail } from '../notifications/queue.js';
+import { insertAudit } from '../db/audit.js';
 
 /** The approval queue (`status: 'pending'`) and every other list of dealers, newest first. */
 export async function listDealers(deps: Pick<Deps, 'db'>, filter: { status?: DealerRow['status']; after: string | null; limit: number }) {
@@ -19,6 +20,8 @@ export function setDealerStatus(
   dealerId: string,
   status: DealerRow['status'],
   reason: string | null,
+  /** Who changes it, for the audit log (a status change touches the dealer's personal data). */
+  actor = 'admin',
 ): Promise<{ dealer: DealerRow; changed: boolean }> {
   return deps.db.transaction(async (tx) => {
     const current = await lockDealer(tx, dealerId);
@@ -31,6 +34,7 @@ export function setDealerStatus(
       }
     }
     const dealer = await writeDealerStatus(tx, dealerId, status, reason);
+    await insertAudit(tx, { actor, action: 'dealer_status_change', subjects: [`dealer:${dealer.id}`], detail: { status, from: current.status } });
     if (dealer.email && (dealer.status === 'approved' || dealer.status === 'suspended')) {
       await queueEmail(tx, {
         kind: dealer.status === 'approved' ? 'dealer_approved' : 'dealer_suspended',

@@ -212,6 +212,14 @@ describe('the back office', () => {
     const all = JSON.stringify([first.body, next.body]);
     expect(all).not.toMatch(/@|\+354|Ásta/);
 
+    // A dealer's status changed with an admin token: on record under the token's subject.
+    const changed = await dealer('Gunnar', 'Staða', 'gunnar.status@example.is');
+    const adminToken = bearer(await supabaseHsToken(SECRET, { sub: 'boss-1', email: 'boss@kaggi.is', app_metadata: { role: 'admin' } }));
+    const put = await app.request('PUT', `/api/admin/dealers/${changed.id}/status`, { headers: adminToken, body: { status: 'suspended' } });
+    expect(put.status).toBe(200);
+    const statusChanges = await app.request('GET', '/api/admin/audit?action=dealer_status_change', { headers: adminToken });
+    expect(statusChanges.body.entries[0]).toMatchObject({ actor: 'token:boss-1', subjects: [`dealer:${changed.id}`], detail: { status: 'suspended', from: 'approved' } });
+
     // Append-only, in the database itself.
     await expect(app.sql.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
     expect((await app.request('GET', '/api/admin/audit', {})).status).toBe(401);
