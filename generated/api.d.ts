@@ -1472,6 +1472,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/seller/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give or withdraw the seller's newsletter consent
+         * @description Records the change as a new consent (the terms accepted carry over) and joins or
+         *     leaves the newsletter list through the outbox; `newsletter: false` removes the
+         *     contact from the list.
+         */
+        post: operations["sellerConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dealer/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give or withdraw the dealer's newsletter consent
+         * @description As `POST /api/seller/consent`, for the dealer of the token (any status). No dealer
+         *     registered with the token's e-mail → 404.
+         */
+        post: operations["dealerConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/audit": {
         parameters: {
             query?: never;
@@ -2078,6 +2121,7 @@ export interface components {
             year: components["schemas"]["YearInput"];
             mileage: components["schemas"]["MileageInput"];
             reservePrice?: components["schemas"]["ReservePriceInput"];
+            consent?: components["schemas"]["RegistrationConsent"];
             car_plate?: never;
         };
         /**
@@ -2095,6 +2139,7 @@ export interface components {
             year: components["schemas"]["YearInput"];
             mileage: components["schemas"]["MileageInput"];
             reserve_price?: components["schemas"]["ReservePriceInput"];
+            consent?: components["schemas"]["RegistrationConsent"];
             carPlate?: never;
         };
         /** @description The new approval status, with an optional reason. Unknown fields are ignored. */
@@ -2160,6 +2205,7 @@ export interface components {
             city: string;
             email?: components["schemas"]["Email"];
             vehicle?: components["schemas"]["DealerVehicleInput"];
+            consent?: components["schemas"]["RegistrationConsent"];
         };
         /** @description A vehicle to register (as `pending`) together with the dealer. Unknown fields are ignored. */
         DealerVehicleInput: {
@@ -2704,6 +2750,35 @@ export interface components {
             entries: components["schemas"]["AuditEntry"][];
             next_cursor: string | null;
         };
+        /**
+         * @description What the person agreed to at registration, stored with the time, never overwritten
+         *     (a change is a new record). `terms_version` is required in production (422 without
+         *     it). The newsletter list gets the contact only with `newsletter: true`.
+         */
+        RegistrationConsent: {
+            /**
+             * @description The version of the terms and privacy notice accepted.
+             * @example 2025-11
+             */
+            terms_version?: string;
+            /**
+             * @description Consent to the newsletter (Brevo list).
+             * @default false
+             */
+            newsletter: boolean;
+        };
+        /** @description Unknown fields are ignored. */
+        NewsletterConsentRequest: {
+            /** @description `false` withdraws the newsletter consent: the contact is removed from the list. */
+            newsletter: boolean;
+        };
+        NewsletterConsentChanged: {
+            /** @constant */
+            success: true;
+            newsletter: boolean;
+            /** @description False when the consent already was this (recorded again all the same). */
+            changed: boolean;
+        };
     };
     responses: {
         /** @description Everything Kaggi holds about the person, by section. */
@@ -2722,6 +2797,15 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["PersonalDataErasure"];
+            };
+        };
+        /** @description The consent is recorded; the list follows through the outbox. */
+        NewsletterConsentRecorded: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["NewsletterConsentChanged"];
             };
         };
         /** @description The erasure must wait (`erasure_blocked`); the message says why and what to do. */
@@ -5032,6 +5116,58 @@ export interface operations {
             401: components["responses"]["BackOfficeUnauthorized"];
             403: components["responses"]["BackOfficeForbidden"];
             409: components["responses"]["ErasureBlocked"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sellerConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewsletterConsentRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["NewsletterConsentRecorded"];
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["SellerUnauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    dealerConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewsletterConsentRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["NewsletterConsentRecorded"];
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];

@@ -13,7 +13,7 @@ CREATE TABLE consents (
   email         text CHECK (email IS NULL OR email = lower(btrim(email))),
   terms_version text CHECK (terms_version IS NULL OR length(terms_version) BETWEEN 1 AND 64),
   newsletter    boolean NOT NULL,
-  source        text NOT NULL CHECK (source IN ('car_registration', 'dealer_registration', 'brevo_list', 'withdrawal')),
+  source        text NOT NULL CHECK (source IN ('car_registration', 'dealer_registration', 'brevo_list', 'change')),
   created_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
   CHECK (car_id IS NOT NULL OR dealer_id IS NOT NULL OR email IS NOT NULL)
 );
@@ -70,8 +70,8 @@ CREATE TABLE retention_totals (
   last_run_at timestamptz NOT NULL DEFAULT now()
 );
 
--- Removing a contact from the newsletter list goes through the outbox, as e-mails do.
+-- Joining and leaving the newsletter list go through the outbox, as e-mails do.
 ALTER TABLE email_outbox DROP CONSTRAINT email_outbox_kind_check;
 ALTER TABLE email_outbox ADD CONSTRAINT email_outbox_kind_check
   CHECK (kind IN ('outbid', 'auction_closed', 'auction_won', 'sale_confirmed', 'auction_ended_unsold', 'decision_expired',
-                  'dealer_approved', 'dealer_suspended', 'newsletter_removal'));
+                  'dealer_approved', 'dealer_suspended', 'newsletter_signup', 'newsletter_removal'));

@@ -48,6 +48,8 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
     adminPersonDataExport: [backOffice],
     adminPersonErasure: [backOffice],
     listAuditLog: [backOffice],
+    sellerConsent: [seller],
+    dealerConsent: [dealerSelf],
   };
   const limits: OperationGuards = config.RATE_LIMIT_ENABLED ? operationLimits(config, limiter) : {};
   const guards: OperationGuards = {};

@@ -10,7 +10,7 @@ export type NewConsent = {
   email: string | null;
   terms_version: string | null;
   newsletter: boolean;
-  source: 'car_registration' | 'dealer_registration' | 'brevo_list' | 'withdrawal';
+  source: 'car_registration' | 'dealer_registration' | 'brevo_list' | 'change';
 };
 
 const noRow = z.object({});

@@ -5,10 +5,11 @@ import { sellerCarId } from '../api/seller-auth.js';
 import type { Handler } from '../api/types.js';
 import { erasePersonalData, exportPersonalData, type Requester } from '../usecases/privacy.js';
 import { auditLogPage } from '../usecases/audit.js';
+import { changeNewsletterConsent } from '../usecases/consent.js';
 
 /** A person's data on request and erased on request (src/usecases/privacy.ts), and the audit log. */
 
-function dealerOf(req: Parameters<Handler<'dealerDataExport'>>[0]['req']): Requester {
+function dealerOf(req: Parameters<Handler<'dealerDataExport'>>[0]['req']): { kind: 'dealer'; email: string } {
   const p = principalOf(req);
   // The dealerSelf guard lets only a dealer token through.
   if (p.kind !== 'dealer') throw new Error('dealerSelf guard missing');
@@ -68,6 +69,16 @@ const adminPersonErasure: Handler<'adminPersonErasure'> = async ({ req, body, de
   return { status: 200, body: result };
 };
 
+const sellerConsent: Handler<'sellerConsent'> = async ({ req, body, deps }) => ({
+  status: 200,
+  body: { success: true, ...(await changeNewsletterConsent(deps, { carId: sellerCarId(req) }, body.newsletter)) },
+});
+
+const dealerConsent: Handler<'dealerConsent'> = async ({ req, body, deps }) => {
+  const dealer = dealerOf(req);
+  return { status: 200, body: { success: true, ...(await changeNewsletterConsent(deps, { dealerEmail: dealer.email }, body.newsletter)) } };
+};
+
 const listAuditLog: Handler<'listAuditLog'> = async ({ query, deps }) => ({
   status: 200,
   body: { success: true, ...(await auditLogPage(deps, { cursor: query.cursor ?? null, action: query.action, limit: query.limit ?? 100 })) },
@@ -81,4 +92,6 @@ export const privacyHandlers = {
   adminPersonDataExport,
   adminPersonErasure,
   listAuditLog,
+  sellerConsent,
+  dealerConsent,
 };

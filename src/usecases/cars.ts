@@ -6,6 +6,7 @@ import { findCar, insertCar, listCarsNewestFirst, readCar, setReservePrice, type
 import { pageOf } from '../domain/keyset.js';
 import type { Deps } from '../deps.js';
 import { changeStatus, sellToBestBid } from './lifecycle.js';
+import { recordRegistrationConsent, type Consent } from './consent.js';
 
 export type { NewCar } from '../db/cars.js';
 
@@ -20,10 +21,14 @@ export const carView = (viewer: Principal): CarView => ({ seller: seesSellerData
  * see confirmRegistrations): until then it holds no plate, so a stranger's registration of
  * someone else's plate blocks nobody; a car that does hold the plate still refuses it (409).
  */
-export async function registerCar(deps: CarDeps, car: NewCar) {
-  const created = await insertCar(deps.db, car, deps.config.LISTING_REQUIRES_PHONE, deps.config);
-  if (!created) throw conflict('plate_already_registered', `A car with plate ${car.car_plate} is already registered`);
-  return created;
+export async function registerCar(deps: CarDeps, car: NewCar, consent: Consent | null = null) {
+  return deps.db.transaction(async (tx) => {
+    const created = await insertCar(tx, car, deps.config.LISTING_REQUIRES_PHONE, deps.config);
+    if (!created) throw conflict('plate_already_registered', `A car with plate ${car.car_plate} is already registered`);
+    // The consent given with the listing is on record with it, or neither is.
+    if (consent) await recordRegistrationConsent(tx, { carId: created.id }, consent, { email: car.email, name: car.seller_name });
+    return created;
+  });
 }
 
 export async function listCars(deps: CarDeps, filter: { status?: CarStatus; after: string | null; limit: number }, viewer: Principal) {

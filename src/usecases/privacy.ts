@@ -18,6 +18,7 @@ import {
 import type { Deps } from '../deps.js';
 import { EMAIL_KINDS, type EmailKind } from '../notifications/kinds.js';
 import { render } from '../notifications/templates.js';
+import { queueListChange } from './consent.js';
 
 /**
  * A person's data on request (export) and erased on request (erasure), both walking the
@@ -131,6 +132,8 @@ export async function erasePersonalData(deps: Pick<Deps, 'db' | 'config'>, who: 
         }
       }
     }
+    // Off the newsletter list too (queued after the outbox rows naming the person were deleted).
+    if (Object.keys(rows).length) for (const email of person.emails) await queueListChange(tx, email, false, null);
     const held = cars.filter((c) => c.status === 'sold').map((c) => `car:${c.id}`);
     if (actor) await insertAudit(tx, { actor, action: 'erasure', subjects, detail: { by: who.kind, rows: Object.values(rows).reduce((a, b) => a + b, 0) } });
     return { success: true, erased: Object.keys(rows).length > 0, subjects, rows, legal_hold: held };

@@ -67,7 +67,14 @@ describe('a seller erases their data', () => {
 
   it('exports every section, is blocked while a round runs, then erases all but the sold car’s contract party', async () => {
     const rival = await dealer('Rúnar', 'Bjóðandi', 'runar.bidder@example.is');
-    const person = { firstName: 'Sigríður', lastName: 'Persónudóttir', email, phone: '611-0001', postalCode: '107' };
+    const person = {
+      firstName: 'Sigríður',
+      lastName: 'Persónudóttir',
+      email,
+      phone: '611-0001',
+      postalCode: '107',
+      consent: { terms_version: '2025-11', newsletter: true },
+    };
     const unsold = await registerCar(app, { ...person, carPlate: nextPlate('PU') });
     const sold = await registerCar(app, { ...person, carPlate: nextPlate('PS') });
     expect((await placeBid(unsold.id, 'runar.bidder@example.is', 'Rúnar Bjóðandi', 500_000)).status).toBe(201);
@@ -89,6 +96,8 @@ describe('a seller erases their data', () => {
     expect(sections.bids_received).toHaveLength(2);
     expect(JSON.stringify(sections.bids_received)).not.toContain('runar');
     expect(sections.sign_in.length).toBeGreaterThanOrEqual(1);
+    expect(sections.consents).toHaveLength(2);
+    expect(sections.consents[0]).toMatchObject({ terms_version: '2025-11', newsletter: true, source: 'car_registration' });
     expect(sections.emails.some((e: { kind: string; subject: string }) => e.kind === 'sale_confirmed' && e.subject)).toBe(true);
 
     // The unsold car is still in its round: blocked, nothing changed.
@@ -104,6 +113,8 @@ describe('a seller erases their data', () => {
     expect(erased.status, erased.text).toBe(200);
     expect(erased.body).toMatchObject({ erased: true, legal_hold: [`car:${sold.id}`] });
     await flush();
+    // Off the newsletter list, through the outbox; the row that named the contact is gone with it.
+    expect(brevo.requests.some((r) => r.path === '/contacts/lists/3/contacts/remove' && JSON.stringify(r.body).includes(email))).toBe(true);
 
     // Every table, and the outbox in it: only the sold car's row, under legal hold, still names the seller.
     const { searched, hits } = await searchEverywhere(app, [email, phone, name]);
