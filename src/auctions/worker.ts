@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import { closeDueAuctions, expireUndecided, lapseUnconfirmed, scheduleUnscheduledAuctions, secondsUntilNextClose } from './closing.js';
 import { flushOutbox } from './outbox.js';
 import { CLOSE_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE } from './queues.js';
-import { sweepExpiredRows, type SweepResult } from './retention.js';
+import { sweepExpiredRows, sweepPersonalData, type PrivacySweepResult, type SweepResult } from './retention.js';
 
 /**
  * The background side of auctions, on pg-boss (a job queue in PostgreSQL, schema
@@ -39,8 +39,8 @@ export type AuctionWorker = {
   closeNow(): Promise<number>;
   /** Runs one outbox pass now (as the job does). */
   flushNow(): Promise<void>;
-  /** Runs one retention sweep now (as the job does). */
-  sweepNow(): Promise<SweepResult>;
+  /** Runs one retention sweep now (as the job does): expired rows, then personal data past its retention. */
+  sweepNow(): Promise<SweepResult & PrivacySweepResult>;
   /** Stops offering jobs, lets a running one finish, closes pg-boss's pool. */
   stop(): Promise<void>;
 };
@@ -99,10 +99,13 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     if (result.sent + result.sandbox + result.retrying + result.failed + result.held > 0) log.info('outbox pass', result);
   };
 
-  const sweepNow = async (): Promise<SweepResult> => {
+  const sweepNow = async (): Promise<SweepResult & PrivacySweepResult> => {
     const deleted = await sweepExpiredRows(db, config);
     if (Object.values(deleted).some((n) => n > 0)) log.info('expired rows deleted', deleted);
-    return deleted;
+    const erased = await sweepPersonalData(db, config);
+    // Counts only: which cars were erased is no business of the log.
+    if (Object.values(erased).some((n) => n > 0)) log.info('personal data past its retention erased', erased);
+    return { ...deleted, ...erased };
   };
 
   await boss.work(CLOSE_QUEUE, { pollingIntervalSeconds: polling(closeEvery) }, async () => {

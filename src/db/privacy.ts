@@ -171,7 +171,7 @@ export function holdSoldCars(q: CommonQueryMethods, carIds: string[], years: num
 
 /** Marks the cars erased (their seller sessions end with the e-mail, see migration 009). */
 export function markCarsErased(q: CommonQueryMethods, carIds: string[]) {
-  return q.query(sql.type(noRow)`UPDATE "Bílar" SET erased_at = now() WHERE id = ANY(${uuidArray(carIds)})`);
+  return q.query(sql.type(noRow)`UPDATE "Bílar" SET erased_at = coalesce(erased_at, now()) WHERE id = ANY(${uuidArray(carIds)})`);
 }
 
 /** Closes the dealer accounts: suspended, marked erased, with the pseudonym their bids now carry. */
@@ -180,4 +180,32 @@ export function closeDealerAccounts(q: CommonQueryMethods, dealerIds: string[], 
     UPDATE dealers SET erased_at = now(), status = 'suspended', status_changed_at = now(),
                        pseudonym = coalesce(pseudonym, ${pseudonym})
     WHERE id = ANY(${uuidArray(dealerIds)})`);
+}
+
+const idRow = z.object({ id: z.string().uuid() });
+
+/**
+ * Up to `limit` cars past their retention, locked for the caller's transaction; rows another
+ * sweep holds are passed over (SKIP LOCKED), so two sweeps at once never take the same car.
+ * `unsold`: ended unsold `days` ago and not yet erased. `sold`: the legal hold is over and
+ * the seller's name is still there.
+ */
+export function claimCarsPastRetention(q: CommonQueryMethods, which: 'unsold' | 'sold', period: number, limit: number) {
+  const due =
+    which === 'unsold'
+      ? sql.fragment`erased_at IS NULL AND status IN ('declined', 'withdrawn', 'expired', 'lapsed')
+                     AND updated_at < now() - make_interval(days => ${period})`
+      : sql.fragment`status = 'sold' AND seller_name <> ${ERASED}
+                     AND coalesce(legal_hold_until, coalesce(closed_at, updated_at) + make_interval(years => ${period})) < now()`;
+  return q.anyFirst(sql.type(idRow)`SELECT id FROM "Bílar" WHERE ${due} ORDER BY updated_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED`);
+}
+
+/** Adds a sweep's counts to the running totals /metrics shows. */
+export function addRetentionTotals(q: CommonQueryMethods, counts: Record<string, number>) {
+  const entries = Object.entries(counts).filter(([, n]) => n > 0);
+  if (!entries.length) return Promise.resolve();
+  return q.query(sql.type(noRow)`
+    INSERT INTO retention_totals (category, total, last_run_at)
+    SELECT category, total, now() FROM unnest(${sql.array(entries.map(([c]) => c), 'text')}, ${sql.array(entries.map(([, n]) => n), 'int8')}) AS t(category, total)
+    ON CONFLICT (category) DO UPDATE SET total = retention_totals.total + EXCLUDED.total, last_run_at = now()`);
 }

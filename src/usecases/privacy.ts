@@ -13,6 +13,7 @@ import {
   leadingRunning,
   markCarsErased,
   sellerCarsOf,
+  claimCarsPastRetention,
   type Person,
 } from '../db/privacy.js';
 import type { Deps } from '../deps.js';
@@ -28,12 +29,12 @@ import { queueListChange } from './consent.js';
 
 export type Requester = { kind: 'seller'; carId: string } | { kind: 'dealer'; email: string } | { kind: 'admin'; email?: string; phone?: string };
 
-const empty = (): Person => ({ carIds: [], dealerIds: [], dealerEmails: [], emails: [], phones: [], names: [] });
+const emptyPerson = (): Person => ({ carIds: [], dealerIds: [], dealerEmails: [], emails: [], phones: [], names: [] });
 const uniq = (values: (string | null | undefined)[]) => [...new Set(values.filter((v): v is string => typeof v === 'string' && v !== ''))];
 
 /** Who the requester is, as the register's finders need it; `lock` locks the cars and accounts found. */
 async function resolvePerson(q: CommonQueryMethods, who: Requester, lock: boolean): Promise<{ person: Person; cars: readonly { id: string; status: string }[] }> {
-  const person = empty();
+  const person = emptyPerson();
   let emails: string[] = [];
   let phones: string[] = [];
   let asDealer = false;
@@ -137,5 +138,29 @@ export async function erasePersonalData(deps: Pick<Deps, 'db' | 'config'>, who: 
     const held = cars.filter((c) => c.status === 'sold').map((c) => `car:${c.id}`);
     if (actor) await insertAudit(tx, { actor, action: 'erasure', subjects, detail: { by: who.kind, rows: Object.values(rows).reduce((a, b) => a + b, 0) } });
     return { success: true, erased: Object.keys(rows).length > 0, subjects, rows, legal_hold: held };
+  });
+}
+
+/**
+ * One batch of the retention job: up to `limit` cars past their retention, erased as an
+ * erasure erases them, by the car alone (the seller's e-mail-keyed rows, such as e-mails sent,
+ * have retention periods of their own and may belong to a car still running). Returns how
+ * many cars were erased; fewer than `limit` means nothing more is due.
+ */
+export async function eraseCarsPastRetention(
+  deps: Pick<Deps, 'db'>,
+  which: 'unsold' | 'sold',
+  period: number,
+  limit: number,
+): Promise<number> {
+  return deps.db.transaction(async (tx) => {
+    const ids = await claimCarsPastRetention(tx, which, period, limit);
+    if (!ids.length) return 0;
+    const person: Person = { ...emptyPerson(), carIds: [...ids] };
+    await markCarsErased(tx, person.carIds);
+    for (const entry of REGISTER) {
+      for (const use of entry.uses) if (use.find.by === 'car') await eraseRows(tx, entry, use, person);
+    }
+    return ids.length;
   });
 }
