@@ -44,7 +44,10 @@ const RETENTION_VARIABLES = [
 ] as const;
 
 export function renderPrivacyDocs(): string {
-  const shape = configSchema.shape as Record<string, { description?: string; safeParse: (v: unknown) => { success: boolean; data?: unknown } }>;
+  const shape = configSchema.shape as Record<
+    string,
+    { description?: string; safeParse: (v: unknown) => { success: boolean; data?: unknown } }
+  >;
   const periods = RETENTION_VARIABLES.map((name) => {
     const parsed = shape[name].safeParse(undefined);
     return `| \`${name}\` | ${parsed.success ? String(parsed.data) : '—'} | ${cell(shape[name].description ?? '')} |`;
@@ -52,7 +55,12 @@ export function renderPrivacyDocs(): string {
   const tables = REGISTER.map((e) => {
     const columns = Object.entries(e.columns).map(([n, c]) => column(n, c));
     const how = e.uses.length
-      ? e.uses.map((u) => `by ${u.find.by} (\`${u.find.column}\`): ${u.erase === 'delete' ? 'rows deleted' : u.erase === 'columns' ? 'columns erased' : 'kept'}`).join('; ')
+      ? e.uses
+          .map(
+            (u) =>
+              `by ${u.find.by} (\`${u.find.column}\`): ${u.erase === 'delete' ? 'rows deleted' : u.erase === 'columns' ? 'columns erased' : 'kept'}`,
+          )
+          .join('; ')
       : 'not linked to a person: by retention only';
     return [
       `| \`${e.table}\` | ${e.whose.join(', ') || '—'} | ${cell(e.purpose)} | ${cell(e.basis)} | ${cell(e.seenBy)} | ${cell(e.retention)} | ${cell(columns.join('; ') || '—')} | ${cell(how)}${e.heldWhile ? `; legal hold while \`${e.heldWhile}\` is in the future` : ''}${e.objects ? `; stored objects deleted by \`${e.objects}\`` : ''} |`,

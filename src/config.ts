@@ -296,9 +296,7 @@ export const configSchema = z.object({
   RETENTION_UNSOLD_DAYS: int(180, 1, 3650).describe(
     "Days after a car's round ended unsold (declined, withdrawn, expired, lapsed) until its seller's personal data is erased by the retention job.",
   ),
-  RETENTION_LOGS_DAYS: int(90, 1, 3650).describe(
-    'Days the vehicle-lookup, company-check, SMS-verification and e-mail logs are kept.',
-  ),
+  RETENTION_LOGS_DAYS: int(90, 1, 3650).describe('Days the vehicle-lookup, company-check, SMS-verification and e-mail logs are kept.'),
   CONSENT_REQUIRED: bool(false).describe(
     'Registration (car or dealer) without `consent.terms_version` answers 422; always so in production.',
   ),

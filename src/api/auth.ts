@@ -210,7 +210,8 @@ export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGu
   const dealerSelf: Guard = (req, _res, next) => {
     claimsOf(req)
       .then(async (claims) => {
-        if (!claims.email || isAdminToken(claims, config.AUTH_ADMIN_ROLE)) throw new ApiError(403, 'forbidden', 'A dealer token is required');
+        if (!claims.email || isAdminToken(claims, config.AUTH_ADMIN_ROLE))
+          throw new ApiError(403, 'forbidden', 'A dealer token is required');
         setPrincipal(req, { kind: 'dealer', email: claims.email, status: await dealerStatus(db, claims.email) });
         next();
       })

@@ -7,7 +7,10 @@ export type AuditAction = 'data_export' | 'erasure' | 'dealer_status_change' | '
 
 const noRow = z.object({});
 
-export function insertAudit(q: CommonQueryMethods, entry: { actor: string; action: AuditAction; subjects: string[]; detail: Record<string, string | number | boolean | null> }) {
+export function insertAudit(
+  q: CommonQueryMethods,
+  entry: { actor: string; action: AuditAction; subjects: string[]; detail: Record<string, string | number | boolean | null> },
+) {
   return q.query(sql.type(noRow)`
     INSERT INTO audit_log (actor, action, subjects, detail)
     VALUES (${entry.actor}, ${entry.action}, ${sql.array(entry.subjects, 'text')}, ${sql.jsonb(entry.detail)})`);

@@ -94,7 +94,9 @@ export async function eraseRows(q: CommonQueryMethods, entry: TableEntry, use: U
   if (!where) return 0;
   const table = sql.identifier([entry.table]);
   if (use.erase === 'delete') {
-    return q.oneFirst(sql.type(countRow)`WITH gone AS (DELETE FROM ${table} WHERE ${where} RETURNING 1) SELECT count(*)::int AS n FROM gone`);
+    return q.oneFirst(
+      sql.type(countRow)`WITH gone AS (DELETE FROM ${table} WHERE ${where} RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+    );
   }
   const held = entry.heldWhile ? sql.fragment`${sql.identifier([entry.heldWhile])} > now()` : null;
   const sets = Object.entries(entry.columns).flatMap(([column, spec]) => {
@@ -206,6 +208,12 @@ export function addRetentionTotals(q: CommonQueryMethods, counts: Record<string,
   if (!entries.length) return Promise.resolve();
   return q.query(sql.type(noRow)`
     INSERT INTO retention_totals (category, total, last_run_at)
-    SELECT category, total, now() FROM unnest(${sql.array(entries.map(([c]) => c), 'text')}, ${sql.array(entries.map(([, n]) => n), 'int8')}) AS t(category, total)
+    SELECT category, total, now() FROM unnest(${sql.array(
+      entries.map(([c]) => c),
+      'text',
+    )}, ${sql.array(
+      entries.map(([, n]) => n),
+      'int8',
+    )}) AS t(category, total)
     ON CONFLICT (category) DO UPDATE SET total = retention_totals.total + EXCLUDED.total, last_run_at = now()`);
 }

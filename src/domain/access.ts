@@ -11,7 +11,10 @@ export type DealerStatus = 'pending' | 'approved' | 'suspended';
  *   dealer has that e-mail.
  */
 export type Principal =
-  { kind: 'open' } | { kind: 'anonymous' } | { kind: 'admin'; actor?: string } | { kind: 'dealer'; email: string; status: DealerStatus | 'unregistered' };
+  | { kind: 'open' }
+  | { kind: 'anonymous' }
+  | { kind: 'admin'; actor?: string }
+  | { kind: 'dealer'; email: string; status: DealerStatus | 'unregistered' };
 
 /** The seller's name, e-mail and postal code: for admins and approved dealers (everyone with AUTH_MODE=off). */
 export function seesSellerData(p: Principal): boolean {

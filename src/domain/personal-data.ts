@@ -147,14 +147,19 @@ export const REGISTER: readonly TableEntry[] = [
       dealer_email: { category: 'email', erase: { kind: 'pseudonym', form: 'email' } },
     },
     uses: [
-      { find: { by: 'car', column: 'car_id' }, section: 'bids_received', exportColumns: ['car_id', 'bid_amount', 'created_at'], erase: 'keep' },
+      {
+        find: { by: 'car', column: 'car_id' },
+        section: 'bids_received',
+        exportColumns: ['car_id', 'bid_amount', 'created_at'],
+        erase: 'keep',
+      },
       { find: { by: 'dealer_email', column: 'dealer_email' }, section: 'bids_placed', erase: 'columns' },
     ],
   },
   {
     table: 'favorites',
     whose: ['dealer'],
-    purpose: "Cars a dealer keeps an eye on.",
+    purpose: 'Cars a dealer keeps an eye on.',
     basis: 'Contract (the dealer account)',
     seenBy: 'The dealer; admins',
     retention: 'Until removed or the account is erased.',
@@ -249,8 +254,18 @@ export const REGISTER: readonly TableEntry[] = [
       phone: { category: 'phone', erase: NULL },
     },
     uses: [
-      { find: { by: 'email', column: 'email' }, section: 'newsletter', exportColumns: ['list_id', 'status', 'created_at'], erase: 'delete' },
-      { find: { by: 'phone', column: 'phone' }, section: 'newsletter', exportColumns: ['list_id', 'status', 'created_at'], erase: 'delete' },
+      {
+        find: { by: 'email', column: 'email' },
+        section: 'newsletter',
+        exportColumns: ['list_id', 'status', 'created_at'],
+        erase: 'delete',
+      },
+      {
+        find: { by: 'phone', column: 'phone' },
+        section: 'newsletter',
+        exportColumns: ['list_id', 'status', 'created_at'],
+        erase: 'delete',
+      },
     ],
   },
   {
@@ -261,7 +276,14 @@ export const REGISTER: readonly TableEntry[] = [
     seenBy: 'Nobody (hashes)',
     retention: 'RETENTION_ONE_TIME_CODES_HOURS after use or expiry.',
     columns: {},
-    uses: [{ find: { by: 'car', column: 'car_id' }, section: 'sign_in', exportColumns: ['created_at', 'expires_at', 'consumed_at'], erase: 'delete' }],
+    uses: [
+      {
+        find: { by: 'car', column: 'car_id' },
+        section: 'sign_in',
+        exportColumns: ['created_at', 'expires_at', 'consumed_at'],
+        erase: 'delete',
+      },
+    ],
   },
   {
     table: 'phone_verifications',

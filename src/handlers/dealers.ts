@@ -30,24 +30,28 @@ const registerDealer: Handler<'registerDealer'> = async ({ body, deps, log }) =>
   const consent = readConsent(deps, body.consent, 'body.consent');
 
   const v = body.vehicle;
-  const result = await register(deps, {
-    first_name: body.firstName.trim(),
-    surname: body.surname.trim(),
-    organization_number: kennitala,
-    dealer_name: body.dealerName.trim(),
-    mobile_number: mobile!,
-    street_address: body.streetAddress.trim(),
-    postal_code: body.postalCode,
-    city: body.city.trim(),
-    email: body.email ? normaliseEmail(body.email) : null,
-    vehicle: v && {
-      car_make: v.make.trim(),
-      car_model: v.model.trim(),
-      car_plate: normalisePlate(v.registrationNumber),
-      year: vehicleYear!,
-      mileage: toInteger(v.mileage),
+  const result = await register(
+    deps,
+    {
+      first_name: body.firstName.trim(),
+      surname: body.surname.trim(),
+      organization_number: kennitala,
+      dealer_name: body.dealerName.trim(),
+      mobile_number: mobile!,
+      street_address: body.streetAddress.trim(),
+      postal_code: body.postalCode,
+      city: body.city.trim(),
+      email: body.email ? normaliseEmail(body.email) : null,
+      vehicle: v && {
+        car_make: v.make.trim(),
+        car_model: v.model.trim(),
+        car_plate: normalisePlate(v.registrationNumber),
+        year: vehicleYear!,
+        mileage: toInteger(v.mileage),
+      },
     },
-  }, consent);
+    consent,
+  );
   log.info('dealer registered', { dealer_id: result.dealer.id, with_vehicle: Boolean(result.car_id) });
   return { status: 201, body: { success: true, message: 'Dealer registered successfully', data: result } };
 };

@@ -188,7 +188,11 @@ export function createBrevo(config: Config, logger: Logger): BrevoClient {
       }
       const res = await call('POST', `/contacts/lists/${listId}/contacts/remove`, { emails: [email] });
       // 400 "contact not in list" and 404 "no such contact": either way it is off the list.
-      if ((res.status >= 200 && res.status < 300) || res.status === 404 || (res.status === 400 && /not|already/i.test(stringField(res.body, 'message') ?? ''))) {
+      if (
+        (res.status >= 200 && res.status < 300) ||
+        res.status === 404 ||
+        (res.status === 400 && /not|already/i.test(stringField(res.body, 'message') ?? ''))
+      ) {
         return { sandbox: false };
       }
       throw brevoError(res, 'list removal', logger);

@@ -7,7 +7,8 @@ export async function auditLogPage(deps: Pick<Deps, 'db'>, filter: { cursor: str
   let before: bigint | null = null;
   if (filter.cursor) {
     const id = Buffer.from(filter.cursor, 'base64url').toString('utf8');
-    if (!/^[1-9][0-9]{0,18}$/.test(id)) throw validationFailed([{ path: 'query.cursor', message: 'query.cursor is not a cursor this API issued' }]);
+    if (!/^[1-9][0-9]{0,18}$/.test(id))
+      throw validationFailed([{ path: 'query.cursor', message: 'query.cursor is not a cursor this API issued' }]);
     before = BigInt(id);
   }
   const rows = await auditPage(deps.db, { before, action: filter.action, limit: filter.limit });

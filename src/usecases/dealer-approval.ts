@@ -34,7 +34,12 @@ export function setDealerStatus(
       }
     }
     const dealer = await writeDealerStatus(tx, dealerId, status, reason);
-    await insertAudit(tx, { actor, action: 'dealer_status_change', subjects: [`dealer:${dealer.id}`], detail: { status, from: current.status } });
+    await insertAudit(tx, {
+      actor,
+      action: 'dealer_status_change',
+      subjects: [`dealer:${dealer.id}`],
+      detail: { status, from: current.status },
+    });
     if (dealer.email && (dealer.status === 'approved' || dealer.status === 'suspended')) {
       await queueEmail(tx, {
         kind: dealer.status === 'approved' ? 'dealer_approved' : 'dealer_suspended',

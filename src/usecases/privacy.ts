@@ -27,15 +27,20 @@ import { queueListChange } from './consent.js';
  * else is coded here table by table.
  */
 
-export type Requester = { kind: 'seller'; carId: string } | { kind: 'dealer'; email: string } | { kind: 'admin'; email?: string; phone?: string };
+export type Requester =
+  { kind: 'seller'; carId: string } | { kind: 'dealer'; email: string } | { kind: 'admin'; email?: string; phone?: string };
 
 const emptyPerson = (): Person => ({ carIds: [], dealerIds: [], dealerEmails: [], emails: [], phones: [], names: [] });
 const uniq = (values: (string | null | undefined)[]) => [...new Set(values.filter((v): v is string => typeof v === 'string' && v !== ''))];
 
 /** Who the requester is, as the register's finders need it; `lock` locks the cars and accounts found. */
-async function resolvePerson(q: CommonQueryMethods, who: Requester, lock: boolean): Promise<{ person: Person; cars: readonly { id: string; status: string }[] }> {
+async function resolvePerson(
+  q: CommonQueryMethods,
+  who: Requester,
+  lock: boolean,
+): Promise<{ person: Person; cars: readonly { id: string; status: string }[] }> {
   const person = emptyPerson();
-  let emails: string[] = [];
+  let emails: string[];
   let phones: string[] = [];
   let asDealer = false;
   if (who.kind === 'seller') {
@@ -99,7 +104,8 @@ export async function exportPersonalData(deps: Pick<Deps, 'db'>, who: Requester,
 function withSubject(row: Record<string, unknown>): Record<string, unknown> {
   const { params, ...rest } = row;
   const kind = String(row.kind);
-  if (!(EMAIL_KINDS as readonly string[]).includes(kind) || typeof params !== 'object' || params === null) return { ...rest, subject: null };
+  if (!(EMAIL_KINDS as readonly string[]).includes(kind) || typeof params !== 'object' || params === null)
+    return { ...rest, subject: null };
   return { ...rest, subject: render(kind as EmailKind, params as Record<string, unknown>).subject };
 }
 
@@ -115,7 +121,8 @@ export async function erasePersonalData(deps: Pick<Deps, 'db' | 'config'>, who: 
   return deps.db.transaction(async (tx) => {
     const { person, cars } = await resolvePerson(tx, who, true);
     const blocked =
-      sellerErasureBlocker(cars) ?? (person.dealerEmails.length ? dealerErasureBlocker(await leadingRunning(tx, person.dealerEmails)) : null);
+      sellerErasureBlocker(cars) ??
+      (person.dealerEmails.length ? dealerErasureBlocker(await leadingRunning(tx, person.dealerEmails)) : null);
     if (blocked) throw new ApiError(409, 'erasure_blocked', blocked);
     const subjects = subjectsOf(person);
     const rows: Record<string, number> = {};
@@ -136,7 +143,13 @@ export async function erasePersonalData(deps: Pick<Deps, 'db' | 'config'>, who: 
     // Off the newsletter list too (queued after the outbox rows naming the person were deleted).
     if (Object.keys(rows).length) for (const email of person.emails) await queueListChange(tx, email, false, null);
     const held = cars.filter((c) => c.status === 'sold').map((c) => `car:${c.id}`);
-    if (actor) await insertAudit(tx, { actor, action: 'erasure', subjects, detail: { by: who.kind, rows: Object.values(rows).reduce((a, b) => a + b, 0) } });
+    if (actor)
+      await insertAudit(tx, {
+        actor,
+        action: 'erasure',
+        subjects,
+        detail: { by: who.kind, rows: Object.values(rows).reduce((a, b) => a + b, 0) },
+      });
     return { success: true, erased: Object.keys(rows).length > 0, subjects, rows, legal_hold: held };
   });
 }

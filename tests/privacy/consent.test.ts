@@ -51,7 +51,9 @@ describe('consent on record', () => {
     // The list change leaves no row naming the contact in the outbox.
     expect((await app.sql.query(`SELECT count(*)::int AS n FROM email_outbox WHERE kind LIKE 'newsletter%'`)).rows[0].n).toBe(0);
 
-    const { rows } = await app.sql.query('SELECT terms_version, newsletter, source FROM consents WHERE car_id = $1 ORDER BY created_at', [keen.id]);
+    const { rows } = await app.sql.query('SELECT terms_version, newsletter, source FROM consents WHERE car_id = $1 ORDER BY created_at', [
+      keen.id,
+    ]);
     expect(rows).toEqual([
       { terms_version: '2025-11', newsletter: true, source: 'car_registration' },
       { terms_version: '2025-11', newsletter: false, source: 'change' },

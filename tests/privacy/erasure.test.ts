@@ -8,7 +8,9 @@ import type { Fake } from '../fakes/fake-server.js';
 import { flushOutbox } from '../../src/auctions/outbox.js';
 import { createBrevo } from '../../src/integrations/brevo.js';
 import { EXPORT_SECTIONS } from '../../src/domain/personal-data.js';
-import { admin, bearer, closeNow, sellerEnv, signIn } from '../api/seller-helpers.js';
+import { ADMIN_KEY, admin, bearer, closeNow, sellerEnv, signIn } from '../api/seller-helpers.js';
+import { createKaggiClient } from '../../client/index.js';
+import { assertMatchesSpec } from '../helpers/contract.js';
 import { searchEverywhere } from './helpers.js';
 
 const SECRET = 'super-secret-jwt-token-with-at-least-32-characters-long';
@@ -154,7 +156,10 @@ describe('a dealer erases their data', () => {
     const other = await registerCar(app, { carPlate: nextPlate('PD') });
     expect((await placeBid(car.id, email, name, 400_000)).status).toBe(201);
     expect((await placeBid(other.id, email, name, 300_000)).status).toBe(201);
-    const fav = await app.request('POST', '/api/favorites/add', { headers: await dealerToken(email), body: { car_id: car.id, dealer_email: email } });
+    const fav = await app.request('POST', '/api/favorites/add', {
+      headers: await dealerToken(email),
+      body: { car_id: car.id, dealer_email: email },
+    });
     expect(fav.status).toBeLessThan(300);
 
     const exported = await app.request('GET', '/api/dealer/data-export', { headers: await dealerToken(email) });
@@ -178,14 +183,18 @@ describe('a dealer erases their data', () => {
     expect(erased.body.subjects).toEqual([`dealer:${me.id}`]);
     await flush();
 
-    const bids = await app.sql.query(`SELECT DISTINCT dealer_name, dealer_email FROM "uppboð" WHERE car_id = ANY($1) AND dealer_email <> 'hrafn.rival@example.is'`, [
-      [car.id, other.id],
-    ]);
+    const bids = await app.sql.query(
+      `SELECT DISTINCT dealer_name, dealer_email FROM "uppboð" WHERE car_id = ANY($1) AND dealer_email <> 'hrafn.rival@example.is'`,
+      [[car.id, other.id]],
+    );
     expect(bids.rows).toHaveLength(1);
     expect(bids.rows[0].dealer_email).toMatch(/^dealer-[0-9a-f]{10}@erased\.invalid$/);
     expect(bids.rows[0].dealer_email).toBe(`${bids.rows[0].dealer_name}@erased.invalid`);
 
-    const account = await app.sql.query('SELECT organization_number, company_name, first_name, email, status, erased_at FROM dealers WHERE id = $1', [me.id]);
+    const account = await app.sql.query(
+      'SELECT organization_number, company_name, first_name, email, status, erased_at FROM dealers WHERE id = $1',
+      [me.id],
+    );
     expect(account.rows[0]).toMatchObject({ company_name: 'Bílasalan ehf.', first_name: '[erased]', email: null, status: 'suspended' });
 
     const { hits } = await searchEverywhere(app, [email, me.mobile, name]);
@@ -229,7 +238,17 @@ describe('the back office', () => {
     const put = await app.request('PUT', `/api/admin/dealers/${changed.id}/status`, { headers: adminToken, body: { status: 'suspended' } });
     expect(put.status).toBe(200);
     const statusChanges = await app.request('GET', '/api/admin/audit?action=dealer_status_change', { headers: adminToken });
-    expect(statusChanges.body.entries[0]).toMatchObject({ actor: 'token:boss-1', subjects: [`dealer:${changed.id}`], detail: { status: 'suspended', from: 'approved' } });
+    expect(statusChanges.body.entries[0]).toMatchObject({
+      actor: 'token:boss-1',
+      subjects: [`dealer:${changed.id}`],
+      detail: { status: 'suspended', from: 'approved' },
+    });
+
+    // The typed client reads the same log (its answer checked against the spec too).
+    const office = createKaggiClient(app.url, { adminKey: ADMIN_KEY });
+    const { data, response } = await office.GET('/api/admin/audit', { params: { query: { limit: 2, action: 'erasure' } } });
+    await assertMatchesSpec('GET', '/api/admin/audit', response.status, response.headers.get('content-type'), data);
+    expect(data?.entries.every((e) => e.action === 'erasure')).toBe(true);
 
     // Append-only, in the database itself.
     await expect(app.sql.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);

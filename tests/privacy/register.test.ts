@@ -40,7 +40,12 @@ describe('the register of personal data', () => {
   });
 
   it('lists every column whose content is an e-mail, a phone or a name, after a car, a bid and a dealer exist', async () => {
-    const car = await registerCar(app, { firstName: 'Katrín', lastName: 'Innihald', email: 'katrin.content@example.is', phone: '612 3456' });
+    const car = await registerCar(app, {
+      firstName: 'Katrín',
+      lastName: 'Innihald',
+      email: 'katrin.content@example.is',
+      phone: '612 3456',
+    });
     expect((await placeBid(app, car.id, 500_000, 'content.dealer@example.is')).status).toBe(201);
     await app.request('POST', '/api/status', { body: { client_name: 'katrin.content@example.is' } });
     const needles = ['katrin.content@example.is', '+3546123456', 'Katrín Innihald', 'content.dealer@example.is'];
@@ -55,7 +60,9 @@ describe('the register of personal data', () => {
     }
     expect(found).toEqual([]);
     // The scan sees what it should: the car's and the bid's columns are among the hits.
-    expect(listedHits).toEqual(expect.arrayContaining(['Bílar.email', 'Bílar.seller_name', 'uppboð.dealer_email', 'status_checks.client_name']));
+    expect(listedHits).toEqual(
+      expect.arrayContaining(['Bílar.email', 'Bílar.seller_name', 'uppboð.dealer_email', 'status_checks.client_name']),
+    );
   });
 
   it('names only tables and columns that exist, each finder on a column of its table', () => {

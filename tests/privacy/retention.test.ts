@@ -48,7 +48,9 @@ describe('retention of personal data', () => {
       await q(`INSERT INTO seller_login_codes (car_id, code_hash, expires_at) VALUES ($1, 'h', now() + interval '1 hour')`, [car.id]);
     }
     for (let i = 0; i < 3; i += 1) {
-      await q(`INSERT INTO vehicle_verifications (plate, outcome, client_ip, created_at) VALUES ('AB123', 'found', '10.0.0.1', now() - interval '91 days')`);
+      await q(
+        `INSERT INTO vehicle_verifications (plate, outcome, client_ip, created_at) VALUES ('AB123', 'found', '10.0.0.1', now() - interval '91 days')`,
+      );
     }
     await q(`INSERT INTO vehicle_verifications (plate, outcome, client_ip) VALUES ('AB124', 'found', '10.0.0.2')`);
 
@@ -61,12 +63,19 @@ describe('retention of personal data', () => {
     expect(a.sold_cars + b.sold_cars).toBe(1);
     expect(a.vehicle_verifications + b.vehicle_verifications).toBe(3);
 
-    const { rows } = await q(`SELECT id, seller_name, email, phone, postal_code, erased_at IS NOT NULL AS erased FROM "Bílar" WHERE id = ANY($1)`, [
-      Object.values(cars),
-    ]);
+    const { rows } = await q(
+      `SELECT id, seller_name, email, phone, postal_code, erased_at IS NOT NULL AS erased FROM "Bílar" WHERE id = ANY($1)`,
+      [Object.values(cars)],
+    );
     const byId = new Map(rows.map((r) => [r.id, r]));
     for (const key of ['old1', 'old2', 'old3', 'old4', 'old5', 'soldOld']) {
-      expect(byId.get(cars[key]), key).toMatchObject({ seller_name: '[erased]', email: null, phone: null, postal_code: null, erased: true });
+      expect(byId.get(cars[key]), key).toMatchObject({
+        seller_name: '[erased]',
+        email: null,
+        phone: null,
+        postal_code: null,
+        erased: true,
+      });
     }
     for (const key of ['recent', 'running', 'soldRecent']) {
       expect(byId.get(cars[key]), key).toMatchObject({ email: `${key.toLowerCase()}.old@example.is`, erased: false });
