@@ -1379,6 +1379,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/seller/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give or withdraw the seller's newsletter consent
+         * @description Records the change as a new consent (the terms accepted carry over) and joins or
+         *     leaves the newsletter list through the outbox; `newsletter: false` removes the
+         *     contact from the list.
+         */
+        post: operations["sellerConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/dealer/data-export": {
         parameters: {
             query?: never;
@@ -1427,6 +1449,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dealer/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give or withdraw the dealer's newsletter consent
+         * @description As `POST /api/seller/consent`, for the dealer of the token (any status). No dealer
+         *     registered with the token's e-mail → 404.
+         */
+        post: operations["dealerConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/people/data-export": {
         parameters: {
             query?: never;
@@ -1466,49 +1509,6 @@ export interface paths {
          *     the audit log.
          */
         post: operations["adminPersonErasure"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/seller/consent": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Give or withdraw the seller's newsletter consent
-         * @description Records the change as a new consent (the terms accepted carry over) and joins or
-         *     leaves the newsletter list through the outbox; `newsletter: false` removes the
-         *     contact from the list.
-         */
-        post: operations["sellerConsent"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/dealer/consent": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Give or withdraw the dealer's newsletter consent
-         * @description As `POST /api/seller/consent`, for the dealer of the token (any status). No dealer
-         *     registered with the token's e-mail → 404.
-         */
-        post: operations["dealerConsent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1664,14 +1664,7 @@ export interface components {
         Error: {
             /** @constant */
             success: false;
-            /**
-             * @description Stable machine code, e.g. `validation_failed`, `malformed_json`, `not_found`,
-             *     `route_not_found`, `rate_limited`, `plate_already_registered`, `bid_too_low`,
-             *     `auction_closed`,
-             *     `database_unavailable`, `internal_error`.
-             * @example validation_failed
-             */
-            error: string;
+            error: components["schemas"]["ErrorCode"];
             /** @description Human-readable description of the problem. */
             message: string;
             /** @description The same text as `message`. */
@@ -1681,6 +1674,13 @@ export interface components {
             /** @description The smallest bid that would be accepted, only on `bid_too_low`. */
             min_next_bid?: number;
         };
+        /**
+         * @description Every machine code an error body's `error` can carry. Clients branch on these, never on
+         *     `message`; a new code is an addition (minor version), a code dropped is a breaking change.
+         *     `x-enumDescriptions` says when each one is given.
+         * @enum {string}
+         */
+        ErrorCode: "bad_request" | "malformed_json" | "malformed_path" | "request_aborted" | "validation_failed" | "invalid_phone" | "invalid_email" | "invalid_kennitala" | "company_not_found" | "sms_country_not_allowed" | "idempotency_key_reused" | "payload_too_large" | "uri_too_long" | "headers_too_large" | "unsupported_media_type" | "route_not_found" | "method_not_allowed" | "not_found" | "inspection_not_found" | "unauthorized" | "invalid_code" | "forbidden" | "dealer_not_approved" | "dealer_suspended" | "admin_key_required" | "invalid_admin_key" | "admin_disabled" | "plate_already_registered" | "dealer_already_registered" | "kennitala_taken" | "duplicate_contact" | "invalid_status_transition" | "car_not_active" | "auction_closed" | "bid_too_low" | "own_car" | "no_bids" | "car_not_closed" | "decision_deadline_passed" | "car_not_withdrawable" | "erasure_blocked" | "idempotency_in_progress" | "rate_limited" | "too_many_streams" | "internal_error" | "not_implemented" | "database_unavailable" | "migrations_pending" | "not_configured" | "upstream_unavailable" | "shutting_down" | "docs_not_built";
         /** @description One validation problem. */
         FieldError: {
             /**
@@ -2781,42 +2781,6 @@ export interface components {
         };
     };
     responses: {
-        /** @description Everything Kaggi holds about the person, by section. */
-        PersonalDataExported: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["PersonalDataExport"];
-            };
-        };
-        /** @description The person's data is erased (or was already). */
-        PersonalDataErased: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["PersonalDataErasure"];
-            };
-        };
-        /** @description The consent is recorded; the list follows through the outbox. */
-        NewsletterConsentRecorded: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["NewsletterConsentChanged"];
-            };
-        };
-        /** @description The erasure must wait (`erasure_blocked`); the message says why and what to do. */
-        ErasureBlocked: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
         /**
          * @description This client already holds `SSE_MAX_CONNECTIONS_PER_IP` open streams on the instance
          *     (`too_many_streams`), or the global rate limit was hit (`rate_limited`).
@@ -3177,6 +3141,42 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Everything Kaggi holds about the person, by section. */
+        PersonalDataExported: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PersonalDataExport"];
+            };
+        };
+        /** @description The person's data is erased (or was already). */
+        PersonalDataErased: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PersonalDataErasure"];
+            };
+        };
+        /** @description The erasure must wait (`erasure_blocked`); the message says why and what to do. */
+        ErasureBlocked: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The consent is recorded; the list follows through the outbox. */
+        NewsletterConsentRecorded: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["NewsletterConsentChanged"];
             };
         };
     };
@@ -5037,6 +5037,31 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    sellerConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewsletterConsentRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["NewsletterConsentRecorded"];
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["SellerUnauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     dealerDataExport: {
         parameters: {
             query?: never;
@@ -5069,6 +5094,33 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             409: components["responses"]["ErasureBlocked"];
             414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    dealerConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewsletterConsentRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["NewsletterConsentRecorded"];
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -5116,58 +5168,6 @@ export interface operations {
             401: components["responses"]["BackOfficeUnauthorized"];
             403: components["responses"]["BackOfficeForbidden"];
             409: components["responses"]["ErasureBlocked"];
-            413: components["responses"]["PayloadTooLarge"];
-            414: components["responses"]["UriTooLong"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    sellerConsent: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewsletterConsentRequest"];
-            };
-        };
-        responses: {
-            200: components["responses"]["NewsletterConsentRecorded"];
-            400: components["responses"]["MalformedJson"];
-            401: components["responses"]["SellerUnauthorized"];
-            413: components["responses"]["PayloadTooLarge"];
-            414: components["responses"]["UriTooLong"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    dealerConsent: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewsletterConsentRequest"];
-            };
-        };
-        responses: {
-            200: components["responses"]["NewsletterConsentRecorded"];
-            400: components["responses"]["MalformedJson"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
