@@ -68,3 +68,21 @@ describe('consent on record', () => {
     expect(rows).toEqual([{ subject_kind: 'contact', newsletter: true, source: 'brevo_list' }]);
   });
 });
+
+describe('the dealer operations with AUTH_MODE=off', () => {
+  it('identify no dealer: 401, nothing exported or erased', async () => {
+    const open = await startTestApp();
+    try {
+      for (const [method, path] of [
+        ['GET', '/api/dealer/data-export'],
+        ['POST', '/api/dealer/erasure'],
+      ] as const) {
+        const res = await open.request(method, path);
+        expect(res.status, path).toBe(401);
+        expect(res.body.error).toBe('unauthorized');
+      }
+    } finally {
+      await open.close();
+    }
+  });
+});
