@@ -6,6 +6,7 @@ import { createAuthGuards } from './auth.js';
 import { createSellerGuards } from './seller-auth.js';
 import { operationLimits, type LimiterFactory } from './rate-limits.js';
 import type { OperationGuards } from './router.js';
+import { photoEditorGuard } from './photo-guards.js';
 
 /**
  * What runs after routing and before validation, per operation, in order:
@@ -15,6 +16,7 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
   const { adminKey, dealer, adminOrAdminToken, admin: backOffice, identify, dealerSelf } = createAuthGuards(config, logger, db);
   const admin = [adminKey];
   const { seller, sellerSignIn } = createSellerGuards(config, logger, db);
+  const photoEditor = photoEditorGuard(seller, backOffice);
   const access: OperationGuards = {
     debugBrevo: admin,
     testBrevoList: admin,
@@ -50,6 +52,10 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
     listAuditLog: [backOffice],
     sellerConsent: [seller],
     dealerConsent: [dealerSelf],
+    uploadCarPhoto: [photoEditor],
+    reorderCarPhotos: [photoEditor],
+    updateCarPhoto: [photoEditor],
+    deleteCarPhoto: [photoEditor],
   };
   const limits: OperationGuards = config.RATE_LIMIT_ENABLED ? operationLimits(config, limiter) : {};
   const guards: OperationGuards = {};

@@ -5,7 +5,9 @@ import type { BrevoClient } from '../integrations/index.js';
 import type { Logger } from '../logger.js';
 import { closeDueAuctions, expireUndecided, lapseUnconfirmed, scheduleUnscheduledAuctions, secondsUntilNextClose } from './closing.js';
 import { flushOutbox } from './outbox.js';
-import { CLOSE_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE } from './queues.js';
+import { CLOSE_QUEUE, MEDIA_SWEEP_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE } from './queues.js';
+import { sweepOrphanObjects, type MediaSweepResult } from './media-sweep.js';
+import type { Storage } from '../storage/index.js';
 import { sweepExpiredRows, sweepPersonalData, type PrivacySweepResult, type SweepResult } from './retention.js';
 
 /**
@@ -32,6 +34,8 @@ export type AuctionWorkerDeps = {
   databaseUrl: string;
   logger: Logger;
   brevo: BrevoClient;
+  /** The photo store whose orphans the media sweep removes; without one there is no media sweep. */
+  storage?: Storage;
 };
 
 export type AuctionWorker = {
@@ -41,11 +45,13 @@ export type AuctionWorker = {
   flushNow(): Promise<void>;
   /** Runs one retention sweep now (as the job does): expired rows, then personal data past its retention. */
   sweepNow(): Promise<SweepResult & PrivacySweepResult>;
+  /** Runs one orphan-object sweep of the photo store now (as the job does). */
+  sweepMediaNow(): Promise<MediaSweepResult>;
   /** Stops offering jobs, lets a running one finish, closes pg-boss's pool. */
   stop(): Promise<void>;
 };
 
-export async function startAuctionWorker({ config, db, databaseUrl, logger, brevo }: AuctionWorkerDeps): Promise<AuctionWorker> {
+export async function startAuctionWorker({ config, db, databaseUrl, logger, brevo, storage }: AuctionWorkerDeps): Promise<AuctionWorker> {
   const log = logger.child({ component: 'auction-worker' });
   const boss = new PgBoss({
     connectionString: databaseUrl,
@@ -108,6 +114,13 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     return { ...deleted, ...erased };
   };
 
+  const sweepMediaNow = async (): Promise<MediaSweepResult> => {
+    if (!storage) return { examined: 0, removed: 0 };
+    const swept = await sweepOrphanObjects(db, storage);
+    if (swept.removed > 0) log.info('orphan photo objects removed', swept);
+    return swept;
+  };
+
   await boss.work(CLOSE_QUEUE, { pollingIntervalSeconds: polling(closeEvery) }, async () => {
     await closeNow();
   });
@@ -119,6 +132,13 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
   await boss.work(RETENTION_QUEUE, { pollingIntervalSeconds: 2 }, async () => {
     await sweepNow();
   });
+
+  const mediaSweepEvery = config.MEDIA_SWEEP_INTERVAL_MINUTES * 60;
+  if (storage) {
+    await boss.work(MEDIA_SWEEP_QUEUE, { pollingIntervalSeconds: 2 }, async () => {
+      await sweepMediaNow();
+    });
+  }
 
   /** One job per queue per `seconds` slot, however many instances offer it. */
   async function offer(name: string, key: string, seconds: number): Promise<void> {
@@ -133,8 +153,11 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
   const offerSweep = () => void offer(RETENTION_QUEUE, 'retention', sweepEvery);
   offerClose();
   offerOutbox();
+  const offerMediaSweep = () => void offer(MEDIA_SWEEP_QUEUE, 'media-sweep', mediaSweepEvery);
   offerSweep();
+  if (storage) offerMediaSweep();
   const timers = [
+    ...(storage ? [setInterval(offerMediaSweep, mediaSweepEvery * 1000)] : []),
     setInterval(offerClose, closeEvery * 1000),
     setInterval(offerOutbox, outboxEvery * 1000),
     setInterval(offerSweep, sweepEvery * 1000),
@@ -147,6 +170,7 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     closeNow,
     flushNow,
     sweepNow,
+    sweepMediaNow,
     async stop() {
       if (stopped) return;
       stopped = true;

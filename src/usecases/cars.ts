@@ -4,13 +4,16 @@ import type { CarStatus } from '../domain/lifecycle.js';
 import { lockCar } from '../db/car-status.js';
 import { findCar, insertCar, listCarsNewestFirst, readCar, setReservePrice, type CarView, type NewCar } from '../db/cars.js';
 import { pageOf } from '../domain/keyset.js';
+import { listPhotos } from '../db/photos.js';
+import { sellerSessions } from '../db/sellers.js';
+import { mediaBase } from '../storage/index.js';
 import type { Deps } from '../deps.js';
 import { changeStatus, sellToBestBid } from './lifecycle.js';
 import { recordRegistrationConsent, type Consent } from './consent.js';
 
 export type { NewCar } from '../db/cars.js';
 
-type CarDeps = Pick<Deps, 'db' | 'config'>;
+type CarDeps = Pick<Deps, 'db' | 'config' | 'storage'>;
 
 /** What `viewer` may see of cars. */
 export const carView = (viewer: Principal): CarView => ({ seller: seesSellerData(viewer), unlisted: seesUnlisted(viewer) });
@@ -21,25 +24,32 @@ export const carView = (viewer: Principal): CarView => ({ seller: seesSellerData
  * see confirmRegistrations): until then it holds no plate, so a stranger's registration of
  * someone else's plate blocks nobody; a car that does hold the plate still refuses it (409).
  */
+/**
+ * `session`: the seller session generation of a car listed at once, for a seller token in
+ * the answer (so its seller can add photos right away); null for an unconfirmed one, whose
+ * token comes with the phone's verification.
+ */
 export async function registerCar(deps: CarDeps, car: NewCar, consent: Consent | null = null) {
   return deps.db.transaction(async (tx) => {
     const created = await insertCar(tx, car, deps.config.LISTING_REQUIRES_PHONE, deps.config);
     if (!created) throw conflict('plate_already_registered', `A car with plate ${car.car_plate} is already registered`);
     // The consent given with the listing is on record with it, or neither is.
     if (consent) await recordRegistrationConsent(tx, { carId: created.id }, consent, { email: car.email, name: car.seller_name });
-    return created;
+    if (created.status === 'unconfirmed') return { car: created, session: null };
+    const [listed] = await sellerSessions(tx, [created.id]);
+    return { car: created, session: listed?.session ?? null };
   });
 }
 
 export async function listCars(deps: CarDeps, filter: { status?: CarStatus; after: string | null; limit: number }, viewer: Principal) {
-  return pageOf(await listCarsNewestFirst(deps.db, filter, carView(viewer)), filter.limit);
+  return pageOf(await listCarsNewestFirst(deps.db, filter, carView(viewer), mediaBase(deps)), filter.limit);
 }
 
-/** 404 for no car, and for an unlisted one to anyone but an admin. */
+/** The car and its photos, cover first; 404 for no car, and for an unlisted one to anyone but an admin. */
 export async function getCar(deps: CarDeps, carId: string, viewer: Principal) {
-  const car = await findCar(deps.db, carId, carView(viewer));
+  const car = await findCar(deps.db, carId, carView(viewer), mediaBase(deps));
   if (!car) throw notFound('Car');
-  return car;
+  return { car, photos: [...(await listPhotos(deps.db, mediaBase(deps), carId))] };
 }
 
 /**
@@ -56,7 +66,7 @@ export async function setCarStatus(deps: CarDeps, carId: string, status: CarStat
     if (current.status !== status) await changeStatus(tx, carId, status, { by: 'admin', settings: deps.config });
     if (reserve !== undefined) await setReservePrice(tx, carId, reserve);
   });
-  return readCar(deps.db, carId, carView(viewer));
+  return readCar(deps.db, carId, carView(viewer), mediaBase(deps));
 }
 
 /**
@@ -72,5 +82,5 @@ export async function acceptBestBid(deps: CarDeps, carId: string, viewer: Princi
     if (current.status === 'pending') throw conflict('car_not_active', 'This car has not been auctioned yet (it is pending)');
     return (await sellToBestBid(tx, carId, { by: 'admin', settings: deps.config })).bid;
   });
-  return { bid, car: await readCar(deps.db, carId, carView(viewer)) };
+  return { bid, car: await readCar(deps.db, carId, carView(viewer), mediaBase(deps)) };
 }
