@@ -53,7 +53,10 @@ export function renderPrivacyDocs(): string {
     return `| \`${name}\` | ${parsed.success ? String(parsed.data) : '—'} | ${cell(shape[name].description ?? '')} |`;
   });
   const tables = REGISTER.map((e) => {
-    const columns = Object.entries(e.columns).map(([n, c]) => column(n, c));
+    const columns = [
+      ...(e.objects ? [`stored objects (${e.objects}): exported as URLs, deleted with their rows`] : []),
+      ...Object.entries(e.columns).map(([n, c]) => column(n, c)),
+    ];
     const how = e.uses.length
       ? e.uses
           .map(
@@ -63,7 +66,7 @@ export function renderPrivacyDocs(): string {
           .join('; ')
       : 'not linked to a person: by retention only';
     return [
-      `| \`${e.table}\` | ${e.whose.join(', ') || '—'} | ${cell(e.purpose)} | ${cell(e.basis)} | ${cell(e.seenBy)} | ${cell(e.retention)} | ${cell(columns.join('; ') || '—')} | ${cell(how)}${e.heldWhile ? `; legal hold while \`${e.heldWhile}\` is in the future` : ''}${e.objects ? `; stored objects deleted by \`${e.objects}\`` : ''} |`,
+      `| \`${e.table}\` | ${e.whose.join(', ') || '—'} | ${cell(e.purpose)} | ${cell(e.basis)} | ${cell(e.seenBy)} | ${cell(e.retention)} | ${cell(columns.join('; ') || '—')} | ${cell(how)}${e.heldWhile ? `; legal hold while \`${e.heldWhile}\` is in the future` : ''}${e.objects ? `; the ${e.objects} in the object store named by the rows deleted go after the commit (the orphan sweep removes any a crash left)` : ''} |`,
     ].join('');
   });
   return [

@@ -2,6 +2,8 @@ import { sql, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
+import type { Logger } from '../logger.js';
+import type { Storage } from '../storage/index.js';
 import { addRetentionTotals } from '../db/privacy.js';
 import { eraseCarsPastRetention } from '../usecases/privacy.js';
 
@@ -90,7 +92,8 @@ export async function sweepExpiredRows(db: Db, settings: RetentionSettings): Pro
  * RETENTION_UNSOLD_DAYS ago and sold cars whose legal hold (SALE_RETENTION_YEARS) is over
  * are erased as an erasure erases them (src/usecases/privacy.ts), and the look-up, company
  * check, SMS and e-mail logs go after RETENTION_LOGS_DAYS. In batches, each its own
- * transaction with SKIP LOCKED, so several instances at once erase each car once.
+ * transaction with SKIP LOCKED, so several instances at once erase each car once. The
+ * erased cars' photo objects are deleted from `storage` after each batch commits.
  */
 export type PrivacyRetentionSettings = Pick<
   Config,
@@ -109,7 +112,11 @@ export type PrivacySweepResult = Record<(typeof PRIVACY_RETENTION)[number], numb
 
 const LOG_TABLES = ['vehicle_verifications', 'company_validations', 'phone_verifications', 'email_logs'] as const;
 
-export async function sweepPersonalData(db: Db, settings: PrivacyRetentionSettings): Promise<PrivacySweepResult> {
+export async function sweepPersonalData(
+  db: Db,
+  settings: PrivacyRetentionSettings,
+  objects: { logger: Logger; storage?: Storage },
+): Promise<PrivacySweepResult> {
   const result = Object.fromEntries(PRIVACY_RETENTION.map((t) => [t, 0])) as PrivacySweepResult;
   const limit = settings.RETENTION_BATCH_SIZE;
   for (const [which, period] of [
@@ -117,7 +124,7 @@ export async function sweepPersonalData(db: Db, settings: PrivacyRetentionSettin
     ['sold', settings.SALE_RETENTION_YEARS],
   ] as const) {
     for (;;) {
-      const n = await eraseCarsPastRetention({ db }, which, period, limit);
+      const n = await eraseCarsPastRetention({ db, ...objects }, which, period, limit);
       result[which === 'unsold' ? 'unsold_cars' : 'sold_cars'] += n;
       if (n < limit) break;
     }

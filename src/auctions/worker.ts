@@ -108,7 +108,7 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
   const sweepNow = async (): Promise<SweepResult & PrivacySweepResult> => {
     const deleted = await sweepExpiredRows(db, config);
     if (Object.values(deleted).some((n) => n > 0)) log.info('expired rows deleted', deleted);
-    const erased = await sweepPersonalData(db, config);
+    const erased = await sweepPersonalData(db, config, { logger: log, storage });
     // Counts only: which cars were erased is no business of the log.
     if (Object.values(erased).some((n) => n > 0)) log.info('personal data past its retention erased', erased);
     return { ...deleted, ...erased };

@@ -64,6 +64,19 @@ export async function exportRows(q: CommonQueryMethods, entry: TableEntry, use: 
   return rows.map((r) => r.row);
 }
 
+const objectOwner = z.object({ id: z.string() });
+
+/**
+ * The ids of the person's rows of one use, for a table whose rows name stored objects: read
+ * before the rows go, under the locks of the erasure's transaction (the cars', which an
+ * upload takes too), so no row can join them in between.
+ */
+export function objectOwnerIds(q: CommonQueryMethods, entry: TableEntry, use: Use, person: Person): Promise<readonly string[]> {
+  const where = findCondition(use.find, person);
+  if (!where) return Promise.resolve([]);
+  return q.anyFirst(sql.type(objectOwner)`SELECT id::text AS id FROM ${sql.identifier([entry.table])} WHERE ${where}`);
+}
+
 const countRow = z.object({ n: z.number().int() });
 const noRow = z.object({});
 

@@ -7,9 +7,9 @@
  * holds an e-mail, a phone, a name, an address, a kennitala or an IP address and is missing
  * here fails that test.
  *
- * A table that lands later (car photos, saved searches, the sale) is one entry more: its
- * columns, how a person's rows are found (`find`), and, for stored objects, the name of the
- * hook that deletes them (`objects`).
+ * A table that lands later (saved searches, the sale) is one entry more: its columns, how a
+ * person's rows are found (`find`), and, for rows that name stored objects, which objects
+ * (`objects`).
  */
 
 export type Category =
@@ -102,9 +102,16 @@ export type TableEntry = {
   uses: readonly Use[];
   /** A timestamp column: while it is in the future the row is under legal hold. */
   heldWhile?: string;
-  /** Hook that deletes the stored objects (files) of the rows erased, named here, run after the commit. */
-  objects?: string;
+  /**
+   * The rows name objects in the store (src/storage) by their `id`: the export lists their
+   * URLs, and an erasure deletes the objects of the rows it deleted once its transaction has
+   * committed (a crash in between leaves objects no row names, which the orphan sweep removes).
+   */
+  objects?: ObjectKind;
 };
+
+/** Kinds of stored object a row can name; the use cases map each to its object names. */
+export type ObjectKind = 'photos';
 
 /** What an erased NOT NULL column holds from then on. */
 export const ERASED = '[erased]';
@@ -365,6 +372,17 @@ export const REGISTER: readonly TableEntry[] = [
     ],
   },
   {
+    table: 'car_photos',
+    whose: ['seller'],
+    purpose: "Photos of the seller's car (the image variants in the object store, without metadata) and the seller's captions.",
+    basis: 'Contract (the listing the seller asked for)',
+    seenBy: 'Everyone who sees the car',
+    retention: "With the seller's data: rows and stored objects deleted on erasure, sold or unsold, and by the retention job.",
+    columns: { caption: { category: 'free_text', erase: NULL } },
+    uses: [{ find: { by: 'car', column: 'car_id' }, section: 'photos', erase: 'delete' }],
+    objects: 'photos',
+  },
+  {
     table: 'car_inspections',
     whose: [],
     purpose: "Kaggi's inspection of a car: grades, damages, remarks and photo links.",
@@ -374,7 +392,9 @@ export const REGISTER: readonly TableEntry[] = [
     columns: {
       inspector: { category: 'name', erase: { kind: 'keep', reason: "a member of Kaggi's staff, not the seller" } },
     },
-    notPersonal: { photos: "links to photos of the car's condition, not of a person" },
+    notPersonal: {
+      photos: "links to photos of the car's condition (or ids of its car_photos, which drop out when those are erased), not of a person",
+    },
     uses: [],
   },
 ];

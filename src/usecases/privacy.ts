@@ -1,7 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { CommonQueryMethods } from 'slonik';
 import { ApiError } from '../errors.js';
-import { EXPORT_SECTIONS, REGISTER, dealerErasureBlocker, sellerErasureBlocker, type ExportSection } from '../domain/personal-data.js';
+import {
+  EXPORT_SECTIONS,
+  REGISTER,
+  dealerErasureBlocker,
+  sellerErasureBlocker,
+  type ExportSection,
+  type ObjectKind,
+  type TableEntry,
+  type Use,
+} from '../domain/personal-data.js';
+import { VARIANT_NAMES, objectKey } from '../domain/image-limits.js';
 import { insertAudit } from '../db/audit.js';
 import {
   carEmail,
@@ -12,11 +22,14 @@ import {
   holdSoldCars,
   leadingRunning,
   markCarsErased,
+  objectOwnerIds,
   sellerCarsOf,
   claimCarsPastRetention,
   type Person,
 } from '../db/privacy.js';
 import type { Deps } from '../deps.js';
+import type { Logger } from '../logger.js';
+import type { Storage } from '../storage/index.js';
 import { EMAIL_KINDS, type EmailKind } from '../notifications/kinds.js';
 import { render } from '../notifications/templates.js';
 import { queueListChange } from './consent.js';
@@ -67,6 +80,34 @@ async function resolvePerson(
   return { person, cars };
 }
 
+/** The names in the store of the objects a row of each kind names by its id, by variant. */
+const OBJECT_NAMES: Record<ObjectKind, (id: string) => Record<string, string>> = {
+  photos: (id) => Object.fromEntries(VARIANT_NAMES.map((variant) => [variant, objectKey(id, variant)])),
+};
+
+/** The stored objects of the rows an erasure deletes, read before they go. */
+async function objectsOf(q: CommonQueryMethods, entry: TableEntry, use: Use, person: Person): Promise<string[]> {
+  if (!entry.objects || use.erase !== 'delete') return [];
+  const names = OBJECT_NAMES[entry.objects];
+  return (await objectOwnerIds(q, entry, use, person)).flatMap((id) => Object.values(names(id)));
+}
+
+/**
+ * After the commit: the rows are gone, so an object that cannot be removed now names nothing
+ * and the orphan sweep (src/auctions/media-sweep.ts) removes it. Counts only in the log.
+ */
+async function removeObjects(deps: { storage?: Storage; logger: Logger }, keys: string[]): Promise<void> {
+  if (!keys.length) return;
+  if (!deps.storage) {
+    deps.logger.warn('erased rows left stored objects for the orphan sweep (no store here)', { count: keys.length });
+    return;
+  }
+  const storage = deps.storage;
+  const results = await Promise.allSettled(keys.map((key) => storage.delete(key)));
+  const failed = results.filter((r) => r.status === 'rejected').length;
+  if (failed) deps.logger.warn('erased rows left stored objects for the orphan sweep', { count: failed });
+}
+
 const subjectsOf = (person: Person) => [...person.carIds.map((id) => `car:${id}`), ...person.dealerIds.map((id) => `dealer:${id}`)];
 
 export type DataExport = {
@@ -78,7 +119,7 @@ export type DataExport = {
 };
 
 /** Everything the register finds for the person, by section; every section is present. */
-export async function exportPersonalData(deps: Pick<Deps, 'db'>, who: Requester, actor?: string): Promise<DataExport> {
+export async function exportPersonalData(deps: Pick<Deps, 'db' | 'storage'>, who: Requester, actor?: string): Promise<DataExport> {
   return deps.db.transaction(async (tx) => {
     const { person } = await resolvePerson(tx, who, false);
     const sections = Object.fromEntries(EXPORT_SECTIONS.map((s) => [s, [] as Record<string, unknown>[]])) as DataExport['sections'];
@@ -91,13 +132,21 @@ export async function exportPersonalData(deps: Pick<Deps, 'db'>, who: Requester,
           const key = `${entry.table}:${JSON.stringify(row)}`;
           if (seen.has(key)) continue;
           seen.add(key);
-          sections[use.section].push(use.section === 'emails' ? withSubject(row) : row);
+          sections[use.section].push(
+            use.section === 'emails' ? withSubject(row) : entry.objects ? withUrls(deps, entry.objects, row) : row,
+          );
         }
       }
     }
     if (actor) await insertAudit(tx, { actor, action: 'data_export', subjects: subjectsOf(person), detail: { by: who.kind } });
     return { success: true, generated_at: new Date().toISOString(), subjects: subjectsOf(person), sections, masked: [] };
   });
+}
+
+/** A row that names stored objects, with their URLs (`urls`, by variant). */
+function withUrls(deps: Pick<Deps, 'storage'>, kind: ObjectKind, row: Record<string, unknown>): Record<string, unknown> {
+  const names = OBJECT_NAMES[kind](String(row.id));
+  return { ...row, urls: Object.fromEntries(Object.entries(names).map(([variant, key]) => [variant, deps.storage.url(key)])) };
 }
 
 /** An e-mail of the export: its kind, subject and times, not its body. */
@@ -117,8 +166,13 @@ export type ErasureResult = { success: true; erased: boolean; subjects: string[]
  * dealer; sold cars keep their contract data under legal hold (SALE_RETENTION_YEARS). A
  * repeat finds nothing left and answers `erased: false`.
  */
-export async function erasePersonalData(deps: Pick<Deps, 'db' | 'config'>, who: Requester, actor?: string): Promise<ErasureResult> {
-  return deps.db.transaction(async (tx) => {
+export async function erasePersonalData(
+  deps: Pick<Deps, 'db' | 'config' | 'storage' | 'logger'>,
+  who: Requester,
+  actor?: string,
+): Promise<ErasureResult> {
+  const objects: string[] = [];
+  const result = await deps.db.transaction(async (tx): Promise<ErasureResult> => {
     const { person, cars } = await resolvePerson(tx, who, true);
     const blocked =
       sellerErasureBlocker(cars) ??
@@ -135,6 +189,7 @@ export async function erasePersonalData(deps: Pick<Deps, 'db' | 'config'>, who: 
       if (person.dealerIds.length) await closeDealerAccounts(tx, person.dealerIds, person.pseudonym!);
       for (const entry of REGISTER) {
         for (const use of entry.uses) {
+          objects.push(...(await objectsOf(tx, entry, use, person)));
           const n = await eraseRows(tx, entry, use, person);
           if (n) rows[entry.table] = (rows[entry.table] ?? 0) + n;
         }
@@ -152,6 +207,9 @@ export async function erasePersonalData(deps: Pick<Deps, 'db' | 'config'>, who: 
       });
     return { success: true, erased: Object.keys(rows).length > 0, subjects, rows, legal_hold: held };
   });
+  // The rows went in the transaction; their objects only once it has committed.
+  await removeObjects(deps, objects);
+  return result;
 }
 
 /**
@@ -161,19 +219,26 @@ export async function erasePersonalData(deps: Pick<Deps, 'db' | 'config'>, who: 
  * many cars were erased; fewer than `limit` means nothing more is due.
  */
 export async function eraseCarsPastRetention(
-  deps: Pick<Deps, 'db'>,
+  deps: Pick<Deps, 'db' | 'logger'> & { storage?: Storage },
   which: 'unsold' | 'sold',
   period: number,
   limit: number,
 ): Promise<number> {
-  return deps.db.transaction(async (tx) => {
+  const objects: string[] = [];
+  const erased = await deps.db.transaction(async (tx) => {
     const ids = await claimCarsPastRetention(tx, which, period, limit);
     if (!ids.length) return 0;
     const person: Person = { ...emptyPerson(), carIds: [...ids] };
     await markCarsErased(tx, person.carIds);
     for (const entry of REGISTER) {
-      for (const use of entry.uses) if (use.find.by === 'car') await eraseRows(tx, entry, use, person);
+      for (const use of entry.uses) {
+        if (use.find.by !== 'car') continue;
+        objects.push(...(await objectsOf(tx, entry, use, person)));
+        await eraseRows(tx, entry, use, person);
+      }
     }
     return ids.length;
   });
+  await removeObjects(deps, objects);
+  return erased;
 }

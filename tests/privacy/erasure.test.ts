@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { nextPlate, registerCar } from '../helpers/fixtures.js';
@@ -11,7 +14,8 @@ import { EXPORT_SECTIONS } from '../../src/domain/personal-data.js';
 import { ADMIN_KEY, admin, bearer, closeNow, sellerEnv, signIn } from '../api/seller-helpers.js';
 import { createKaggiClient } from '../../client/index.js';
 import { assertMatchesSpec } from '../helpers/contract.js';
-import { searchEverywhere } from './helpers.js';
+import { jpegWithGps, photoPart, upload } from '../photos/helpers.js';
+import { searchEverywhere, searchStoredObjects } from './helpers.js';
 
 const SECRET = 'super-secret-jwt-token-with-at-least-32-characters-long';
 const dealerToken = async (email: string) => bearer(await supabaseHsToken(SECRET, { email, sub: `sub-${email}` }));
@@ -19,8 +23,10 @@ const dealerToken = async (email: string) => bearer(await supabaseHsToken(SECRET
 let brevo: Fake<BrevoMode>;
 let twilio: Fake<TwilioMode>;
 let app: TestApp;
+let mediaDir: string;
 const lines: string[] = [];
 beforeAll(async () => {
+  mediaDir = await mkdtemp(path.join(tmpdir(), 'kaggi-privacy-media-'));
   brevo = await startFakeBrevo();
   twilio = await startFakeTwilio();
   app = await startTestApp(
@@ -29,6 +35,8 @@ beforeAll(async () => {
       SUPABASE_JWT_SECRET: SECRET,
       RATE_LIMIT_SELLER_LOGIN_PER_IP_PER_HOUR: '1000',
       RATE_LIMIT_SELLER_VERIFY_PER_IP_PER_15MIN: '1000',
+      STORAGE_DRIVER: 'disk',
+      MEDIA_DIR: mediaDir,
     }),
     { logLines: lines },
   );
@@ -38,6 +46,7 @@ afterAll(async () => {
   await app?.close();
   await brevo?.close();
   await twilio?.close();
+  if (mediaDir) await rm(mediaDir, { recursive: true, force: true });
 });
 
 let mobiles = 0;
@@ -83,6 +92,22 @@ describe('a seller erases their data', () => {
     expect((await placeBid(sold.id, 'runar.bidder@example.is', 'Rúnar Bjóðandi', 900_000)).status).toBe(201);
 
     const token = await signIn(app, brevo, sold.car_plate, email);
+    const unsoldToken = await signIn(app, brevo, unsold.car_plate, email);
+    // A photo of each car, uploaded by the seller, each caption naming them (free text).
+    const photoOf = async (carId: string, sellerToken: string) => {
+      const res = await upload(
+        app,
+        `/api/cars/${carId}/photos`,
+        [photoPart(await jpegWithGps(400, 300)), { name: 'caption', value: `Hringið í ${name}, ${phone}` }],
+        bearer(sellerToken),
+      );
+      expect(res.status, res.text).toBe(201);
+      return res.body.photo as { id: string; urls: Record<string, string> };
+    };
+    const photos = [await photoOf(unsold.id, unsoldToken), await photoOf(sold.id, token)];
+    const ofThesePhotos = (keys: string[]) => keys.filter((k) => photos.some((p) => k.startsWith(`photos/${p.id}/`)));
+    expect(ofThesePhotos((await searchStoredObjects(mediaDir, [])).keys)).toHaveLength(8);
+
     // The sold car: closed and accepted by its seller (e-mails to both sides queued and sent).
     await closeNow(app, sold.id);
     expect((await app.request('POST', '/api/seller/car/accept', { headers: bearer(token) })).status).toBe(200);
@@ -101,6 +126,14 @@ describe('a seller erases their data', () => {
     expect(sections.consents).toHaveLength(2);
     expect(sections.consents[0]).toMatchObject({ terms_version: '2025-11', newsletter: true, source: 'car_registration' });
     expect(sections.emails.some((e: { kind: string; subject: string }) => e.kind === 'sale_confirmed' && e.subject)).toBe(true);
+    // Photos: each with its caption and the URLs it is served at, as the car's gallery shows them.
+    expect(sections.photos).toHaveLength(2);
+    for (const photo of photos) {
+      expect(sections.photos.find((p: { id: string }) => p.id === photo.id)).toMatchObject({
+        caption: `Hringið í ${name}, ${phone}`,
+        urls: photo.urls,
+      });
+    }
 
     // The unsold car is still in its round: blocked, nothing changed.
     const blocked = await app.request('POST', '/api/seller/erasure', { headers: bearer(token) });
@@ -109,7 +142,6 @@ describe('a seller erases their data', () => {
     expect((await app.sql.query('SELECT email FROM "Bílar" WHERE id = $1', [unsold.id])).rows[0].email).toBe(email);
 
     // The seller withdraws the running car (its token is for the sold one: both are the same seller's, same e-mail).
-    const unsoldToken = await signIn(app, brevo, unsold.car_plate, email);
     expect((await app.request('POST', '/api/seller/car/withdraw', { headers: bearer(unsoldToken) })).status).toBe(200);
     const erased = await app.request('POST', '/api/seller/erasure', { headers: bearer(token) });
     expect(erased.status, erased.text).toBe(200);
@@ -120,12 +152,21 @@ describe('a seller erases their data', () => {
 
     // Every table, and the outbox in it: only the sold car's row, under legal hold, still names the seller.
     const { searched, hits } = await searchEverywhere(app, [email, phone, name]);
-    expect(searched).toEqual(expect.arrayContaining(['public.Bílar', 'public.email_outbox', 'public.consents', 'public.audit_log']));
+    expect(searched).toEqual(
+      expect.arrayContaining(['public.Bílar', 'public.email_outbox', 'public.consents', 'public.audit_log', 'public.car_photos']),
+    );
     expect(hits.filter((h) => !h.held)).toEqual([]);
     expect(hits.map((h) => h.table)).toEqual(['public.Bílar']);
     expect(hits[0].row).toContain(name);
     expect(hits[0].row).not.toContain(email);
     expect(hits[0].row).not.toContain(phone);
+
+    // Every stored object: the photos of both cars (sold or not) are gone from the store, and
+    // no object left mentions the seller.
+    const store = await searchStoredObjects(mediaDir, [email, phone, name]);
+    expect(ofThesePhotos(store.keys)).toEqual([]);
+    expect(store.hits).toEqual([]);
+    for (const photo of photos) expect((await fetch(`${app.url}/media/photos/${photo.id}/full.webp`)).status).toBe(404);
 
     // The bids stay as they were: every dealer's history is true.
     const bids = await app.sql.query('SELECT dealer_email, bid_amount FROM "uppboð" WHERE car_id = ANY($1) ORDER BY bid_amount', [

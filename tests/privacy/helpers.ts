@@ -1,3 +1,5 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { TestApp } from '../helpers/app.js';
 import { REGISTER } from '../../src/domain/personal-data.js';
 
@@ -34,4 +36,24 @@ export async function searchEverywhere(app: Pick<TestApp, 'sql'>, needles: strin
     for (const r of rows) hits.push({ table: `${schema}.${table}`, row: r.row, held: r.held });
   }
   return { searched: tables.map((t) => `${t.schema}.${t.table}`), hits };
+}
+
+/**
+ * Every object of the disk store, found by walking MEDIA_DIR itself at every depth (not
+ * through the driver's listing, so a file the driver would not name is found too), and the
+ * objects whose bytes mention one of `needles`.
+ */
+export async function searchStoredObjects(dir: string, needles: string[]): Promise<{ keys: string[]; hits: string[] }> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const keys = entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .sort();
+  const hits: string[] = [];
+  for (const key of keys) {
+    const bytes = await readFile(path.join(dir, key));
+    if (needles.some((n) => bytes.includes(Buffer.from(n)) || bytes.toString('latin1').toLowerCase().includes(n.toLowerCase())))
+      hits.push(key);
+  }
+  return { keys, hits };
 }

@@ -48,6 +48,11 @@ describe('the register of personal data', () => {
     });
     expect((await placeBid(app, car.id, 500_000, 'content.dealer@example.is')).status).toBe(201);
     await app.request('POST', '/api/status', { body: { client_name: 'katrin.content@example.is' } });
+    // A photo's caption is the seller's free text (the row straight in: no store is needed to hold a caption).
+    await app.sql.query(
+      `INSERT INTO car_photos (id, car_id, position, kind, caption, width, height) VALUES (gen_random_uuid(), $1, 1, 'exterior', $2, 10, 10)`,
+      [car.id, 'Katrín Innihald, sími 612 3456'],
+    );
     const needles = ['katrin.content@example.is', '+3546123456', 'Katrín Innihald', 'content.dealer@example.is'];
     const found: string[] = [];
     const listedHits: string[] = [];
@@ -61,7 +66,13 @@ describe('the register of personal data', () => {
     expect(found).toEqual([]);
     // The scan sees what it should: the car's and the bid's columns are among the hits.
     expect(listedHits).toEqual(
-      expect.arrayContaining(['Bílar.email', 'Bílar.seller_name', 'uppboð.dealer_email', 'status_checks.client_name']),
+      expect.arrayContaining([
+        'Bílar.email',
+        'Bílar.seller_name',
+        'uppboð.dealer_email',
+        'status_checks.client_name',
+        'car_photos.caption',
+      ]),
     );
   });
 
