@@ -27,6 +27,13 @@
  *     parseAs: 'blob',
  *   });
  *
+ * A person's data on request, and erased on request (docs/privacy.md):
+ *
+ *   const { data: mine } = await seller.GET('/api/seller/data-export'); // every section, empty or not
+ *   await seller.POST('/api/seller/erasure'); // 409 erasure_blocked while a round runs
+ *   const office = createKaggiClient(baseUrl, { adminKey });
+ *   await office.GET('/api/admin/audit', { params: { query: { limit: 50 } } });
+ *
  * Runs anywhere `fetch` exists (browsers, Node ≥ 18, Next.js server and client).
  */
 import createClient, { type Client, type ClientOptions, type Middleware } from 'openapi-fetch';

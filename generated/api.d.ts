@@ -1555,6 +1555,216 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/seller/data-export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything Kaggi holds about the signed-in seller
+         * @description The seller's data, by section (`PersonalDataExport`): every car registered under the
+         *     seller's e-mail with every field, the bids those cars received (amounts and times
+         *     only), consents, e-mails sent to them (kind, subject, times), sign-in codes (times
+         *     only), SMS verifications, newsletter sign-ups. Every section is listed, empty or not.
+         */
+        get: operations["sellerDataExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/seller/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase the signed-in seller's personal data
+         * @description Erases the seller's personal data from every car registered under their e-mail, as
+         *     docs/privacy.md lists: name replaced by `[erased]`, e-mail, phone and postal code
+         *     removed, consents, sign-in codes and e-mails deleted. The cars' bids stay as amounts.
+         *     A sold car keeps the seller's name (the party on the contract) under legal hold for
+         *     `SALE_RETENTION_YEARS` (`legal_hold`). A car in a running round (active, or closed
+         *     and waiting for the seller's decision) → 409 `erasure_blocked`: withdraw it first.
+         *     Every session of the cars ends; a repeat (admin erasure of the same e-mail) finds
+         *     nothing and answers `erased: false`. No request body.
+         */
+        post: operations["sellerErasure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/seller/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give or withdraw the seller's newsletter consent
+         * @description Records the change as a new consent (the terms accepted carry over) and joins or
+         *     leaves the newsletter list through the outbox; `newsletter: false` removes the
+         *     contact from the list.
+         */
+        post: operations["sellerConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dealer/data-export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything Kaggi holds about the signed-in dealer
+         * @description The dealer's data, by section: the account, bids placed (with amounts, times and the
+         *     cars), favourites, consents, e-mails sent, SMS verifications, newsletter sign-ups.
+         *     Needs a dealer token of any status (pending and suspended dealers too); with
+         *     `AUTH_MODE=off` no dealer is identified → 401.
+         */
+        get: operations["dealerDataExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dealer/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close the dealer's account and erase the person's data
+         * @description Closes the account (its tokens are refused from now on), deletes favourites,
+         *     consents and e-mails, and replaces the person's name and e-mail on every bid by one
+         *     stable pseudonym (`dealer-…`), so auctions, winners and sellers' pages stay true. The
+         *     company record (kennitala, company name and address from the registry) stays,
+         *     without the person's name, e-mail or phone. While the dealer holds the highest bid
+         *     of a running auction → 409 `erasure_blocked`. No request body.
+         */
+        post: operations["dealerErasure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dealer/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give or withdraw the dealer's newsletter consent
+         * @description As `POST /api/seller/consent`, for the dealer of the token (any status). No dealer
+         *     registered with the token's e-mail → 404.
+         */
+        post: operations["dealerConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/people/data-export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A person's data, for a request made another way
+         * @description The export of whoever has this e-mail or phone, as seller and as dealer (the same
+         *     document as the self-service exports). Exactly one of `email` and `phone` (422
+         *     otherwise). Recorded in the audit log (`GET /api/admin/audit`).
+         */
+        get: operations["adminPersonDataExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/people/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase a person's data, for a request made another way
+         * @description The erasure of whoever has this e-mail or phone, as seller and as dealer, with the
+         *     same rules and answers as the self-service erasures (409 `erasure_blocked`, legal
+         *     hold, `erased: false` on a repeat). Exactly one of `email` and `phone`. Recorded in
+         *     the audit log.
+         */
+        post: operations["adminPersonErasure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who looked at personal data
+         * @description The append-only audit log of back-office actions on personal data (data exports,
+         *     erasures, dealer status changes), newest first: who (`actor`: the admin key's label
+         *     `ADMIN_KEY_LABEL`, or `token:` and the admin token's subject), what, when, and which
+         *     people as pseudonymous references (`car:<id>`, `dealer:<id>`), never an e-mail,
+         *     phone or name. Keyset pages: pass `next_cursor` as `cursor`; `limit` defaults to 100.
+         */
+        get: operations["listAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cars/{car_id}/photos": {
         parameters: {
             query?: never;
@@ -1791,7 +2001,7 @@ export interface components {
          *     `x-enumDescriptions` says when each one is given.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "malformed_json" | "malformed_path" | "malformed_multipart" | "request_aborted" | "validation_failed" | "invalid_phone" | "invalid_email" | "invalid_kennitala" | "company_not_found" | "sms_country_not_allowed" | "idempotency_key_reused" | "payload_too_large" | "photo_too_large" | "uri_too_long" | "headers_too_large" | "unsupported_media_type" | "unsupported_image" | "image_too_large" | "route_not_found" | "method_not_allowed" | "not_found" | "inspection_not_found" | "unauthorized" | "invalid_code" | "forbidden" | "dealer_not_approved" | "dealer_suspended" | "admin_key_required" | "invalid_admin_key" | "admin_disabled" | "plate_already_registered" | "dealer_already_registered" | "kennitala_taken" | "duplicate_contact" | "invalid_status_transition" | "car_not_active" | "auction_closed" | "bid_too_low" | "own_car" | "no_bids" | "car_not_closed" | "decision_deadline_passed" | "car_not_withdrawable" | "car_not_editable" | "too_many_photos" | "idempotency_in_progress" | "rate_limited" | "too_many_streams" | "internal_error" | "not_implemented" | "database_unavailable" | "migrations_pending" | "not_configured" | "upstream_unavailable" | "storage_unavailable" | "image_processing_unavailable" | "photo_queue_full" | "shutting_down" | "docs_not_built" | "sale_not_found" | "purchase_not_found" | "step_already_recorded" | "step_out_of_order" | "sale_closed" | "car_not_sold" | "no_pickup_proposed" | "pickup_done" | "sale_details_missing";
+        ErrorCode: "bad_request" | "malformed_json" | "malformed_path" | "malformed_multipart" | "request_aborted" | "validation_failed" | "invalid_phone" | "invalid_email" | "invalid_kennitala" | "company_not_found" | "sms_country_not_allowed" | "idempotency_key_reused" | "payload_too_large" | "photo_too_large" | "uri_too_long" | "headers_too_large" | "unsupported_media_type" | "unsupported_image" | "image_too_large" | "route_not_found" | "method_not_allowed" | "not_found" | "inspection_not_found" | "unauthorized" | "invalid_code" | "forbidden" | "dealer_not_approved" | "dealer_suspended" | "admin_key_required" | "invalid_admin_key" | "admin_disabled" | "plate_already_registered" | "dealer_already_registered" | "kennitala_taken" | "duplicate_contact" | "invalid_status_transition" | "car_not_active" | "auction_closed" | "bid_too_low" | "own_car" | "no_bids" | "car_not_closed" | "decision_deadline_passed" | "car_not_withdrawable" | "erasure_blocked" | "car_not_editable" | "too_many_photos" | "idempotency_in_progress" | "rate_limited" | "too_many_streams" | "internal_error" | "not_implemented" | "database_unavailable" | "migrations_pending" | "not_configured" | "upstream_unavailable" | "storage_unavailable" | "image_processing_unavailable" | "photo_queue_full" | "shutting_down" | "docs_not_built" | "sale_not_found" | "purchase_not_found" | "step_already_recorded" | "step_out_of_order" | "sale_closed" | "car_not_sold" | "no_pickup_proposed" | "pickup_done" | "sale_details_missing";
         /** @description One validation problem. */
         FieldError: {
             /**
@@ -2253,6 +2463,7 @@ export interface components {
             year: components["schemas"]["YearInput"];
             mileage: components["schemas"]["MileageInput"];
             reservePrice?: components["schemas"]["ReservePriceInput"];
+            consent?: components["schemas"]["RegistrationConsent"];
             car_plate?: never;
         };
         /**
@@ -2270,6 +2481,7 @@ export interface components {
             year: components["schemas"]["YearInput"];
             mileage: components["schemas"]["MileageInput"];
             reserve_price?: components["schemas"]["ReservePriceInput"];
+            consent?: components["schemas"]["RegistrationConsent"];
             carPlate?: never;
         };
         /** @description The new approval status, with an optional reason. Unknown fields are ignored. */
@@ -2338,6 +2550,7 @@ export interface components {
             city: string;
             email?: components["schemas"]["Email"];
             vehicle?: components["schemas"]["DealerVehicleInput"];
+            consent?: components["schemas"]["RegistrationConsent"];
         };
         /** @description A vehicle to register (as `pending`) together with the dealer. Unknown fields are ignored. */
         DealerVehicleInput: {
@@ -3017,6 +3230,109 @@ export interface components {
             at: string;
         };
         /**
+         * @description Everything Kaggi holds about one person, by section. Every section is present (an
+         *     empty array when there is nothing), so a missing one is visible. Rows are as stored,
+         *     one object per row; `masked` names fields shown masked (the sale's kennitala and
+         *     bank account).
+         */
+        PersonalDataExport: {
+            /** @constant */
+            success: true;
+            /** Format: date-time */
+            generated_at: string;
+            /** @description The person's records as pseudonymous references (`car:<id>`, `dealer:<id>`). */
+            subjects: string[];
+            sections: {
+                cars: components["schemas"]["PersonalDataRows"];
+                bids_received: components["schemas"]["PersonalDataRows"];
+                bids_placed: components["schemas"]["PersonalDataRows"];
+                dealer_account: components["schemas"]["PersonalDataRows"];
+                favorites: components["schemas"]["PersonalDataRows"];
+                consents: components["schemas"]["PersonalDataRows"];
+                emails: components["schemas"]["PersonalDataRows"];
+                sign_in: components["schemas"]["PersonalDataRows"];
+                phone_verifications: components["schemas"]["PersonalDataRows"];
+                newsletter: components["schemas"]["PersonalDataRows"];
+                declarations: components["schemas"]["PersonalDataRows"];
+                photos: components["schemas"]["PersonalDataRows"];
+                saved_searches: components["schemas"]["PersonalDataRows"];
+                sales: components["schemas"]["PersonalDataRows"];
+            } & {
+                [key: string]: components["schemas"]["PersonalDataRows"];
+            };
+            masked: string[];
+        };
+        PersonalDataRows: {
+            [key: string]: unknown;
+        }[];
+        PersonalDataErasure: {
+            /** @constant */
+            success: true;
+            /** @description False when nothing was left to erase (a repeat). */
+            erased: boolean;
+            /** @description The records erased, as pseudonymous references. */
+            subjects: string[];
+            /** @description Rows deleted or changed, by table. */
+            rows: {
+                [key: string]: number;
+            };
+            /** @description Records kept under legal hold (sold cars' contract data), until SALE_RETENTION_YEARS after the sale. */
+            legal_hold: string[];
+        };
+        /** @description Exactly one of `email` and `phone`. Unknown fields are ignored. */
+        PersonRequest: {
+            email?: components["schemas"]["Email"];
+            phone?: components["schemas"]["Phone"];
+        };
+        /** @enum {string} */
+        AuditAction: "data_export" | "erasure" | "dealer_status_change" | "sale_details_read";
+        AuditEntry: {
+            id: string;
+            /** Format: date-time */
+            at: string;
+            actor: string;
+            action: components["schemas"]["AuditAction"];
+            subjects: string[];
+            detail: {
+                [key: string]: string | number | boolean | null;
+            };
+        };
+        AuditLogPage: {
+            /** @constant */
+            success: true;
+            entries: components["schemas"]["AuditEntry"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @description What the person agreed to at registration, stored with the time, never overwritten
+         *     (a change is a new record). `terms_version` is required in production (422 without
+         *     it). The newsletter list gets the contact only with `newsletter: true`.
+         */
+        RegistrationConsent: {
+            /**
+             * @description The version of the terms and privacy notice accepted.
+             * @example 2025-11
+             */
+            terms_version?: string;
+            /**
+             * @description Consent to the newsletter (Brevo list).
+             * @default false
+             */
+            newsletter: boolean;
+        };
+        /** @description Unknown fields are ignored. */
+        NewsletterConsentRequest: {
+            /** @description `false` withdraws the newsletter consent: the contact is removed from the list. */
+            newsletter: boolean;
+        };
+        NewsletterConsentChanged: {
+            /** @constant */
+            success: true;
+            newsletter: boolean;
+            /** @description False when the consent already was this (recorded again all the same). */
+            changed: boolean;
+        };
+        /**
          * @description What the photo shows; `damage` photos can be linked from the inspection report's damages.
          * @enum {string}
          */
@@ -3518,6 +3834,42 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Everything Kaggi holds about the person, by section. */
+        PersonalDataExported: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PersonalDataExport"];
+            };
+        };
+        /** @description The person's data is erased (or was already). */
+        PersonalDataErased: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PersonalDataErasure"];
+            };
+        };
+        /** @description The erasure must wait (`erasure_blocked`); the message says why and what to do. */
+        ErasureBlocked: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The consent is recorded; the list follows through the outbox. */
+        NewsletterConsentRecorded: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["NewsletterConsentChanged"];
             };
         };
     };
@@ -5683,6 +6035,221 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["SaleNotFound"];
             409: components["responses"]["SaleConflict"];
+            414: components["responses"]["UriTooLong"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sellerDataExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["PersonalDataExported"];
+            401: components["responses"]["SellerUnauthorized"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sellerErasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["PersonalDataErased"];
+            401: components["responses"]["SellerUnauthorized"];
+            409: components["responses"]["ErasureBlocked"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sellerConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewsletterConsentRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["NewsletterConsentRecorded"];
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["SellerUnauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    dealerDataExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["PersonalDataExported"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    dealerErasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["PersonalDataErased"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["ErasureBlocked"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    dealerConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewsletterConsentRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["NewsletterConsentRecorded"];
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    adminPersonDataExport: {
+        parameters: {
+            query?: {
+                /** @description The person's e-mail. */
+                email?: components["schemas"]["Email"];
+                /** @description The person's phone, in any common notation. */
+                phone?: components["schemas"]["Phone"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["PersonalDataExported"];
+            401: components["responses"]["BackOfficeUnauthorized"];
+            403: components["responses"]["BackOfficeForbidden"];
+            414: components["responses"]["UriTooLong"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    adminPersonErasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["PersonalDataErased"];
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["BackOfficeUnauthorized"];
+            403: components["responses"]["BackOfficeForbidden"];
+            409: components["responses"]["ErasureBlocked"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAuditLog: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page size.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["CarListLimit"];
+                /**
+                 * @description The `next_cursor` of the previous page (opaque). Omit for the first page.
+                 * @example eyJjIjoiMjAyNS0xMS0yMFQwOToxNTowMC4wMDBaIiwiaSI6IjZmMWUyZDNjIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Only entries of this action. */
+                action?: components["schemas"]["AuditAction"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the audit log, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditLogPage"];
+                };
+            };
+            401: components["responses"]["BackOfficeUnauthorized"];
+            403: components["responses"]["BackOfficeForbidden"];
             414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];

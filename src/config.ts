@@ -77,6 +77,12 @@ export const configSchema = z.object({
   ADMIN_API_KEY: optionalText
     .pipe(z.string().min(32, 'at least 32 characters').optional())
     .describe('Enables the admin endpoints (`X-Admin-Key`, compared in constant time); unset, they answer 403 `admin_disabled`.'),
+  ADMIN_KEY_LABEL: z
+    .string()
+    .min(1)
+    .max(100)
+    .default('admin-key')
+    .describe('Who the audit log names for an action done with X-Admin-Key (an admin token is named by its subject).'),
   /** Unset means `off`, except in production, where it must be chosen (see `checked`). */
   AUTH_MODE: z
     .enum(['off', 'jwt'])
@@ -298,6 +304,17 @@ export const configSchema = z.object({
   ),
   RETENTION_OUTBOX_SENT_DAYS: int(30, 1, 3650).describe(
     'Days a sent (or sandbox) e-mail stays in email_outbox after sending; pending and failed rows stay.',
+  ),
+
+  SALE_RETENTION_YEARS: int(7, 1, 30).describe(
+    "Years a sold car's contract data (the sale, price, the parties as on the contract) is kept under legal hold (bookkeeping law).",
+  ),
+  RETENTION_UNSOLD_DAYS: int(180, 1, 3650).describe(
+    "Days after a car's round ended unsold (declined, withdrawn, expired, lapsed) until its seller's personal data is erased by the retention job.",
+  ),
+  RETENTION_LOGS_DAYS: int(90, 1, 3650).describe('Days the vehicle-lookup, company-check, SMS-verification and e-mail logs are kept.'),
+  CONSENT_REQUIRED: bool(false).describe(
+    'Registration (car or dealer) without `consent.terms_version` answers 422; always so in production.',
   ),
 
   STORAGE_DRIVER: z

@@ -65,6 +65,9 @@ function tokenVerifier(config: Config): (token: string) => Promise<Claims> {
 const isAdminToken = (claims: Claims, role: string) =>
   claims.app_metadata?.role === role || claims.app_metadata?.roles?.includes(role) === true || claims.role === role;
 
+/** An admin token in the audit log: its subject, never its e-mail. */
+const tokenActor = (claims: Claims) => `token:${typeof claims.sub === 'string' && claims.sub ? claims.sub.slice(0, 100) : 'unknown'}`;
+
 const dealerStatusRow = z.object({ status: z.enum(['pending', 'approved', 'suspended']) });
 
 /** The approval state of the dealer with this e-mail; `unregistered` when there is none. */
@@ -84,6 +87,11 @@ export type AuthGuards = {
   admin: Guard;
   /** Public operations whose answer depends on the caller: credentials are optional, invalid ones count as none. */
   identify: Guard;
+  /**
+   * A dealer's own privacy rights (export, erasure, consent): a dealer token of any status,
+   * pending and suspended included; with AUTH_MODE=off nobody is identified (401).
+   */
+  dealerSelf: Guard;
 };
 
 /**
@@ -95,7 +103,7 @@ export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGu
   const adminKey = requireAdminKey(config);
   const asAdmin: Guard = (req, res, next) =>
     adminKey(req, res, (error?: unknown) => {
-      if (!error) setPrincipal(req, { kind: 'admin' });
+      if (!error) setPrincipal(req, { kind: 'admin', actor: config.ADMIN_KEY_LABEL });
       next(error);
     });
   if (config.AUTH_MODE === 'off') {
@@ -103,7 +111,9 @@ export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGu
       setPrincipal(req, { kind: 'open' });
       next();
     };
-    return { adminKey: asAdmin, dealer: open, adminOrAdminToken: open, admin: asAdmin, identify: open };
+    const nobody: Guard = (_req, _res, next) =>
+      next(new ApiError(401, 'unauthorized', 'A dealer token is required: this server runs with AUTH_MODE=off and identifies no dealer'));
+    return { adminKey: asAdmin, dealer: open, adminOrAdminToken: open, admin: asAdmin, identify: open, dealerSelf: nobody };
   }
   const verify = tokenVerifier(config);
 
@@ -130,7 +140,7 @@ export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGu
     return { ...claims, email: undefined };
   };
   const principalOfClaims = async (claims: Claims): Promise<Principal> => {
-    if (isAdminToken(claims, config.AUTH_ADMIN_ROLE)) return { kind: 'admin' };
+    if (isAdminToken(claims, config.AUTH_ADMIN_ROLE)) return { kind: 'admin', actor: tokenActor(claims) };
     if (!claims.email) return { kind: 'anonymous' };
     return { kind: 'dealer', email: claims.email, status: await dealerStatus(db, claims.email) };
   };
@@ -168,7 +178,7 @@ export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGu
     claimsOf(req)
       .then((claims) => {
         if (!isAdminToken(claims, config.AUTH_ADMIN_ROLE)) throw new ApiError(403, 'forbidden', 'Only an admin may do this');
-        setPrincipal(req, { kind: 'admin' });
+        setPrincipal(req, { kind: 'admin', actor: tokenActor(claims) });
         next();
       })
       .catch(next);
@@ -178,7 +188,7 @@ export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGu
     if (req.get('x-admin-key')) {
       // a wrong key on a public read is no key: the read answers as for anyone
       adminKey(req, res, (error?: unknown) => {
-        setPrincipal(req, error ? { kind: 'anonymous' } : { kind: 'admin' });
+        setPrincipal(req, error ? { kind: 'anonymous' } : { kind: 'admin', actor: config.ADMIN_KEY_LABEL });
         next();
       });
       return;
@@ -197,5 +207,16 @@ export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGu
       .catch(next);
   };
 
-  return { adminKey: asAdmin, dealer, adminOrAdminToken, admin: adminOrAdminToken, identify };
+  const dealerSelf: Guard = (req, _res, next) => {
+    claimsOf(req)
+      .then(async (claims) => {
+        if (!claims.email || isAdminToken(claims, config.AUTH_ADMIN_ROLE))
+          throw new ApiError(403, 'forbidden', 'A dealer token is required');
+        setPrincipal(req, { kind: 'dealer', email: claims.email, status: await dealerStatus(db, claims.email) });
+        next();
+      })
+      .catch(next);
+  };
+
+  return { adminKey: asAdmin, dealer, adminOrAdminToken, admin: adminOrAdminToken, identify, dealerSelf };
 }

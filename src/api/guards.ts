@@ -15,7 +15,7 @@ import { photoEditorGuard } from './photo-guards.js';
  * rate limits first (so failed logins count too), then who may call it.
  */
 export function operationGuards(config: Config, logger: Logger, limiter: LimiterFactory, db: Db): OperationGuards {
-  const { adminKey, dealer, adminOrAdminToken, admin: backOffice, identify } = createAuthGuards(config, logger, db);
+  const { adminKey, dealer, adminOrAdminToken, admin: backOffice, identify, dealerSelf } = createAuthGuards(config, logger, db);
   const admin = [adminKey];
   const { seller, sellerSignIn } = createSellerGuards(config, logger, db);
   // The contract's parties: the admin key, else a seller token, else a dealer's (or admin's)
@@ -77,6 +77,15 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
     getDealerPurchase: [dealer],
     putDealerPickup: [dealer],
     getSaleContract: [saleParty],
+    sellerDataExport: [seller],
+    sellerErasure: [seller],
+    dealerDataExport: [dealerSelf],
+    dealerErasure: [dealerSelf],
+    adminPersonDataExport: [backOffice],
+    adminPersonErasure: [backOffice],
+    listAuditLog: [backOffice],
+    sellerConsent: [seller],
+    dealerConsent: [dealerSelf],
     uploadCarPhoto: [photoEditor],
     reorderCarPhotos: [photoEditor],
     updateCarPhoto: [photoEditor],

@@ -1,7 +1,8 @@
 import type { CommonQueryMethods } from 'slonik';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
-import { claimDueEmail, failEmail, holdEmail, markSent, retryEmail, type OutboxRow } from '../db/outbox.js';
+import { claimDueEmail, deleteOutboxRow, failEmail, holdEmail, markSent, retryEmail, type OutboxRow } from '../db/outbox.js';
+import { splitName } from '../domain/normalise.js';
 import { ApiError } from '../errors.js';
 import type { BrevoClient } from '../integrations/index.js';
 import type { Logger } from '../logger.js';
@@ -57,6 +58,12 @@ export async function flushOutbox({ db, brevo, config, logger }: FlushDeps): Pro
       const row = await claimDueEmail(tx, config.BREVO_TIMEOUT_MS + 10_000);
       if (!row) return null;
       try {
+        if (row.kind === 'newsletter_signup' || row.kind === 'newsletter_removal') {
+          const done = await changeList(brevo, row);
+          await deleteOutboxRow(tx, row.id);
+          logger.info('outbox list change done', { outbox_id: row.id, kind: row.kind, sandbox: done.sandbox });
+          return done.sandbox ? 'sandbox' : 'sent';
+        }
         const sent = await send(brevo, config, row);
         await markSent(tx, row.id, sent);
         logger.info('outbox e-mail sent', { outbox_id: row.id, kind: row.kind, sandbox: sent.sandbox });
@@ -102,6 +109,13 @@ async function recordFailure(
   await retryEmail(tx, row.id, attempts, message, delay);
   logger.warn('outbox e-mail not sent, will retry', { outbox_id: row.id, kind: row.kind, attempts, retry_in_s: delay, error: message });
   return 'retrying';
+}
+
+/** The newsletter list follows consent: a sign-up (double opt-in when Brevo has the template) or a removal. */
+async function changeList(brevo: BrevoClient, row: OutboxRow): Promise<{ sandbox: boolean }> {
+  if (row.kind === 'newsletter_removal') return brevo.removeFromList(row.to_email);
+  const { firstName, lastName } = splitName(row.to_name ?? '');
+  return brevo.upsertContact({ email: row.to_email, firstName, lastName });
 }
 
 function send(brevo: BrevoClient, config: FlushDeps['config'], row: OutboxRow) {

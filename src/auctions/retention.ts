@@ -2,6 +2,10 @@ import { sql, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
+import type { Logger } from '../logger.js';
+import type { Storage } from '../storage/index.js';
+import { addRetentionTotals } from '../db/privacy.js';
+import { eraseCarsPastRetention } from '../usecases/privacy.js';
 
 /**
  * Rows that have served their purpose and would otherwise stay forever:
@@ -80,5 +84,59 @@ export async function sweepExpiredRows(db: Db, settings: RetentionSettings): Pro
       if (n < limit) break;
     }
   }
+  return result;
+}
+
+/**
+ * The personal-data side of retention (docs/privacy.md): cars that ended unsold
+ * RETENTION_UNSOLD_DAYS ago and sold cars whose legal hold (SALE_RETENTION_YEARS) is over
+ * are erased as an erasure erases them (src/usecases/privacy.ts), and the look-up, company
+ * check, SMS and e-mail logs go after RETENTION_LOGS_DAYS. In batches, each its own
+ * transaction with SKIP LOCKED, so several instances at once erase each car once. The
+ * erased cars' photo objects are deleted from `storage` after each batch commits.
+ */
+export type PrivacyRetentionSettings = Pick<
+  Config,
+  'RETENTION_BATCH_SIZE' | 'RETENTION_UNSOLD_DAYS' | 'SALE_RETENTION_YEARS' | 'RETENTION_LOGS_DAYS'
+>;
+
+export const PRIVACY_RETENTION = [
+  'unsold_cars',
+  'sold_cars',
+  'vehicle_verifications',
+  'company_validations',
+  'phone_verifications',
+  'email_logs',
+] as const;
+export type PrivacySweepResult = Record<(typeof PRIVACY_RETENTION)[number], number>;
+
+const LOG_TABLES = ['vehicle_verifications', 'company_validations', 'phone_verifications', 'email_logs'] as const;
+
+export async function sweepPersonalData(
+  db: Db,
+  settings: PrivacyRetentionSettings,
+  objects: { logger: Logger; storage?: Storage },
+): Promise<PrivacySweepResult> {
+  const result = Object.fromEntries(PRIVACY_RETENTION.map((t) => [t, 0])) as PrivacySweepResult;
+  const limit = settings.RETENTION_BATCH_SIZE;
+  for (const [which, period] of [
+    ['unsold', settings.RETENTION_UNSOLD_DAYS],
+    ['sold', settings.SALE_RETENTION_YEARS],
+  ] as const) {
+    for (;;) {
+      const n = await eraseCarsPastRetention({ db, ...objects }, which, period, limit);
+      result[which === 'unsold' ? 'unsold_cars' : 'sold_cars'] += n;
+      if (n < limit) break;
+    }
+  }
+  const old = sql.fragment`created_at < now() - make_interval(days => ${settings.RETENTION_LOGS_DAYS})`;
+  for (const table of LOG_TABLES) {
+    for (;;) {
+      const n = await deleteBatch(db, table, old, limit);
+      result[table] += n;
+      if (n < limit) break;
+    }
+  }
+  await addRetentionTotals(db, result);
   return result;
 }

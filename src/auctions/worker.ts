@@ -9,7 +9,7 @@ import { sweepOverdueSales } from './overdue-sales.js';
 import { CLOSE_QUEUE, MEDIA_SWEEP_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE, SALE_OVERDUE_QUEUE } from './queues.js';
 import { sweepOrphanObjects, type MediaSweepResult } from './media-sweep.js';
 import type { Storage } from '../storage/index.js';
-import { sweepExpiredRows, type SweepResult } from './retention.js';
+import { sweepExpiredRows, sweepPersonalData, type PrivacySweepResult, type SweepResult } from './retention.js';
 
 /**
  * The background side of auctions, on pg-boss (a job queue in PostgreSQL, schema
@@ -45,8 +45,8 @@ export type AuctionWorker = {
   closeNow(): Promise<number>;
   /** Runs one outbox pass now (as the job does). */
   flushNow(): Promise<void>;
-  /** Runs one retention sweep now (as the job does). */
-  sweepNow(): Promise<SweepResult>;
+  /** Runs one retention sweep now (as the job does): expired rows, then personal data past its retention. */
+  sweepNow(): Promise<SweepResult & PrivacySweepResult>;
   /** Runs one overdue-sales pass now (as the job does); how many sales it marked. */
   overdueNow(): Promise<number>;
   /** Runs one orphan-object sweep of the photo store now (as the job does). */
@@ -109,10 +109,13 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     if (result.sent + result.sandbox + result.retrying + result.failed + result.held > 0) log.info('outbox pass', result);
   };
 
-  const sweepNow = async (): Promise<SweepResult> => {
+  const sweepNow = async (): Promise<SweepResult & PrivacySweepResult> => {
     const deleted = await sweepExpiredRows(db, config);
     if (Object.values(deleted).some((n) => n > 0)) log.info('expired rows deleted', deleted);
-    return deleted;
+    const erased = await sweepPersonalData(db, config, { logger: log, storage });
+    // Counts only: which cars were erased is no business of the log.
+    if (Object.values(erased).some((n) => n > 0)) log.info('personal data past its retention erased', erased);
+    return { ...deleted, ...erased };
   };
 
   const overdueNow = async (): Promise<number> => {

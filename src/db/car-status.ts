@@ -27,6 +27,8 @@ const lockedCar = z.object({
   auction_ended: z.boolean(),
   decision_due: z.boolean(),
   confirmation_lapsed: z.boolean(),
+  /** Its seller's personal data has been erased (src/usecases/privacy.ts). */
+  erased: z.boolean(),
 });
 export type LockedCar = z.infer<typeof lockedCar>;
 
@@ -40,7 +42,8 @@ export function lockCar(tx: CommonQueryMethods, carId: string): Promise<LockedCa
     SELECT id, status, email, seller_name, car_make, car_model, car_plate, year, reserve_price,
            coalesce(auction_ends_at <= now(), false) AS auction_ended,
            coalesce(decision_due_at <= now(), false) AS decision_due,
-           created_at <= now() - make_interval(hours => ${CONFIRMATION_HOURS}) AS confirmation_lapsed
+           created_at <= now() - make_interval(hours => ${CONFIRMATION_HOURS}) AS confirmation_lapsed,
+           erased_at IS NOT NULL AS erased
     FROM "Bílar" WHERE id = ${carId}
     FOR UPDATE`);
 }

@@ -92,7 +92,7 @@ export const bidColumns = sql.fragment`id, car_id, dealer_name, dealer_email, bi
 /**
  * The order of a car's bids, best first: highest amount, then the earlier bid.
  * The first bid in this order is the leading (and, after closing, the winning) one. Bids
- * `set_aside` (a buyer who backed out of the sale, migration 012) rank nowhere: every query
+ * `set_aside` (a buyer who backed out of the sale, migration 014) rank nowhere: every query
  * that picks a leader or a highest bid leaves them out.
  */
 export const bidRanking = sql.fragment`bid_amount DESC, created_at ASC, seq ASC`;

@@ -48,6 +48,8 @@ export function listDealersNewestFirst(
   filter: { status?: DealerRow['status']; after: string | null; limit: number },
 ) {
   const conditions = [
+    // A closed (erased) account is no dealer to approve: it keeps only the company record.
+    sql.fragment`erased_at IS NULL`,
     filter.status ? sql.fragment`status = ${filter.status}` : null,
     filter.after ? sql.fragment`(created_at, id) < (SELECT created_at, id FROM dealers WHERE id = ${filter.after})` : null,
   ].filter((c) => c !== null);
@@ -62,7 +64,7 @@ export function listDealersNewestFirst(
 
 /** The dealer's row, locked for the rest of the transaction; null when there is none. */
 export function lockDealer(tx: CommonQueryMethods, dealerId: string): Promise<DealerRow | null> {
-  return tx.maybeOne(sql.type(dealerRow)`SELECT ${dealerColumns} FROM dealers WHERE id = ${dealerId} FOR UPDATE`);
+  return tx.maybeOne(sql.type(dealerRow)`SELECT ${dealerColumns} FROM dealers WHERE id = ${dealerId} AND erased_at IS NULL FOR UPDATE`);
 }
 
 export function writeDealerStatus(tx: CommonQueryMethods, dealerId: string, status: DealerRow['status'], reason: string | null) {

@@ -69,6 +69,11 @@ export async function markSent(tx: CommonQueryMethods, id: string, sent: { sandb
     WHERE id = ${id}`);
 }
 
+/** A done list change leaves no trace: the row named the contact and served only to reach Brevo. */
+export async function deleteOutboxRow(tx: CommonQueryMethods, id: string): Promise<void> {
+  await tx.query(sql.type(noRow)`DELETE FROM email_outbox WHERE id = ${id}`);
+}
+
 /** Not sent and no attempt spent: the row waits `delaySeconds`. */
 export async function holdEmail(tx: CommonQueryMethods, id: string, error: string, delaySeconds: number): Promise<void> {
   await tx.query(sql.type(noRow)`

@@ -4,7 +4,7 @@ import { CAR_STATUSES } from '../domain/lifecycle.js';
 import { SALE_STATES, type RecordedStep, type SaleAction, type SaleState } from '../domain/sale.js';
 
 /**
- * The SQL of the sale after the hammer (migration 012); the story is src/usecases/sale.ts,
+ * The SQL of the sale after the hammer (migration 014); the story is src/usecases/sale.ts,
  * which runs every change here under the car's row lock.
  */
 
@@ -68,7 +68,7 @@ const selectSales = sql.fragment`
   JOIN "Bílar" c ON c.id = s.car_id
   LEFT JOIN dealers d ON d.email = s.dealer_email`;
 
-/** The car's sale that is not cancelled (at most one, migration 012), or null. */
+/** The car's sale that is not cancelled (at most one, migration 014), or null. */
 export function findLiveSale(q: CommonQueryMethods, carId: string): Promise<SaleRow | null> {
   return q.maybeOne(sql.type(saleRow)`${selectSales} WHERE s.car_id = ${carId} AND s.state <> 'cancelled'`);
 }

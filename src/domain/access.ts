@@ -5,12 +5,16 @@ export type DealerStatus = 'pending' | 'approved' | 'suspended';
  * - `open`: AUTH_MODE=off. Nobody is identified and everything stays as it was
  *   before accounts existed (the existing frontend's fixed dealer sees everything).
  * - `anonymous`: AUTH_MODE=jwt without (valid) credentials.
- * - `admin`: the admin key or an admin-role token.
+ * - `admin`: the admin key or an admin-role token; `actor` names which (the key's label,
+ *   or `token:` and the token's subject), for the audit log.
  * - `dealer`: a token's e-mail and that dealer's status; `unregistered` when no
  *   dealer has that e-mail.
  */
 export type Principal =
-  { kind: 'open' } | { kind: 'anonymous' } | { kind: 'admin' } | { kind: 'dealer'; email: string; status: DealerStatus | 'unregistered' };
+  | { kind: 'open' }
+  | { kind: 'anonymous' }
+  | { kind: 'admin'; actor?: string }
+  | { kind: 'dealer'; email: string; status: DealerStatus | 'unregistered' };
 
 /** The seller's name, e-mail and postal code: for admins and approved dealers (everyone with AUTH_MODE=off). */
 export function seesSellerData(p: Principal): boolean {

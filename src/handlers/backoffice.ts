@@ -12,8 +12,10 @@ const listAdminDealers: Handler<'listAdminDealers'> = async ({ query, deps }) =>
   return { status: 200, body: { success: true, dealers: page.items, count: page.items.length, next_cursor: page.next_cursor } };
 };
 
-const updateDealerStatus: Handler<'updateDealerStatus'> = async ({ params, body, deps, log }) => {
-  const result = await setDealerStatus(deps, params.dealer_id, body.status, body.reason?.trim() || null);
+const updateDealerStatus: Handler<'updateDealerStatus'> = async ({ params, body, req, deps, log }) => {
+  const caller = principalOf(req);
+  const actor = caller.kind === 'admin' ? caller.actor : undefined;
+  const result = await setDealerStatus(deps, params.dealer_id, body.status, body.reason?.trim() || null, actor);
   log.info('dealer status', { dealer_id: result.dealer.id, status: result.dealer.status, changed: result.changed });
   return {
     status: 200,

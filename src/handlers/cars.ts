@@ -7,6 +7,7 @@ import { decodeCursor } from '../domain/keyset.js';
 import { acceptBestBid, getCar as findCar, listCars as carsPage, registerCar as register, setCarStatus } from '../usecases/cars.js';
 import type { NewCar } from '../usecases/cars.js';
 import { carInspection } from '../usecases/inspections.js';
+import { readConsent } from '../usecases/consent.js';
 import type { Handler, HandlerContext } from '../api/types.js';
 
 type RegisterBody = HandlerContext<'registerCar'>['body'];
@@ -67,7 +68,9 @@ function readRegistration(body: RegisterBody): NewCar {
 
 /** Registration (src/usecases/cars.ts: active now, or unconfirmed until the phone is proved). */
 const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
-  const { car: created, session } = await register(deps, readRegistration(body));
+  const car = readRegistration(body);
+  const consent = readConsent(deps, body.consent, 'body.consent');
+  const { car: created, session } = await register(deps, car, consent);
   log.info('car registered', { car_id: created.id, status: created.status });
   if (created.status === 'unconfirmed') {
     return {

@@ -2,6 +2,7 @@ import { ApiError, notConfigured } from '../errors.js';
 import { toE164 } from '../domain/normalise.js';
 import type { Handler } from '../api/types.js';
 import { addContact, sendWelcomeOncePerCar } from '../usecases/email.js';
+import { recordListConsent } from '../usecases/consent.js';
 
 function phoneOrReject(phone: string | undefined, path: string): string | undefined {
   if (phone === undefined || phone.trim() === '') return undefined;
@@ -32,6 +33,7 @@ const sendWelcomeEmail: Handler<'sendWelcomeEmail'> = async ({ body, deps }) => 
 const addToBrevoList: Handler<'addToBrevoList'> = async ({ body, deps }) => {
   const phone = phoneOrReject(body.phone, 'body.phone');
   const added = await addContact(deps, { name: body.name.trim(), email: body.email, phone }, { doubleOptIn: true });
+  await recordListConsent(deps, added.email);
   const message = 'Confirmation e-mail sent; the contact joins the list once confirmed';
   return {
     status: 200,

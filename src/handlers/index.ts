@@ -12,6 +12,7 @@ import { estimateHandlers } from './estimates.js';
 import { liveHandlers } from './live.js';
 import { favoriteHandlers } from './favorites.js';
 import { saleHandlers } from './sale.js';
+import { privacyHandlers } from './privacy.js';
 import { photoHandlers } from './photos.js';
 import { sellerHandlers } from './seller.js';
 import { smsHandlers } from './sms.js';
@@ -39,5 +40,6 @@ export const handlers = {
   ...saleHandlers,
   ...docsHandlers,
   ...liveHandlers,
+  ...privacyHandlers,
   ...photoHandlers,
 } satisfies HandlerMap;

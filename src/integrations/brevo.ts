@@ -40,6 +40,8 @@ export interface BrevoClient {
    * adds the contact to BREVO_LIST_ID only once they have confirmed.
    */
   requestDoubleOptIn(input: { email: string; firstName: string; lastName?: string; sms?: string }): Promise<UpsertResult>;
+  /** Takes the contact off BREVO_LIST_ID (newsletter consent withdrawn, or the person erased); a contact Brevo does not have is no error. */
+  removeFromList(email: string): Promise<{ sandbox: boolean }>;
   getAccount(): Promise<BrevoAccount>;
   getLists(): Promise<BrevoList[]>;
   status(): BrevoStatus;
@@ -176,6 +178,24 @@ export function createBrevo(config: Config, logger: Logger): BrevoClient {
       if (res.status === 201 || res.status === 200) return { alreadyOnList: false, sandbox: false };
       if (res.status === 204) return { alreadyOnList: true, sandbox: false };
       throw brevoError(res, 'double opt-in', logger);
+    },
+
+    async removeFromList(email) {
+      guard();
+      if (mode === 'sandbox') {
+        logger.info('brevo sandbox: contact not removed', { email: maskEmail(email), listId });
+        return { sandbox: true };
+      }
+      const res = await call('POST', `/contacts/lists/${listId}/contacts/remove`, { emails: [email] });
+      // 400 "contact not in list" and 404 "no such contact": either way it is off the list.
+      if (
+        (res.status >= 200 && res.status < 300) ||
+        res.status === 404 ||
+        (res.status === 400 && /not|already/i.test(stringField(res.body, 'message') ?? ''))
+      ) {
+        return { sandbox: false };
+      }
+      throw brevoError(res, 'list removal', logger);
     },
 
     async getAccount() {

@@ -28,6 +28,7 @@ const snapshotRow = z.object({
   outbox_failed: z.number(),
   auctions_overdue: z.number(),
   jobs: z.record(z.number()),
+  retention: z.record(z.number()),
 });
 type Snapshot = z.infer<typeof snapshotRow>;
 
@@ -137,6 +138,18 @@ export function createMetrics({ db, events }: MetricsSources): Metrics {
   );
   fromDatabase('kaggi_email_outbox_failed', 'E-mails the outbox gave up on (refused by Brevo or out of attempts).', (s) => s.outbox_failed);
   fromDatabase('kaggi_auctions_overdue', 'Auctions still active past their end: the closing job is behind.', (s) => s.auctions_overdue);
+  new client.Counter({
+    name: 'kaggi_retention_erased_total',
+    help: 'Rows (logs) and cars (their personal data) the retention job has erased, by category, over all instances.',
+    labelNames: ['category'] as const,
+    registers: [registry],
+    async collect() {
+      // The totals live in retention_totals (every instance's sweeps); the counter mirrors them.
+      const s = await read();
+      this.reset();
+      if (s) for (const [category, n] of Object.entries(s.retention)) this.inc({ category }, n);
+    },
+  });
   new client.Gauge({
     name: 'kaggi_job_queue_depth',
     help: 'Jobs waiting in the job queue (pg-boss: created or retry), by queue.',
@@ -182,7 +195,8 @@ async function readSnapshot(db: Db): Promise<Snapshot | null> {
         (SELECT count(*)::int FROM email_outbox WHERE status = 'failed') AS outbox_failed,
         (SELECT count(*)::int FROM "Bílar" WHERE status = 'active' AND auction_ends_at < now()) AS auctions_overdue,
         (SELECT coalesce(jsonb_object_agg(name, n), '{}'::jsonb) FROM (
-           SELECT name, count(*)::int AS n FROM pgboss.job WHERE state IN ('created', 'retry') GROUP BY name) AS j) AS jobs`);
+           SELECT name, count(*)::int AS n FROM pgboss.job WHERE state IN ('created', 'retry') GROUP BY name) AS j) AS jobs,
+        (SELECT coalesce(jsonb_object_agg(category, total), '{}'::jsonb) FROM retention_totals) AS retention`);
   } catch {
     return null;
   }

@@ -9,6 +9,7 @@ import { sellerSessions } from '../db/sellers.js';
 import { mediaBase } from '../storage/index.js';
 import type { Deps } from '../deps.js';
 import { changeStatus, sellToBestBid } from './lifecycle.js';
+import { recordRegistrationConsent, type Consent } from './consent.js';
 
 export type { NewCar } from '../db/cars.js';
 
@@ -28,12 +29,16 @@ export const carView = (viewer: Principal): CarView => ({ seller: seesSellerData
  * the answer (so its seller can add photos right away); null for an unconfirmed one, whose
  * token comes with the phone's verification.
  */
-export async function registerCar(deps: CarDeps, car: NewCar) {
-  const created = await insertCar(deps.db, car, deps.config.LISTING_REQUIRES_PHONE, deps.config);
-  if (!created) throw conflict('plate_already_registered', `A car with plate ${car.car_plate} is already registered`);
-  if (created.status === 'unconfirmed') return { car: created, session: null };
-  const [listed] = await sellerSessions(deps.db, [created.id]);
-  return { car: created, session: listed?.session ?? null };
+export async function registerCar(deps: CarDeps, car: NewCar, consent: Consent | null = null) {
+  return deps.db.transaction(async (tx) => {
+    const created = await insertCar(tx, car, deps.config.LISTING_REQUIRES_PHONE, deps.config);
+    if (!created) throw conflict('plate_already_registered', `A car with plate ${car.car_plate} is already registered`);
+    // The consent given with the listing is on record with it, or neither is.
+    if (consent) await recordRegistrationConsent(tx, { carId: created.id }, consent, { email: car.email, name: car.seller_name });
+    if (created.status === 'unconfirmed') return { car: created, session: null };
+    const [listed] = await sellerSessions(tx, [created.id]);
+    return { car: created, session: listed?.session ?? null };
+  });
 }
 
 export async function listCars(deps: CarDeps, filter: { status?: CarStatus; after: string | null; limit: number }, viewer: Principal) {

@@ -4,6 +4,7 @@ import { approvedHolder, listDealersNewestFirst, lockDealer, lockKennitala, writ
 import type { Deps } from '../deps.js';
 import { dealerSaleCounts } from '../db/sales.js';
 import { queueEmail } from '../notifications/queue.js';
+import { insertAudit } from '../db/audit.js';
 
 /**
  * The approval queue (`status: 'pending'`) and every other list of dealers, newest first,
@@ -32,6 +33,8 @@ export function setDealerStatus(
   dealerId: string,
   status: DealerRow['status'],
   reason: string | null,
+  /** Who changes it, for the audit log (a status change touches the dealer's personal data). */
+  actor = 'admin',
 ): Promise<{ dealer: DealerRow; changed: boolean }> {
   return deps.db.transaction(async (tx) => {
     const current = await lockDealer(tx, dealerId);
@@ -44,6 +47,12 @@ export function setDealerStatus(
       }
     }
     const dealer = await writeDealerStatus(tx, dealerId, status, reason);
+    await insertAudit(tx, {
+      actor,
+      action: 'dealer_status_change',
+      subjects: [`dealer:${dealer.id}`],
+      detail: { status, from: current.status },
+    });
     if (dealer.email && (dealer.status === 'approved' || dealer.status === 'suspended')) {
       await queueEmail(tx, {
         kind: dealer.status === 'approved' ? 'dealer_approved' : 'dealer_suspended',

@@ -2,6 +2,7 @@ import { ApiError, conflict } from '../errors.js';
 import { approvedHolder, insertDealer, lockKennitala, type DealerRow, type NewDealer } from '../db/dealers.js';
 import { insertPendingCar, type NewCar } from '../db/cars.js';
 import type { Deps } from '../deps.js';
+import { recordRegistrationConsent, type Consent } from './consent.js';
 
 export type DealerApplication = Omit<NewDealer, 'company_name'> & {
   /** The dealer's own car, listed as `pending` with the dealer as seller. */
@@ -16,6 +17,7 @@ export type DealerApplication = Omit<NewDealer, 'company_name'> & {
 export async function registerDealer(
   deps: Pick<Deps, 'db' | 'services'>,
   application: DealerApplication,
+  consent: Consent | null = null,
 ): Promise<{ dealer: DealerRow; car_id?: string }> {
   const company = await deps.services.rsk.lookup(application.organization_number);
   if (!company) {
@@ -33,6 +35,12 @@ export async function registerDealer(
     }
     const dealer = await insertDealer(tx, { ...dealerFields, company_name: company.name });
     if (!dealer) throw conflict('dealer_already_registered', 'A dealer with this e-mail is already registered');
+    if (consent) {
+      await recordRegistrationConsent(tx, { dealerId: dealer.id }, consent, {
+        email: dealer.email,
+        name: `${dealer.first_name} ${dealer.surname}`,
+      });
+    }
     if (!vehicle) return { dealer };
     // The dealer's own car waits as `pending`; its e-mail is the dealer's or none, never made up.
     const carId = await insertPendingCar(tx, {

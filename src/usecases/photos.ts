@@ -109,6 +109,9 @@ export async function uploadPhoto(deps: PhotoDeps, log: Logger, input: UploadInp
     const photo = await db.transaction(async (tx) => {
       const car = await lockCar(tx, input.carId);
       checkEditable(car?.status ?? null, input.editor);
+      // An upload whose seller had the car's data erased while it was processed (the token
+      // was valid when it began) records nothing: the erasure took the photos with it.
+      if (car?.erased && input.editor.kind === 'seller') throw conflict('car_not_editable', "This car's seller data has been erased");
       const { count, last } = await photoTally(tx, input.carId);
       if (count >= config.PHOTO_MAX_PER_CAR) {
         throw conflict('too_many_photos', `A car may have at most ${config.PHOTO_MAX_PER_CAR} photos; delete one first`);

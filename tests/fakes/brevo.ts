@@ -1,6 +1,6 @@
 import { BAD_JSON, json, startFake, type Fake, type FakeReply, type RecordedRequest } from './fake-server.js';
 
-/** Fake Brevo v3: POST /smtp/email, POST /contacts, POST /contacts/doubleOptinConfirmation, GET /account, GET /contacts/lists. */
+/** Fake Brevo v3: POST /smtp/email, POST /contacts, POST /contacts/doubleOptinConfirmation, list removal, GET /account, GET /contacts/lists. */
 export type BrevoMode =
   | 'ok'
   | 'not_found' // 404 document_not_found (e.g. template id)
@@ -71,6 +71,12 @@ const ROUTES: Record<string, (req: RecordedRequest, mode: BrevoMode) => FakeRepl
       });
     }
     return json(201, {});
+  },
+  // List removal (BREVO_LIST_ID 3, the default): Brevo answers with the contacts it took off.
+  'POST /contacts/lists/3/contacts/remove': (req) => {
+    const emails = (req.body as { emails?: unknown } | undefined)?.emails;
+    if (!Array.isArray(emails) || emails.length === 0) return json(400, { code: 'missing_parameter', message: 'emails is missing' });
+    return json(201, { contacts: { success: emails, failure: [] } });
   },
   'GET /account': () => json(200, ACCOUNT),
   'GET /contacts/lists': () => json(200, LISTS),
