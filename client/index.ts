@@ -19,6 +19,14 @@
  *   const { data: page } = await seller.GET('/api/seller/car'); // car, bids, timeline
  *   await seller.POST('/api/seller/car/accept', { headers: { 'Idempotency-Key': crypto.randomUUID() } });
  *
+ * A dealer signs in the same way, with the registered e-mail only, and sends Kaggi's dealer
+ * token wherever a dealer token goes:
+ *
+ *   await kaggi.POST('/api/dealer/login', { body: { email } }); // always 202
+ *   const { data: signedIn } = await kaggi.POST('/api/dealer/verify', { body: { email, code } });
+ *   const dealer = createKaggiClient(baseUrl, { token: signedIn!.token });
+ *   const { data: me } = await dealer.GET('/api/dealer/me'); // status: pending | approved | suspended
+ *
  * Runs anywhere `fetch` exists (browsers, Node ≥ 18, Next.js server and client).
  */
 import createClient, { type Client, type ClientOptions, type Middleware } from 'openapi-fetch';
@@ -33,7 +41,8 @@ export type KaggiClient = Client<paths>;
 export type KaggiClientOptions = Omit<ClientOptions, 'baseUrl'> & {
   /**
    * A bearer token, sent as `Authorization: Bearer …`: a dealer's JSON Web Token (needed
-   * only when the server runs with AUTH_MODE=jwt), or a seller's token from
+   * only when the server runs with AUTH_MODE=jwt), Kaggi's dealer token from
+   * `POST /api/dealer/verify`, or a seller's token from
    * `POST /api/seller/verify` for the `/api/seller/car…` operations. A function is called
    * before every request, so a refreshed token is picked up; returning undefined sends no header.
    */
@@ -77,6 +86,7 @@ export type { ApiError as Error };
 export type FieldError = Schemas['FieldError'];
 
 export type Car = Schemas['Car'];
+export type DealerAccount = Schemas['DealerAccount'];
 export type CarStatus = Schemas['CarStatus'];
 export type CarSummary = Schemas['CarSummary'];
 export type Bid = Schemas['Bid'];

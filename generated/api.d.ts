@@ -1329,6 +1329,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dealer/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a dealer sign-in code
+         * @description A dealer signs in with the e-mail they registered with, without a password. When a
+         *     dealer has that e-mail (normalised as at registration: trimmed, lower-cased), a 6-digit
+         *     one-time code goes there by e-mail (Brevo; template `BREVO_DEALER_CODE_TEMPLATE_ID` with
+         *     the code in `params.code` when set, else a plain e-mail). The code lives 10 minutes,
+         *     works once, dies after 5 wrong tries, and a new login replaces it. Every registered
+         *     dealer gets one, whatever their approval state: `GET /api/dealer/me` then shows it.
+         *
+         *     The answer is **always 202 with the same body**, whether or not a dealer has the
+         *     e-mail; the dealer is looked up and the code stored and sent only after the answer has
+         *     gone, so a hit and a miss take the same time too. Limited to 5 per e-mail
+         *     (`RATE_LIMIT_DEALER_LOGIN_PER_EMAIL_PER_HOUR`) and 20 per IP address per hour (429). In
+         *     production without `DEALER_TOKEN_SECRET` or without Brevo → 503 `not_configured`.
+         */
+        post: operations["dealerLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dealer/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a sign-in code for a dealer token
+         * @description Checks the code sent by `POST /api/dealer/login` for this e-mail and answers Kaggi's own
+         *     dealer token (`DealerSession`: a JWT, HS256, `sub` = the dealer's id, `role` = `dealer`),
+         *     valid `DEALER_SESSION_HOURS` (12 by default), with the dealer and their approval state.
+         *     A wrong, expired, already used or unknown code — or an e-mail no dealer has — is the
+         *     same 401 `invalid_code`. Limited to 10 tries per e-mail and 30 per IP address per 15
+         *     minutes (429), and each code dies after 5 wrong tries.
+         */
+        post: operations["dealerVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dealer/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-in dealer and their approval state
+         * @description Who the token names, as they are now: a pending dealer sees `pending` (and may not bid
+         *     until approved), a suspended one `suspended`. Needs a dealer token in either
+         *     `AUTH_MODE`: Kaggi's own (`DealerSession`), or with `AUTH_MODE=jwt` a Supabase token whose
+         *     e-mail is a dealer's (403 `dealer_not_registered` when it is nobody's).
+         */
+        get: operations["getDealerMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2462,6 +2541,49 @@ export interface components {
             success: true;
             car: components["schemas"]["SellerCar"];
             winning_bid: components["schemas"]["SellerBid"];
+        };
+        /** @description The e-mail the dealer registered with (any case and surrounding spaces). Unknown fields are ignored. */
+        DealerLoginRequest: {
+            email: components["schemas"]["Email"];
+        };
+        /** @description The e-mail of the login, and the code it sent. Unknown fields are ignored. */
+        DealerVerifyRequest: {
+            email: components["schemas"]["Email"];
+            /** @description The 6-digit code from the e-mail. */
+            code: string;
+        };
+        DealerLoginAccepted: {
+            /** @constant */
+            success: true;
+            message: string;
+        };
+        /** @description A dealer as their own session shows them. */
+        DealerAccount: {
+            /** Format: uuid */
+            id: string;
+            /** Format: email */
+            email: string;
+            /** @description The company's name (the dealer's trading name when no company name was registered). */
+            company_name: string;
+            /**
+             * @description Only an `approved` dealer may bid (403 `dealer_not_approved` / `dealer_suspended` otherwise).
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "suspended";
+        };
+        DealerSignedIn: {
+            /** @constant */
+            success: true;
+            /** @description The dealer token (JWT); send it as `Authorization: Bearer <token>`. */
+            token: string;
+            /** Format: date-time */
+            expires_at: string;
+            dealer: components["schemas"]["DealerAccount"];
+        };
+        DealerMe: {
+            /** @constant */
+            success: true;
+            dealer: components["schemas"]["DealerAccount"];
         };
     };
     responses: {
@@ -4645,6 +4767,97 @@ export interface operations {
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    dealerLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DealerLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; a code is on its way if (and only if) a dealer has the e-mail. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DealerLoginAccepted"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    dealerVerify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DealerVerifyRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DealerSignedIn"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["InvalidCode"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDealerMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dealer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DealerMe"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DealerForbidden"];
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { Db } from '../db/pool.js';
 import { createAuthGuards } from './auth.js';
 import { createSellerGuards } from './seller-auth.js';
+import { dealerSignInGuard } from './session-tokens.js';
 import { operationLimits, type LimiterFactory } from './rate-limits.js';
 import type { OperationGuards } from './router.js';
 
@@ -12,9 +13,10 @@ import type { OperationGuards } from './router.js';
  * rate limits first (so failed logins count too), then who may call it.
  */
 export function operationGuards(config: Config, logger: Logger, limiter: LimiterFactory, db: Db): OperationGuards {
-  const { adminKey, dealer, adminOrAdminToken, admin: backOffice, identify } = createAuthGuards(config, logger, db);
+  const { adminKey, dealer, adminOrAdminToken, admin: backOffice, identify, dealerSession } = createAuthGuards(config, logger, db);
   const admin = [adminKey];
   const { seller, sellerSignIn } = createSellerGuards(config, logger, db);
+  const dealerSignIn = dealerSignInGuard(config, logger);
   const access: OperationGuards = {
     debugBrevo: admin,
     testBrevoList: admin,
@@ -41,6 +43,9 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
     sellerDecline: [seller],
     sellerWithdraw: [seller],
     sellerLogout: [seller],
+    dealerLogin: [dealerSignIn],
+    dealerVerify: [dealerSignIn],
+    getDealerMe: [dealerSession({ approved: false })],
   };
   const limits: OperationGuards = config.RATE_LIMIT_ENABLED ? operationLimits(config, limiter) : {};
   const guards: OperationGuards = {};

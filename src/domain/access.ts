@@ -6,11 +6,22 @@ export type DealerStatus = 'pending' | 'approved' | 'suspended';
  *   before accounts existed (the existing frontend's fixed dealer sees everything).
  * - `anonymous`: AUTH_MODE=jwt without (valid) credentials.
  * - `admin`: the admin key or an admin-role token.
- * - `dealer`: a token's e-mail and that dealer's status; `unregistered` when no
- *   dealer has that e-mail.
+ * - `dealer`: a token's e-mail and that dealer's status; `unregistered` (and no `id`)
+ *   when no dealer has that e-mail. Kaggi's own dealer token names the dealer by id.
+ *
+ * With AUTH_MODE=off a caller with Kaggi's own dealer token is still `open` (sees what
+ * everyone sees), with `dealer` set: what is theirs (`my_bid`, saved searches) needs a person.
  */
+export type DealerIdentity = { id: string | null; email: string; status: DealerStatus | 'unregistered' };
 export type Principal =
-  { kind: 'open' } | { kind: 'anonymous' } | { kind: 'admin' } | { kind: 'dealer'; email: string; status: DealerStatus | 'unregistered' };
+  { kind: 'open'; dealer?: DealerIdentity } | { kind: 'anonymous' } | { kind: 'admin' } | ({ kind: 'dealer' } & DealerIdentity);
+
+/** The dealer a caller is, when they are one: whose own bids and searches they see. */
+export function dealerOf(p: Principal): DealerIdentity | null {
+  if (p.kind === 'dealer') return { id: p.id, email: p.email, status: p.status };
+  if (p.kind === 'open') return p.dealer ?? null;
+  return null;
+}
 
 /** The seller's name, e-mail and postal code: for admins and approved dealers (everyone with AUTH_MODE=off). */
 export function seesSellerData(p: Principal): boolean {

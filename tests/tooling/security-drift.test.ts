@@ -3,6 +3,7 @@ import { operationGuards } from '../../src/api/guards.js';
 import { createLimiterFactory } from '../../src/api/rate-limits.js';
 import { loadSpec } from '../../src/api/spec.js';
 import { sellerTokens } from '../../src/api/seller-auth.js';
+import { dealerTokens } from '../../src/api/session-tokens.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { insertDealer, registerCar } from '../helpers/fixtures.js';
 import { operations, type Operation } from '../trust/spec-walk.js';
@@ -23,7 +24,7 @@ const SECRET = 'drift-test-jwt-secret-with-at-least-32-characters';
 const ADMIN_KEY = 'drift-test-admin-key-0123456789abcdef';
 const DEALER = 'drift@dealer.is';
 const METRICS_TOKEN = 'drift-test-metrics-token-0123456789';
-const CREDENTIALS = ['none', 'AdminKey', 'AdminBearer', 'DealerBearer', 'sellerToken', 'MetricsToken'] as const;
+const CREDENTIALS = ['none', 'AdminKey', 'AdminBearer', 'DealerBearer', 'DealerSession', 'sellerToken', 'MetricsToken'] as const;
 type Credential = (typeof CREDENTIALS)[number];
 /** Bearer tokens of Supabase Auth are only read with AUTH_MODE=jwt (see the schemes' descriptions). */
 const JWT_ONLY: Credential[] = ['AdminBearer', 'DealerBearer'];
@@ -42,6 +43,7 @@ const REFUSALS = new Set([
 const hsToken = (claims: Record<string, unknown>) => supabaseHsToken(SECRET, claims);
 
 let ip = 0;
+let dealerId = '';
 
 /** A seller token for the car's current session (`ended`: for the one before it, as after a new sign-in). */
 async function sellerToken(app: TestApp, carId: string, ended = false): Promise<string> {
@@ -65,6 +67,8 @@ async function getsIn(app: TestApp, op: Operation, credential: Credential): Prom
   if (credential === 'AdminBearer') headers.Authorization = `Bearer ${await hsToken({ app_metadata: { role: 'admin' } })}`;
   if (credential === 'DealerBearer') headers.Authorization = `Bearer ${await hsToken({ email: DEALER })}`;
   if (credential === 'MetricsToken') headers.Authorization = `Bearer ${METRICS_TOKEN}`;
+  if (credential === 'DealerSession')
+    headers.Authorization = `Bearer ${(await dealerTokens(app.config, app.logger).issue(dealerId)).token}`;
   if (credential === 'sellerToken') headers.Authorization = `Bearer ${await sellerToken(app, carId)}`;
   // A body no operation accepts: one that gets in is answered 422 before its handler runs.
   const body = op.body ? { raw: '[]', headers: { ...headers, 'content-type': 'application/json' } } : { headers };
@@ -115,9 +119,10 @@ describe('openapi.yaml security ↔ the guards', () => {
           // GET /metrics exists only with a token; then only that token (no credential named here) opens it.
           METRICS_TOKEN,
           SELLER_TOKEN_SECRET: 'drift-test-seller-secret-with-at-least-32-characters',
+          DEALER_TOKEN_SECRET: 'drift-test-dealer-secret-with-at-least-32-characters',
           RATE_LIMIT_ENABLED: 'false',
         });
-        await insertDealer(app, DEALER, 'approved');
+        dealerId = await insertDealer(app, DEALER, 'approved');
       });
       afterAll(async () => app?.close());
 
