@@ -1397,7 +1397,7 @@ export interface paths {
          * @description Who the token names, as they are now: a pending dealer sees `pending` (and may not bid
          *     until approved), a suspended one `suspended`. Needs a dealer token in either
          *     `AUTH_MODE`: Kaggi's own (`DealerSession`), or with `AUTH_MODE=jwt` a Supabase token whose
-         *     e-mail is a dealer's (403 `dealer_not_registered` when it is nobody's).
+         *     e-mail is a dealer's (403 `dealer_not_approved` when it is nobody's).
          */
         get: operations["getDealerMe"];
         put?: never;
@@ -1695,6 +1695,18 @@ export interface components {
             reserve_met: boolean;
             /** @description Whether the car has an inspection report (`GET /api/cars/{car_id}/inspection`). */
             has_inspection: boolean;
+            /**
+             * @description The vehicle's specification, from the vehicle registry at registration plus what the
+             *     seller added; null while the registry has not answered yet (it was down when the car
+             *     registered: the worker asks again with backoff), and for cars from before it was kept.
+             */
+            vehicle: components["schemas"]["VehicleSpec"] | null;
+            /**
+             * @description The seller's declarations (damage, repairs, ownership); shown to approved dealers,
+             *     admins and the seller, null for everyone else (with AUTH_MODE=jwt) and when the seller
+             *     made none.
+             */
+            declarations: components["schemas"]["Declarations"] | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1975,6 +1987,68 @@ export interface components {
         /** @description The seller's car, in camelCase (what the frontend sends) or snake_case. */
         RegisterCarRequest: components["schemas"]["RegisterCarCamel"] | components["schemas"]["RegisterCarSnake"];
         /**
+         * @description What the seller adds to the registry's specification (the same keys in both spellings
+         *     of the registration). Unknown fields are ignored.
+         */
+        VehicleInput: {
+            transmission?: components["schemas"]["Transmission"];
+            drivetrain?: components["schemas"]["Drivetrain"];
+            /** @description Equipment as the seller names it (e.g. `dráttarkrókur`, `leðursæti`); blanks and repeats are dropped. */
+            equipment?: string[];
+        };
+        /**
+         * @description The seller's declarations (the same keys in both spellings of the registration). They
+         *     can hold personal facts, so a car shows them only to approved dealers, admins and the
+         *     seller. Unknown fields are ignored.
+         */
+        DeclarationsInput: {
+            /** @description Known damage. */
+            damage?: string | null;
+            /** @description Repairs done. */
+            repairs?: string | null;
+            /** @description Anything else a buyer should know. */
+            other?: string | null;
+            ownership: components["schemas"]["Ownership"];
+            /** @description E.g. whose estate, or who gave the power of attorney. */
+            ownership_details?: string | null;
+        };
+        /** @enum {string} */
+        Transmission: "manual" | "automatic";
+        /** @enum {string} */
+        Drivetrain: "fwd" | "rwd" | "awd";
+        /**
+         * @description How the seller holds the car: their own, sold from an estate, under a power of attorney,
+         *     or on behalf of someone else.
+         * @enum {string}
+         */
+        Ownership: "own" | "estate" | "power_of_attorney" | "on_behalf";
+        /**
+         * @description The vehicle's specification: from the vehicle registry (Creditinfo) at registration —
+         *     `vin`, `fuel`, `engine_size` (cm³), `color`, `first_registration` (null where the
+         *     registry gives none) — and what the seller added.
+         */
+        VehicleSpec: {
+            vin: string | null;
+            /** @description As the registry names it (e.g. `Bensín`, `Dísel`, `Rafmagn`). */
+            fuel: string | null;
+            /** @description Displacement in cm³. */
+            engine_size: number | null;
+            color: string | null;
+            /** Format: date */
+            first_registration: string | null;
+            transmission: components["schemas"]["Transmission"] | null;
+            drivetrain: components["schemas"]["Drivetrain"] | null;
+            equipment: string[];
+        };
+        /** @description The seller's declarations at registration. */
+        Declarations: {
+            damage: string | null;
+            repairs: string | null;
+            other: string | null;
+            ownership: components["schemas"]["Ownership"];
+            ownership_details: string | null;
+        };
+        /**
          * camelCase
          * @description The camelCase spelling, sent by the frontend. Must not contain `car_plate` (that tells it apart from the snake_case spelling). Other unknown fields are ignored.
          */
@@ -1990,6 +2064,8 @@ export interface components {
             year: components["schemas"]["YearInput"];
             mileage: components["schemas"]["MileageInput"];
             reservePrice?: components["schemas"]["ReservePriceInput"];
+            vehicle?: components["schemas"]["VehicleInput"];
+            declarations?: components["schemas"]["DeclarationsInput"];
             car_plate?: never;
         };
         /**
@@ -2007,6 +2083,8 @@ export interface components {
             year: components["schemas"]["YearInput"];
             mileage: components["schemas"]["MileageInput"];
             reserve_price?: components["schemas"]["ReservePriceInput"];
+            vehicle?: components["schemas"]["VehicleInput"];
+            declarations?: components["schemas"]["DeclarationsInput"];
             carPlate?: never;
         };
         /** @description The new approval status, with an optional reason. Unknown fields are ignored. */
@@ -2457,6 +2535,18 @@ export interface components {
             updated_at: string;
             /** @description Whether the car has an inspection report (shown on this page as `inspection`). */
             has_inspection: boolean;
+            /**
+             * @description The vehicle's specification, from the vehicle registry at registration plus what the
+             *     seller added; null while the registry has not answered yet (it was down when the car
+             *     registered: the worker asks again with backoff), and for cars from before it was kept.
+             */
+            vehicle: components["schemas"]["VehicleSpec"] | null;
+            /**
+             * @description The seller's declarations (damage, repairs, ownership); shown to approved dealers,
+             *     admins and the seller, null for everyone else (with AUTH_MODE=jwt) and when the seller
+             *     made none.
+             */
+            declarations: components["schemas"]["Declarations"] | null;
             /**
              * Format: date-time
              * @description Until when the seller may accept or decline, once the auction has closed (the

@@ -1,11 +1,12 @@
 import PgBoss from 'pg-boss';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
-import type { BrevoClient } from '../integrations/index.js';
+import type { BrevoClient, CreditinfoClient } from '../integrations/index.js';
 import type { Logger } from '../logger.js';
 import { closeDueAuctions, expireUndecided, lapseUnconfirmed, scheduleUnscheduledAuctions, secondsUntilNextClose } from './closing.js';
 import { flushOutbox } from './outbox.js';
-import { CLOSE_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE } from './queues.js';
+import { CLOSE_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE, VEHICLE_QUEUE } from './queues.js';
+import { fillVehicleSpecs } from './vehicle-lookups.js';
 import { sweepExpiredRows, type SweepResult } from './retention.js';
 
 /**
@@ -25,6 +26,9 @@ import { sweepExpiredRows, type SweepResult } from './retention.js';
  * runs twice after a crash does no harm.
  */
 
+/** How often failed registry lookups are looked at; each has its own backoff on top. */
+const VEHICLE_LOOKUP_EVERY_SECONDS = 30;
+
 export type AuctionWorkerDeps = {
   config: Config;
   db: Db;
@@ -32,6 +36,8 @@ export type AuctionWorkerDeps = {
   databaseUrl: string;
   logger: Logger;
   brevo: BrevoClient;
+  /** The vehicle registry, for specifications it could not give at registration; absent → none are filled in. */
+  creditinfo?: CreditinfoClient;
 };
 
 export type AuctionWorker = {
@@ -41,11 +47,20 @@ export type AuctionWorker = {
   flushNow(): Promise<void>;
   /** Runs one retention sweep now (as the job does). */
   sweepNow(): Promise<SweepResult>;
+  /** Runs one pass of the registry lookups that failed at registration (as the job does). */
+  fillVehiclesNow(): Promise<{ filled: number; retrying: number }>;
   /** Stops offering jobs, lets a running one finish, closes pg-boss's pool. */
   stop(): Promise<void>;
 };
 
-export async function startAuctionWorker({ config, db, databaseUrl, logger, brevo }: AuctionWorkerDeps): Promise<AuctionWorker> {
+export async function startAuctionWorker({
+  config,
+  db,
+  databaseUrl,
+  logger,
+  brevo,
+  creditinfo,
+}: AuctionWorkerDeps): Promise<AuctionWorker> {
   const log = logger.child({ component: 'auction-worker' });
   const boss = new PgBoss({
     connectionString: databaseUrl,
@@ -105,6 +120,13 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     return deleted;
   };
 
+  const fillVehiclesNow = async () => {
+    if (!creditinfo) return { filled: 0, retrying: 0 };
+    const result = await fillVehicleSpecs({ db, creditinfo, logger: log });
+    if (result.filled + result.retrying > 0) log.info('vehicle lookups', result);
+    return result;
+  };
+
   await boss.work(CLOSE_QUEUE, { pollingIntervalSeconds: polling(closeEvery) }, async () => {
     await closeNow();
   });
@@ -115,6 +137,10 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
   const sweepEvery = config.RETENTION_SWEEP_INTERVAL_MINUTES * 60;
   await boss.work(RETENTION_QUEUE, { pollingIntervalSeconds: 2 }, async () => {
     await sweepNow();
+  });
+
+  await boss.work(VEHICLE_QUEUE, { pollingIntervalSeconds: 2 }, async () => {
+    await fillVehiclesNow();
   });
 
   /** One job per queue per `seconds` slot, however many instances offer it. */
@@ -128,13 +154,16 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
   const offerClose = () => void offer(CLOSE_QUEUE, 'close', closeEvery);
   const offerOutbox = () => void offer(OUTBOX_QUEUE, 'outbox', outboxEvery);
   const offerSweep = () => void offer(RETENTION_QUEUE, 'retention', sweepEvery);
+  const offerVehicles = () => void offer(VEHICLE_QUEUE, 'vehicles', VEHICLE_LOOKUP_EVERY_SECONDS);
   offerClose();
+  offerVehicles();
   offerOutbox();
   offerSweep();
   const timers = [
     setInterval(offerClose, closeEvery * 1000),
     setInterval(offerOutbox, outboxEvery * 1000),
     setInterval(offerSweep, sweepEvery * 1000),
+    setInterval(offerVehicles, VEHICLE_LOOKUP_EVERY_SECONDS * 1000),
   ];
   for (const t of timers) t.unref();
   log.info('auction worker started', { close_every_s: closeEvery, outbox_every_s: outboxEvery, brevo: brevo.mode });
@@ -144,6 +173,7 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     closeNow,
     flushNow,
     sweepNow,
+    fillVehiclesNow,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -22,6 +22,29 @@ export const listedCar = sql.fragment`c.status NOT IN ('unconfirmed', 'lapsed')`
  * count are derived from the bids (index on car_id, bid_amount DESC) rather
  * than stored, so they can never disagree.
  */
+/** The vehicle's specification (registry + seller); null on a car until the registry has answered. */
+export const vehicleSpec = z.object({
+  vin: z.string().nullable(),
+  fuel: z.string().nullable(),
+  engine_size: z.number().int().nullable(),
+  color: z.string().nullable(),
+  first_registration: z.string().nullable(),
+  transmission: z.enum(['manual', 'automatic']).nullable(),
+  drivetrain: z.enum(['fwd', 'rwd', 'awd']).nullable(),
+  equipment: z.array(z.string()),
+});
+export type VehicleSpec = z.infer<typeof vehicleSpec>;
+
+export const OWNERSHIP = ['own', 'estate', 'power_of_attorney', 'on_behalf'] as const;
+export const declarationsRow = z.object({
+  damage: z.string().nullable(),
+  repairs: z.string().nullable(),
+  other: z.string().nullable(),
+  ownership: z.enum(OWNERSHIP),
+  ownership_details: z.string().nullable(),
+});
+export type Declarations = z.infer<typeof declarationsRow>;
+
 export const carRow = z.object({
   id: z.string().uuid(),
   seller_name: z.string().nullable(),
@@ -39,6 +62,8 @@ export const carRow = z.object({
   min_next_bid: z.number().int().nullable(),
   reserve_met: z.boolean(),
   has_inspection: z.boolean(),
+  vehicle: vehicleSpec.nullable(),
+  declarations: declarationsRow.nullable(),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -53,13 +78,14 @@ export type CarRow = z.infer<typeof carRow>;
  * `seesSellerData` in src/domain/access.ts). When not, the database never
  * sends it: name, e-mail and postal code come back as NULL.
  */
-export const selectCars = (seller: { visible: boolean }) => sql.fragment`
+export const selectCars = (seller: { visible: boolean; declarations?: boolean }) => sql.fragment`
   SELECT c.id, ${seller.visible ? sellerColumns : hiddenSellerColumns}, c.car_make, c.car_model, c.car_plate,
          c.year, c.mileage, c.status, b.highest_bid, b.bid_count, c.auction_ends_at,
          CASE WHEN c.status = 'active' AND (c.auction_ends_at IS NULL OR c.auction_ends_at > now())
               THEN coalesce(b.highest_bid, 0) + c.bid_increment END AS min_next_bid,
          (c.reserve_price IS NULL OR coalesce(b.highest_bid, 0) >= c.reserve_price) AS reserve_met,
          EXISTS (SELECT 1 FROM car_inspections i WHERE i.car_id = c.id) AS has_inspection,
+         ${vehicleColumn}, ${(seller.declarations ?? seller.visible) ? declarationsColumn : sql.fragment`NULL::jsonb AS declarations`},
          c.created_at, c.updated_at
   FROM "Bílar" c
   LEFT JOIN LATERAL (
@@ -68,6 +94,14 @@ export const selectCars = (seller: { visible: boolean }) => sql.fragment`
   ) b ON true`;
 
 const sellerColumns = sql.fragment`c.seller_name, c.email, c.postal_code`;
+
+/** `vehicle` of the car object, for a car `c`. */
+const vehicleColumn = sql.fragment`
+  CASE WHEN c.vehicle_checked_at IS NOT NULL THEN jsonb_build_object(
+    'vin', c.vin, 'fuel', c.fuel, 'engine_size', c.engine_size, 'color', c.color,
+    'first_registration', to_char(c.first_registration, 'YYYY-MM-DD'),
+    'transmission', c.transmission, 'drivetrain', c.drivetrain, 'equipment', to_jsonb(c.equipment)) END AS vehicle`;
+const declarationsColumn = sql.fragment`c.declarations`;
 const hiddenSellerColumns = sql.fragment`NULL::text AS seller_name, NULL::text AS email, NULL::text AS postal_code`;
 
 export const bidRow = z.object({
@@ -118,19 +152,19 @@ export function findLeader(tx: Pick<DatabaseTransactionConnection, 'maybeOne'>, 
 }
 
 /** What a caller may see of cars (src/domain/access.ts): the seller's data; unlisted cars. */
-export type CarView = { seller: boolean; unlisted: boolean };
+export type CarView = { seller: boolean; unlisted: boolean; declarations?: boolean };
 
 const listedOnly = (view: CarView) => (view.unlisted ? sql.fragment`` : sql.fragment`AND ${listedCar}`);
 
 /** One car as `view` may see it; null when there is none (or it is unlisted and the view does not see those). */
 export function findCar(q: CommonQueryMethods, carId: string, view: CarView): Promise<CarRow | null> {
   return q.maybeOne(sql.type(carRow)`
-    ${selectCars({ visible: view.seller })} WHERE c.id = ${carId} ${listedOnly(view)}`);
+    ${selectCars({ visible: view.seller, declarations: view.declarations })} WHERE c.id = ${carId} ${listedOnly(view)}`);
 }
 
 /** A car that exists, as `view` may see it (after a change under its lock). */
-export function readCar(q: CommonQueryMethods, carId: string, view: Pick<CarView, 'seller'>): Promise<CarRow> {
-  return q.one(sql.type(carRow)`${selectCars({ visible: view.seller })} WHERE c.id = ${carId}`);
+export function readCar(q: CommonQueryMethods, carId: string, view: Pick<CarView, 'seller' | 'declarations'>): Promise<CarRow> {
+  return q.one(sql.type(carRow)`${selectCars({ visible: view.seller, declarations: view.declarations })} WHERE c.id = ${carId}`);
 }
 
 const oneRow = z.object({ one: z.number() });
@@ -153,7 +187,7 @@ export function listCarsNewestFirst(
   ].filter((c) => c !== null);
   const where = conditions.length ? sql.fragment`WHERE ${sql.join(conditions, sql.fragment` AND `)}` : sql.fragment``;
   return q.any(sql.type(carRow)`
-    ${selectCars({ visible: view.seller })} ${where}
+    ${selectCars({ visible: view.seller, declarations: view.declarations })} ${where}
     ORDER BY c.created_at DESC, c.id DESC
     LIMIT ${filter.limit + 1}`);
 }
@@ -174,12 +208,29 @@ export type NewCar = {
   year: number;
   mileage: number;
   reserve_price: number | null;
+  /** What the registry said (null fields when it has no such plate); null when it could not be asked. */
+  registry: Pick<VehicleSpec, 'vin' | 'fuel' | 'engine_size' | 'color' | 'first_registration'> | null;
+  seller_vehicle: Pick<VehicleSpec, 'transmission' | 'drivetrain' | 'equipment'>;
+  declarations: Declarations | null;
+};
+
+const specColumns = sql.fragment`vin, fuel, engine_size, color, first_registration, transmission, drivetrain, equipment,
+  vehicle_checked_at, declarations`;
+
+/** The specification and declarations of a registration, in the order of `specColumns`. */
+const specValues = (car: NewCar) => {
+  const r = car.registry;
+  const v = car.seller_vehicle;
+  return sql.fragment`${r?.vin ?? null}, ${r?.fuel ?? null}, ${r?.engine_size ?? null}, ${r?.color ?? null},
+    ${r?.first_registration ?? null}::date, ${v.transmission}, ${v.drivetrain}, ${sql.array(v.equipment, 'text')},
+    ${r ? sql.fragment`now()` : null}, ${car.declarations ? sql.jsonb(car.declarations) : null}`;
 };
 
 const registeredCar = sql.fragment`
     SELECT c.id, c.seller_name, c.email, c.postal_code, c.car_make, c.car_model, c.car_plate, c.year, c.mileage,
            c.status, NULL::int AS highest_bid, 0 AS bid_count, c.auction_ends_at, c.bid_increment AS min_next_bid,
-           c.reserve_price IS NULL AS reserve_met, false AS has_inspection, c.created_at, c.updated_at
+           c.reserve_price IS NULL AS reserve_met, false AS has_inspection, ${vehicleColumn}, ${declarationsColumn},
+           c.created_at, c.updated_at
     FROM inserted c`;
 
 /**
@@ -196,9 +247,10 @@ export function insertCar(
     ? q.maybeOne(sql.type(carRow)`
         WITH inserted AS (
           INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status,
-                               bid_increment, reserve_price)
+                               bid_increment, reserve_price, ${specColumns})
           SELECT ${car.seller_name}, ${car.email}, ${car.phone}, ${car.postal_code}, ${car.car_make}, ${car.car_model},
-                 ${car.car_plate}, ${car.year}, ${car.mileage}, 'unconfirmed', ${settings.BID_INCREMENT_ISK}, ${car.reserve_price}
+                 ${car.car_plate}, ${car.year}, ${car.mileage}, 'unconfirmed', ${settings.BID_INCREMENT_ISK}, ${car.reserve_price},
+                 ${specValues(car)}
           WHERE NOT EXISTS (SELECT 1 FROM "Bílar" WHERE car_plate = ${car.car_plate} AND ${holdsPlate})
           RETURNING *
         )
@@ -207,9 +259,10 @@ export function insertCar(
       q.maybeOne(sql.type(carRow)`
         WITH inserted AS (
           INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status,
-                               auction_ends_at, bid_increment, reserve_price)
+                               auction_ends_at, bid_increment, reserve_price, ${specColumns})
           VALUES (${car.seller_name}, ${car.email}, ${car.phone}, ${car.postal_code}, ${car.car_make}, ${car.car_model},
-                  ${car.car_plate}, ${car.year}, ${car.mileage}, 'active', ${auctionEndsAt(settings)}, ${settings.BID_INCREMENT_ISK}, ${car.reserve_price})
+                  ${car.car_plate}, ${car.year}, ${car.mileage}, 'active', ${auctionEndsAt(settings)}, ${settings.BID_INCREMENT_ISK}, ${car.reserve_price},
+                  ${specValues(car)})
           ON CONFLICT (car_plate) WHERE ${holdsPlate} DO NOTHING
           RETURNING *
         )
@@ -227,7 +280,7 @@ const carIdRow = z.object({ id: z.string().uuid() });
 /** A dealer's own car, waiting as `pending`; null when a car holds the plate. */
 export function insertPendingCar(
   q: CommonQueryMethods,
-  car: Omit<NewCar, 'email' | 'reserve_price'> & { email: string | null },
+  car: Omit<NewCar, 'email' | 'reserve_price' | 'registry' | 'seller_vehicle' | 'declarations'> & { email: string | null },
 ): Promise<string | null> {
   return q.maybeOneFirst(sql.type(carIdRow)`
     INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status)

@@ -28,6 +28,15 @@ export function seesSellerData(p: Principal): boolean {
   return p.kind === 'open' || p.kind === 'admin' || (p.kind === 'dealer' && p.status === 'approved');
 }
 
+/**
+ * The seller's declarations (damage, repairs, and whether the car is sold from an estate or
+ * under a power of attorney: facts about people): to the same callers as the seller's data,
+ * and to the seller on their own page.
+ */
+export function seesDeclarations(p: Principal): boolean {
+  return seesSellerData(p);
+}
+
 /** Who placed a bid: admins see every bidder, a dealer only themself, nobody else anyone (all with AUTH_MODE=off). */
 export function seesBidder(p: Principal, bidderEmail: string): boolean {
   return p.kind === 'open' || p.kind === 'admin' || (p.kind === 'dealer' && p.email === bidderEmail);

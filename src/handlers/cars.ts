@@ -4,7 +4,7 @@ import { maxVehicleYear, normaliseEmail, normalisePlate, toE164, toInteger } fro
 import { principalOf } from '../api/principal.js';
 import { decodeCursor } from '../domain/keyset.js';
 import { acceptBestBid, getCar as findCar, listCars as carsPage, registerCar as register, setCarStatus } from '../usecases/cars.js';
-import type { NewCar } from '../usecases/cars.js';
+import type { Registration } from '../usecases/cars.js';
 import { carInspection } from '../usecases/inspections.js';
 import type { Handler, HandlerContext } from '../api/types.js';
 
@@ -23,7 +23,7 @@ function readReservePrice(value: number | string | null | undefined, path: strin
 }
 
 /** The frontend sends camelCase, older clients snake_case; both mean the same car. */
-function readRegistration(body: RegisterBody): NewCar {
+function readRegistration(body: RegisterBody): Registration {
   const camel = typeof body.carPlate === 'string';
   const raw =
     typeof body.carPlate === 'string'
@@ -61,12 +61,32 @@ function readRegistration(body: RegisterBody): NewCar {
     year,
     mileage: toInteger(raw.mileage),
     reserve_price: reservePrice,
+    seller_vehicle: {
+      transmission: body.vehicle?.transmission ?? null,
+      drivetrain: body.vehicle?.drivetrain ?? null,
+      // the same item twice, or blank, says nothing more
+      equipment: [...new Set((body.vehicle?.equipment ?? []).map((e) => e.trim()).filter((e) => e !== ''))],
+    },
+    declarations: readDeclarations(body.declarations),
+  };
+}
+
+const text = (value: string | null | undefined) => (value?.trim() ? value.trim() : null);
+
+function readDeclarations(d: RegisterBody['declarations']): Registration['declarations'] {
+  if (!d) return null;
+  return {
+    damage: text(d.damage),
+    repairs: text(d.repairs),
+    other: text(d.other),
+    ownership: d.ownership,
+    ownership_details: text(d.ownership_details),
   };
 }
 
 /** Registration (src/usecases/cars.ts: active now, or unconfirmed until the phone is proved). */
 const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
-  const created = await register(deps, readRegistration(body));
+  const created = await register(deps, readRegistration(body), log);
   log.info('car registered', { car_id: created.id, status: created.status });
   if (created.status === 'unconfirmed') {
     return {

@@ -1,8 +1,11 @@
 import { conflict, notFound } from '../errors.js';
-import { seesSellerData, seesUnlisted, type Principal } from '../domain/access.js';
+import { seesDeclarations, seesSellerData, seesUnlisted, type Principal } from '../domain/access.js';
 import type { CarStatus } from '../domain/lifecycle.js';
 import { lockCar } from '../db/car-status.js';
 import { findCar, insertCar, listCarsNewestFirst, readCar, setReservePrice, type CarView, type NewCar } from '../db/cars.js';
+import { queueVehicleLookup } from '../db/vehicle-lookups.js';
+import type { Logger } from '../logger.js';
+import type { CreditinfoClient } from '../integrations/index.js';
 import { pageOf } from '../domain/keyset.js';
 import type { Deps } from '../deps.js';
 import { changeStatus, sellToBestBid } from './lifecycle.js';
@@ -11,8 +14,40 @@ export type { NewCar } from '../db/cars.js';
 
 type CarDeps = Pick<Deps, 'db' | 'config'>;
 
+/** A registration as the seller sent it (normalised); the registry's part is looked up here. */
+export type Registration = Omit<NewCar, 'registry'>;
+
+/**
+ * What the vehicle registry says of the plate: its fields (all null when it has no such plate),
+ * or null when it could not be asked (down, timed out, not configured): then the worker asks
+ * later (src/auctions/vehicle-lookups.ts). Nothing is filled in from elsewhere.
+ */
+export async function registryFacts(
+  creditinfo: Pick<CreditinfoClient, 'lookup'>,
+  plate: string,
+  log?: Logger,
+): Promise<NewCar['registry']> {
+  try {
+    const info = await creditinfo.lookup(plate);
+    return {
+      vin: info?.vin ?? null,
+      fuel: info?.fuel ?? null,
+      engine_size: info?.engineSize ?? null,
+      color: info?.color ?? null,
+      first_registration: info?.firstRegistration ?? null,
+    };
+  } catch (error) {
+    log?.warn('vehicle registry not reached at registration', { error: error instanceof Error ? error.message : String(error) });
+    return null;
+  }
+}
+
 /** What `viewer` may see of cars. */
-export const carView = (viewer: Principal): CarView => ({ seller: seesSellerData(viewer), unlisted: seesUnlisted(viewer) });
+export const carView = (viewer: Principal): CarView => ({
+  seller: seesSellerData(viewer),
+  declarations: seesDeclarations(viewer),
+  unlisted: seesUnlisted(viewer),
+});
 
 /**
  * With LISTING_REQUIRES_PHONE off a registered car starts active: its auction opens now.
@@ -20,8 +55,14 @@ export const carView = (viewer: Principal): CarView => ({ seller: seesSellerData
  * see confirmRegistrations): until then it holds no plate, so a stranger's registration of
  * someone else's plate blocks nobody; a car that does hold the plate still refuses it (409).
  */
-export async function registerCar(deps: CarDeps, car: NewCar) {
-  const created = await insertCar(deps.db, car, deps.config.LISTING_REQUIRES_PHONE, deps.config);
+export async function registerCar(deps: CarDeps & Pick<Deps, 'services'>, registration: Registration, log?: Logger) {
+  const car: NewCar = { ...registration, registry: await registryFacts(deps.services.creditinfo, registration.car_plate, log) };
+  const created = await deps.db.transaction(async (tx) => {
+    const row = await insertCar(tx, car, deps.config.LISTING_REQUIRES_PHONE, deps.config);
+    // the registry could not be asked: the worker asks later, unless it can never be asked here
+    if (row && !car.registry && deps.services.creditinfo.mode !== 'disabled') await queueVehicleLookup(tx, row.id);
+    return row;
+  });
   if (!created) throw conflict('plate_already_registered', `A car with plate ${car.car_plate} is already registered`);
   return created;
 }
