@@ -30,6 +30,16 @@ export default tseslint.config(
     },
   },
   {
+    // Slonik's README: production code uses sql.type (a zod schema per query), never sql.unsafe.
+    files: ['src/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'sql', property: 'unsafe', message: 'Use sql.type(zodSchema): every query in src/ is typed (Slonik README).' },
+      ],
+    },
+  },
+  {
     // Tests and the bench read JSON answers, which are `any` by nature; their shape is checked
     // against openapi.yaml at run time instead.
     files: ['tests/**', 'bench/**'],

@@ -1397,7 +1397,7 @@ export interface paths {
          * @description Who the token names, as they are now: a pending dealer sees `pending` (and may not bid
          *     until approved), a suspended one `suspended`. Needs a dealer token in either
          *     `AUTH_MODE`: Kaggi's own (`DealerSession`), or with `AUTH_MODE=jwt` a Supabase token whose
-         *     e-mail is a dealer's (403 `dealer_not_approved` when it is nobody's).
+         *     e-mail is a dealer's (403 `dealer_not_registered` when it is nobody's).
          */
         get: operations["getDealerMe"];
         put?: never;
@@ -1533,14 +1533,7 @@ export interface components {
         Error: {
             /** @constant */
             success: false;
-            /**
-             * @description Stable machine code, e.g. `validation_failed`, `malformed_json`, `not_found`,
-             *     `route_not_found`, `rate_limited`, `plate_already_registered`, `bid_too_low`,
-             *     `auction_closed`,
-             *     `database_unavailable`, `internal_error`.
-             * @example validation_failed
-             */
-            error: string;
+            error: components["schemas"]["ErrorCode"];
             /** @description Human-readable description of the problem. */
             message: string;
             /** @description The same text as `message`. */
@@ -1550,6 +1543,13 @@ export interface components {
             /** @description The smallest bid that would be accepted, only on `bid_too_low`. */
             min_next_bid?: number;
         };
+        /**
+         * @description Every machine code an error body's `error` can carry. Clients branch on these, never on
+         *     `message`; a new code is an addition (minor version), a code dropped is a breaking change.
+         *     `x-enumDescriptions` says when each one is given.
+         * @enum {string}
+         */
+        ErrorCode: "bad_request" | "malformed_json" | "malformed_path" | "request_aborted" | "validation_failed" | "invalid_phone" | "invalid_email" | "invalid_kennitala" | "company_not_found" | "sms_country_not_allowed" | "idempotency_key_reused" | "payload_too_large" | "uri_too_long" | "headers_too_large" | "unsupported_media_type" | "route_not_found" | "method_not_allowed" | "not_found" | "inspection_not_found" | "unauthorized" | "invalid_code" | "forbidden" | "dealer_not_approved" | "dealer_suspended" | "admin_key_required" | "invalid_admin_key" | "admin_disabled" | "plate_already_registered" | "dealer_already_registered" | "kennitala_taken" | "duplicate_contact" | "invalid_status_transition" | "car_not_active" | "auction_closed" | "bid_too_low" | "own_car" | "no_bids" | "car_not_closed" | "decision_deadline_passed" | "car_not_withdrawable" | "idempotency_in_progress" | "rate_limited" | "too_many_streams" | "internal_error" | "not_implemented" | "database_unavailable" | "migrations_pending" | "not_configured" | "upstream_unavailable" | "shutting_down" | "docs_not_built";
         /** @description One validation problem. */
         FieldError: {
             /**
@@ -1986,68 +1986,6 @@ export interface components {
         };
         /** @description The seller's car, in camelCase (what the frontend sends) or snake_case. */
         RegisterCarRequest: components["schemas"]["RegisterCarCamel"] | components["schemas"]["RegisterCarSnake"];
-        /**
-         * @description What the seller adds to the registry's specification (the same keys in both spellings
-         *     of the registration). Unknown fields are ignored.
-         */
-        VehicleInput: {
-            transmission?: components["schemas"]["Transmission"];
-            drivetrain?: components["schemas"]["Drivetrain"];
-            /** @description Equipment as the seller names it (e.g. `dráttarkrókur`, `leðursæti`); blanks and repeats are dropped. */
-            equipment?: string[];
-        };
-        /**
-         * @description The seller's declarations (the same keys in both spellings of the registration). They
-         *     can hold personal facts, so a car shows them only to approved dealers, admins and the
-         *     seller. Unknown fields are ignored.
-         */
-        DeclarationsInput: {
-            /** @description Known damage. */
-            damage?: string | null;
-            /** @description Repairs done. */
-            repairs?: string | null;
-            /** @description Anything else a buyer should know. */
-            other?: string | null;
-            ownership: components["schemas"]["Ownership"];
-            /** @description E.g. whose estate, or who gave the power of attorney. */
-            ownership_details?: string | null;
-        };
-        /** @enum {string} */
-        Transmission: "manual" | "automatic";
-        /** @enum {string} */
-        Drivetrain: "fwd" | "rwd" | "awd";
-        /**
-         * @description How the seller holds the car: their own, sold from an estate, under a power of attorney,
-         *     or on behalf of someone else.
-         * @enum {string}
-         */
-        Ownership: "own" | "estate" | "power_of_attorney" | "on_behalf";
-        /**
-         * @description The vehicle's specification: from the vehicle registry (Creditinfo) at registration —
-         *     `vin`, `fuel`, `engine_size` (cm³), `color`, `first_registration` (null where the
-         *     registry gives none) — and what the seller added.
-         */
-        VehicleSpec: {
-            vin: string | null;
-            /** @description As the registry names it (e.g. `Bensín`, `Dísel`, `Rafmagn`). */
-            fuel: string | null;
-            /** @description Displacement in cm³. */
-            engine_size: number | null;
-            color: string | null;
-            /** Format: date */
-            first_registration: string | null;
-            transmission: components["schemas"]["Transmission"] | null;
-            drivetrain: components["schemas"]["Drivetrain"] | null;
-            equipment: string[];
-        };
-        /** @description The seller's declarations at registration. */
-        Declarations: {
-            damage: string | null;
-            repairs: string | null;
-            other: string | null;
-            ownership: components["schemas"]["Ownership"];
-            ownership_details: string | null;
-        };
         /**
          * camelCase
          * @description The camelCase spelling, sent by the frontend. Must not contain `car_plate` (that tells it apart from the snake_case spelling). Other unknown fields are ignored.
@@ -2632,20 +2570,82 @@ export interface components {
             car: components["schemas"]["SellerCar"];
             winning_bid: components["schemas"]["SellerBid"];
         };
+        /** @enum {string} */
+        Transmission: "manual" | "automatic";
+        /** @enum {string} */
+        Drivetrain: "fwd" | "rwd" | "awd";
+        /**
+         * @description What the seller adds to the registry's specification (the same keys in both spellings
+         *     of the registration). Unknown fields are ignored.
+         */
+        VehicleInput: {
+            transmission?: components["schemas"]["Transmission"];
+            drivetrain?: components["schemas"]["Drivetrain"];
+            /** @description Equipment as the seller names it (e.g. `dráttarkrókur`, `leðursæti`); blanks and repeats are dropped. */
+            equipment?: string[];
+        };
+        /**
+         * @description How the seller holds the car: their own, sold from an estate, under a power of attorney,
+         *     or on behalf of someone else.
+         * @enum {string}
+         */
+        Ownership: "own" | "estate" | "power_of_attorney" | "on_behalf";
+        /**
+         * @description The seller's declarations (the same keys in both spellings of the registration). They
+         *     can hold personal facts, so a car shows them only to approved dealers, admins and the
+         *     seller. Unknown fields are ignored.
+         */
+        DeclarationsInput: {
+            /** @description Known damage. */
+            damage?: string | null;
+            /** @description Repairs done. */
+            repairs?: string | null;
+            /** @description Anything else a buyer should know. */
+            other?: string | null;
+            ownership: components["schemas"]["Ownership"];
+            /** @description E.g. whose estate, or who gave the power of attorney. */
+            ownership_details?: string | null;
+        };
+        /**
+         * @description The vehicle's specification: from the vehicle registry (Creditinfo) at registration —
+         *     `vin`, `fuel`, `engine_size` (cm³), `color`, `first_registration` (null where the
+         *     registry gives none) — and what the seller added.
+         */
+        VehicleSpec: {
+            vin: string | null;
+            /** @description As the registry names it (e.g. `Bensín`, `Dísel`, `Rafmagn`). */
+            fuel: string | null;
+            /** @description Displacement in cm³. */
+            engine_size: number | null;
+            color: string | null;
+            /** Format: date */
+            first_registration: string | null;
+            transmission: components["schemas"]["Transmission"] | null;
+            drivetrain: components["schemas"]["Drivetrain"] | null;
+            equipment: string[];
+        };
+        /** @description The seller's declarations at registration. */
+        Declarations: {
+            damage: string | null;
+            repairs: string | null;
+            other: string | null;
+            ownership: components["schemas"]["Ownership"];
+            ownership_details: string | null;
+        };
         /** @description The e-mail the dealer registered with (any case and surrounding spaces). Unknown fields are ignored. */
         DealerLoginRequest: {
             email: components["schemas"]["Email"];
+        };
+        DealerLoginAccepted: {
+            /** @constant */
+            success: true;
+            message: string;
         };
         /** @description The e-mail of the login, and the code it sent. Unknown fields are ignored. */
         DealerVerifyRequest: {
             email: components["schemas"]["Email"];
             /** @description The 6-digit code from the e-mail. */
             code: string;
-        };
-        DealerLoginAccepted: {
-            /** @constant */
-            success: true;
-            message: string;
         };
         /** @description A dealer as their own session shows them. */
         DealerAccount: {

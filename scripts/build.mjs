@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// Compiles src/ to dist/ (tsc -p tsconfig.build.json) and builds the docs page.
+// Compiles src/ to dist/ (tsc -p tsconfig.build.json), bundles the contract (dist/openapi.yaml,
+// dist/openapi.json: scripts/bundle-spec.mjs) and builds the docs page.
 //   node scripts/build.mjs            always compile
 //   node scripts/build.mjs --if-stale compile only when dist/ is missing or older than the sources
-// Plain JavaScript with no dependencies: it has to run before anything is compiled.
+// Plain JavaScript with no dependencies but the bundler's: it has to run before anything is compiled.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { specSources, writeBundle } from './bundle-spec.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const stamp = path.join(root, 'dist/.build-stamp');
@@ -19,15 +21,8 @@ function newest(file) {
   return Math.max(0, ...readdirSync(file).map((name) => newest(path.join(file, name))));
 }
 
-const spec = path.join(root, 'openapi.yaml');
-const specJson = path.join(root, 'dist/openapi.json');
-sources.push(spec);
-
-/** The compiled server reads the contract as JSON (src/api/spec.ts), sparing the YAML parser at start. */
-async function writeSpecJson() {
-  const { parse } = await import('yaml');
-  writeFileSync(specJson, JSON.stringify(parse(readFileSync(spec, 'utf8'))));
-}
+// The contract's files: the compiled server reads their bundle (dist/openapi.json, src/api/spec.ts).
+sources.push(...specSources(root));
 
 const stale = () => !existsSync(stamp) || statSync(stamp).mtimeMs < Math.max(...sources.map(newest));
 
@@ -43,8 +38,8 @@ if (!process.argv.includes('--if-stale') || stale()) {
   }
   console.log('compiling src/ to dist/');
   run([tsc, '-p', 'tsconfig.build.json']);
-  await writeSpecJson();
+  await writeBundle();
   writeFileSync(stamp, `${new Date().toISOString()}\n`);
 }
-// The docs page is rebuilt only when openapi.yaml changed (a production image ships it built).
+// The docs page is rebuilt only when the bundled contract changed (a production image ships it built).
 run([path.join(root, 'dist/cli/build-docs.js')]);

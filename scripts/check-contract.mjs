@@ -1,18 +1,22 @@
 #!/usr/bin/env node
-// Breaking changes of openapi.yaml against an earlier version of it.
+// Breaking changes of the contract against an earlier version of it.
 //   node scripts/check-contract.mjs                 against the base git picks (see pickBase)
-//   node scripts/check-contract.mjs --base <ref>    against openapi.yaml at a git ref
+//   node scripts/check-contract.mjs --base <ref>    against openapi.yaml (and openapi/) at a git ref
 //   node scripts/check-contract.mjs <old.yaml> <new.yaml>
+// Each side is bundled first (scripts/bundle-spec.mjs): an entry that points into other files,
+// as openapi.yaml does into openapi/, and an earlier single-file version compare alike.
 // Breaking: an operation removed; a response field removed (or no longer always there); an enum
 // value removed; a required request field or parameter added; a request type narrowed (or a
 // response type widened). Any of these fails unless info.version's major number rises.
 // No npm tool reads OpenAPI 3.1 offline here (openapi-diff stops at 3.0.3; optic needs its cloud
 // and a large tree), so this is a small checker of exactly those rules.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { bundleText } from './bundle-spec.mjs';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
 
@@ -196,6 +200,22 @@ const tryGit = (root, ...args) => {
   }
 };
 
+/** The contract as it was at `ref` (its entry and every file under openapi/), bundled; undefined when it had none. */
+function bundleAt(root, ref) {
+  const files = tryGit(root, 'ls-tree', '-r', '--name-only', ref, '--', 'openapi.yaml', 'openapi');
+  if (!files?.split('\n').includes('openapi.yaml')) return undefined;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kaggi-contract-'));
+  try {
+    for (const file of files.split('\n')) {
+      mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
+      writeFileSync(path.join(dir, file), execFileSync('git', ['show', `${ref}:${file}`], { cwd: root, maxBuffer: 64 << 20 }));
+    }
+    return bundleText(path.join(dir, 'openapi.yaml'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * The version to compare with: CONTRACT_BASE if set; else the merge base with main (a branch's
  * starting point); when that is HEAD itself (CI on a fresh clone of main), the last tag before
@@ -222,7 +242,7 @@ function main() {
   let newText;
   let label;
   if (args.length === 2 && !args[0].startsWith('--')) {
-    [oldText, newText] = args.map((f) => readFileSync(f, 'utf8'));
+    [oldText, newText] = args.map((f) => bundleText(path.resolve(f)));
     label = `${args[0]} → ${args[1]}`;
   } else {
     const given = args[0] === '--base' ? { ref: args[1], why: '--base' } : pickBase(root);
@@ -230,13 +250,13 @@ function main() {
       console.log('contract check: skipped, no earlier version to compare with (a single commit, no tag)');
       return;
     }
-    oldText = tryGit(root, 'show', `${given.ref}:openapi.yaml`);
+    oldText = bundleAt(root, given.ref);
     if (oldText === undefined) {
       console.log(`contract check: skipped, ${given.ref} (${given.why}) has no openapi.yaml`);
       return;
     }
-    newText = readFileSync(path.join(root, 'openapi.yaml'), 'utf8');
-    label = `openapi.yaml against ${given.ref} (${given.why})`;
+    newText = bundleText(path.join(root, 'openapi.yaml'));
+    label = `openapi.yaml (bundled) against ${given.ref} (${given.why})`;
   }
   const result = compareContracts(parse(oldText), parse(newText));
   const versions = `info.version ${result.oldVersion} → ${result.newVersion}`;

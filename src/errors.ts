@@ -1,3 +1,11 @@
+import type { components } from '../generated/api.js';
+
+/**
+ * Every code an error body's `error` may carry: the `ErrorCode` enum of the spec, so a code
+ * the spec does not list is a compile error.
+ */
+export type ErrorCode = components['schemas']['ErrorCode'];
+
 /**
  * The one error type of the API. Anything thrown anywhere ends up as this
  * shape on the wire (see api/error-middleware.ts); `detail` mirrors `message`
@@ -7,7 +15,7 @@ export type FieldError = { path: string; message: string };
 
 export type ErrorBody = {
   success: false;
-  error: string;
+  error: ErrorCode;
   message: string;
   detail: string;
   errors?: FieldError[];
@@ -16,7 +24,7 @@ export type ErrorBody = {
 
 export class ApiError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly errors?: FieldError[];
   /** Extra top-level fields a client may act on (e.g. `min_next_bid`). */
   readonly extra?: Record<string, unknown>;
@@ -24,7 +32,7 @@ export class ApiError extends Error {
 
   constructor(
     status: number,
-    code: string,
+    code: ErrorCode,
     message: string,
     options: {
       errors?: FieldError[];
@@ -61,7 +69,7 @@ export const validationFailed = (errors: FieldError[]): ApiError =>
 
 export const notFound = (what: string): ApiError => new ApiError(404, 'not_found', `${what} not found`);
 
-export const conflict = (code: string, message: string, extra?: Record<string, unknown>): ApiError =>
+export const conflict = (code: ErrorCode, message: string, extra?: Record<string, unknown>): ApiError =>
   new ApiError(409, code, message, { extra });
 
 export const notConfigured = (service: string): ApiError =>
@@ -71,13 +79,13 @@ export const upstreamUnavailable = (service: string, message?: string, cause?: u
   new ApiError(503, 'upstream_unavailable', message ?? `${service} is unavailable, try again later`, { cause });
 
 /** The stable code of any error, for logs and audit rows. */
-export const errorCode = (error: unknown): string => (error instanceof ApiError ? error.code : 'internal_error');
+export const errorCode = (error: unknown): ErrorCode => (error instanceof ApiError ? error.code : 'internal_error');
 
 /**
  * Runs `task`; when it fails, `record` writes down why (an audit row) before
  * the error goes on to the error middleware unchanged.
  */
-export async function recordingFailure<T>(task: () => Promise<T>, record: (code: string) => Promise<unknown>): Promise<T> {
+export async function recordingFailure<T>(task: () => Promise<T>, record: (code: ErrorCode) => Promise<unknown>): Promise<T> {
   try {
     return await task();
   } catch (error) {

@@ -1,9 +1,9 @@
 import type { NextFunction, Request, Response } from 'express';
 import { BackendTerminatedError, ConnectionError, StatementTimeoutError, UnexpectedStateError } from 'slonik';
-import { ApiError } from '../errors.js';
+import { ApiError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 
-const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
+const BODY_PARSER_ERRORS: Record<string, [number, ErrorCode, string]> = {
   'entity.parse.failed': [400, 'malformed_json', 'The request body is not valid JSON'],
   'entity.too.large': [413, 'payload_too_large', 'The request body is larger than this server accepts'],
   'encoding.unsupported': [415, 'unsupported_media_type', 'The request body encoding is not supported'],

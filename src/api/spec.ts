@@ -1,35 +1,48 @@
-import { readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Document } from 'openapi-backend';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const SPEC_PATH = path.resolve(here, '../../openapi.yaml');
+const ROOT = path.resolve(here, '../..');
+/** The contract's entry; it points into openapi/ (paths, schemas and responses by tag). */
+export const SPEC_PATH = path.join(ROOT, 'openapi.yaml');
 /**
- * `npm run build` writes the spec as JSON beside the compiled code
- * (dist/openapi.json): a compiled server reads that instead of parsing 135 kB
- * of YAML at every start, and never loads the YAML parser. Run from source
- * (tests, `npm run dev`) there is no such file and the YAML is parsed.
+ * The whole contract as one document (scripts/bundle-spec.mjs, `npm run bundle`), in YAML
+ * and JSON. Everything reads this bundle, never the entry: the compiled server (which so
+ * needs no YAML parser and no file resolution at start), the tests, the docs page.
  */
-export const SPEC_JSON_PATH = path.resolve(here, '../openapi.json');
+export const BUNDLE_YAML_PATH = path.join(ROOT, 'dist/openapi.yaml');
+export const BUNDLE_JSON_PATH = path.join(ROOT, 'dist/openapi.json');
+
+/**
+ * Run from source (tests, `npm run dev`, tsx scripts) the bundle is rebuilt when the spec's
+ * files are newer than it; the compiled server reads the one `npm run build` wrote (a
+ * production image has no bundler).
+ */
+export function ensureBundle(): void {
+  if (!import.meta.url.endsWith('.ts')) return;
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/bundle-spec.mjs'), '--if-stale', '--quiet'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
 
 let cached: { yaml: string; document: Document; json: string } | undefined;
 
-const mtime = (file: string) => statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? -1;
-
-/** The contract, read once per process; every consumer shares the same parsed copy. */
+/** The bundled contract, read once per process; every consumer shares the same parsed copy. */
 export function loadSpec(): { yaml: string; document: Document; json: string } {
   if (!cached) {
-    const yaml = readFileSync(SPEC_PATH, 'utf8');
-    if (mtime(SPEC_JSON_PATH) >= mtime(SPEC_PATH)) {
-      const json = readFileSync(SPEC_JSON_PATH, 'utf8');
-      cached = { yaml, document: JSON.parse(json) as Document, json };
-    } else {
-      const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
-      const document = parse(yaml) as Document;
-      cached = { yaml, document, json: JSON.stringify(document) };
+    ensureBundle();
+    let yaml: string;
+    let json: string;
+    try {
+      yaml = readFileSync(BUNDLE_YAML_PATH, 'utf8');
+      json = readFileSync(BUNDLE_JSON_PATH, 'utf8');
+    } catch (error) {
+      throw new Error(`the bundled contract (dist/openapi.json) is missing: run \`npm run build\``, { cause: error });
     }
+    cached = { yaml, document: JSON.parse(json) as Document, json };
   }
   return cached;
 }

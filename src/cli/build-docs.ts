@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { SPEC_PATH } from '../api/spec.js';
+import { BUNDLE_YAML_PATH, ensureBundle } from '../api/spec.js';
 import { DOCS_PATH } from '../handlers/docs.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -15,12 +15,13 @@ const mtime = (file: string) => {
   }
 };
 
-/** Redoc page from openapi.yaml, self-contained (`--inlineBundle`): the docs load no CDN. */
+/** Redoc page from the bundled contract, self-contained (`--inlineBundle`): the docs load no CDN. */
 export async function buildDocs(): Promise<void> {
+  ensureBundle();
   mkdirSync(path.dirname(DOCS_PATH), { recursive: true });
   await promisify(execFile)(
     path.join(ROOT, 'node_modules/.bin/redocly'),
-    ['build-docs', SPEC_PATH, '--inlineBundle', '--title', 'Kaggi API', '-o', DOCS_PATH],
+    ['build-docs', BUNDLE_YAML_PATH, '--inlineBundle', '--title', 'Kaggi API', '-o', DOCS_PATH],
     { cwd: ROOT, env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' } },
   );
   // Redoc's sidebar credit loads its logo from a CDN, with no option to turn it
@@ -36,7 +37,8 @@ const BLANK_SVG = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' 
 
 export async function buildDocsIfStale(): Promise<boolean> {
   // stale when the spec or this build step changed since the page was written
-  if (mtime(DOCS_PATH) >= Math.max(mtime(SPEC_PATH), mtime(fileURLToPath(import.meta.url)))) return false;
+  ensureBundle();
+  if (mtime(DOCS_PATH) >= Math.max(mtime(BUNDLE_YAML_PATH), mtime(fileURLToPath(import.meta.url)))) return false;
   await buildDocs();
   return true;
 }

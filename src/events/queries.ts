@@ -13,6 +13,8 @@ const eventRow = z.object({
   data: z.record(z.unknown()),
   at: z.string(),
 });
+/** Only asked whether a row exists: exists() reads no column of it. */
+const nothing = z.object({});
 const eventIdRow = z.object({ id: z.coerce.number() });
 const columns = sql.fragment`e.id, e.car_id, e.kind, e.data, e.at`;
 
@@ -69,7 +71,7 @@ export async function carEventsAfter(q: CommonQueryMethods, carId: string, after
     ORDER BY e.id
     LIMIT ${limit + 1}`);
   if (rows.length > limit) return null;
-  const known = await q.exists(sql.unsafe`SELECT 1 FROM car_events WHERE car_id = ${carId} AND id = ${afterId}`);
+  const known = await q.exists(sql.type(nothing)`SELECT 1 FROM car_events WHERE car_id = ${carId} AND id = ${afterId}`);
   return known ? [...rows] : null;
 }
 
@@ -106,5 +108,5 @@ export function latestEventId(q: CommonQueryMethods): Promise<number> {
 }
 
 export function eventExists(q: CommonQueryMethods, id: number): Promise<boolean> {
-  return q.exists(sql.unsafe`SELECT 1 FROM car_events WHERE id = ${id}`);
+  return q.exists(sql.type(nothing)`SELECT 1 FROM car_events WHERE id = ${id}`);
 }

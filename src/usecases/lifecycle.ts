@@ -1,6 +1,6 @@
 import type { CommonQueryMethods } from 'slonik';
 import { loadConfig } from '../config.js';
-import { conflict, notFound } from '../errors.js';
+import { conflict, notFound, type ErrorCode } from '../errors.js';
 import { minNextBid, reserveMet } from '../domain/auction.js';
 import { findTransition, refusal, type Actor, type CarStatus, type Transition } from '../domain/lifecycle.js';
 import {
@@ -43,7 +43,7 @@ export type ChangeOptions = {
   /** `withdrawn`: the seller's own words, kept on the car, not in the event. */
   withdrawReason?: string | null;
   /** The 409 code when the change is not allowed (default `invalid_status_transition`). */
-  conflictCode?: string;
+  conflictCode?: ErrorCode;
   /** Answer null instead of throwing when the change is not (or no longer) allowed: the sweeps. */
   ifAllowed?: boolean;
 };

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/app.js';
-import { benchImport } from '../../src/import/bench.js';
-import { generateExport, plan } from '../../src/import/generate.js';
+import { benchImport } from '../../bench/import/bench.js';
+import { generateExport, plan } from '../../bench/import/generate.js';
 import { runImport } from '../../src/import/importer.js';
 import { rowCount } from './helpers.js';
 

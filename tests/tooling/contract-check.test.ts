@@ -1,12 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 // @ts-expect-error plain JavaScript, no declarations
 import { compareContracts } from '../../scripts/check-contract.mjs';
+import { loadSpec } from '../../src/api/spec.js';
 
 /**
  * The contract check of CI (scripts/check-contract.mjs): each kind of breaking change fails
@@ -127,9 +127,9 @@ describe('contract check', () => {
     expect(result.majorRose).toBe(true);
   });
 
-  it('the command fails (exit 1) on a breaking change and passes on openapi.yaml against itself', () => {
+  it('the command fails (exit 1) on a breaking change and passes on the contract against itself', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'contract-'));
-    const spec = readFileSync('openapi.yaml', 'utf8');
+    const spec = loadSpec().yaml;
     const old = path.join(dir, 'old.yaml');
     const next = path.join(dir, 'new.yaml');
     writeFileSync(old, spec);
@@ -150,5 +150,23 @@ describe('contract check', () => {
     expect(status).toBe(1);
     expect(stderr).toContain(`${firstPath}`);
     expect(stderr).toContain('operation removed');
+  });
+
+  it('bundles each side: the split entry with openapi/ against a single-file version', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'contract-split-'));
+    cpSync('openapi.yaml', path.join(dir, 'split/openapi.yaml'));
+    cpSync('openapi', path.join(dir, 'split/openapi'), { recursive: true });
+    const single = path.join(dir, 'single.yaml');
+    const doc = parse(loadSpec().yaml);
+    writeFileSync(single, stringify(doc));
+    const run = (a: string, b: string) =>
+      execFileSync(process.execPath, ['scripts/check-contract.mjs', a, b], { encoding: 'utf8', stdio: 'pipe' });
+    expect(run(single, path.join(dir, 'split/openapi.yaml'))).toContain('no breaking change');
+    // a response field dropped in one of openapi/'s files is seen through the entry
+    const bidsFile = path.join(dir, 'split/openapi/components/schemas/bids.yaml');
+    const bids = parse(readFileSync(bidsFile, 'utf8'));
+    delete bids.BidCreated.properties.leading;
+    writeFileSync(bidsFile, stringify(bids));
+    expect(() => run(single, path.join(dir, 'split/openapi.yaml'))).toThrow(/leading: response field removed/);
   });
 });

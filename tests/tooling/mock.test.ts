@@ -49,21 +49,23 @@ function livingInGroup(pgid: number): number[] {
   return pids;
 }
 
-type Examples = Record<string, { value?: unknown }>;
-type ResponseObject = { $ref?: string; content?: Record<string, { examples?: Examples; example?: unknown }> };
+type Example = { value?: unknown; $ref?: string };
+type ResponseObject = { $ref?: string; content?: Record<string, { examples?: Record<string, Example>; example?: unknown }> };
 
 /** A response example from openapi.yaml: the named one, or the first (what Prism picks by default). */
 function specExample(path: string, method: string, status: number, name?: string): unknown {
   const doc = loadSpec().document as unknown as {
     paths: Record<string, Record<string, { responses: Record<string, ResponseObject> }>>;
-    components: { responses: Record<string, ResponseObject> };
+    components: { responses: Record<string, ResponseObject>; examples: Record<string, Example> };
   };
   let response = doc.paths[path][method].responses[String(status)];
   if (response.$ref) response = doc.components.responses[response.$ref.split('/').pop()!]!;
   const media = response.content!['application/json'];
   if (media.example !== undefined && !name) return media.example;
   const examples = media.examples ?? {};
-  return (name ? examples[name] : Object.values(examples)[0])?.value;
+  let example = name ? examples[name] : Object.values(examples)[0];
+  if (example?.$ref) example = doc.components.examples[example.$ref.split('/').pop()!];
+  return example?.value;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

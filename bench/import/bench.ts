@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateExport } from './generate.js';
-import { runImport, type ImportOptions } from './importer.js';
-import type { Totals } from './report.js';
+import { runImport, type ImportOptions } from '../../src/import/importer.js';
+import type { Totals } from '../../src/import/report.js';
 
 export type BenchOptions = {
   /** Documents to generate and import (the figure is 1,000,000). */

@@ -11,7 +11,7 @@ import { EJSON, Int32, ObjectId } from 'bson';
  * Every document is valid: importing the directory accepts all of them, with
  * the fyrir_bílasala copies counted as unchanged repeats.
  *
- *   npx tsx src/import/generate.ts <dir> <documents> [--array] [--canonical]
+ *   npx tsx bench/import/generate.ts <dir> <documents> [--array] [--canonical]
  */
 
 export type GenerateOptions = {
@@ -185,7 +185,7 @@ export async function generateExport(options: GenerateOptions): Promise<Generate
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [dir, n] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   if (!dir || !n) {
-    process.stderr.write('usage: tsx src/import/generate.ts <dir> <documents> [--array] [--canonical]\n');
+    process.stderr.write('usage: tsx bench/import/generate.ts <dir> <documents> [--array] [--canonical]\n');
     process.exit(2);
   }
   const result = await generateExport({
