@@ -29,6 +29,12 @@ module.exports = {
       'domain/',
       'observability/tracing\\.ts$',
     ]),
+    only('storage-stands-alone', 'A photo store keeps bytes under names it is given; it knows no car, row or caller.', 'storage', [
+      'domain/',
+    ]),
+    only('media-stands-alone', 'Image processing turns bytes into variants by pure rules; it knows no store, row or caller.', 'media', [
+      'domain/',
+    ]),
     only(
       'notifications-render-and-queue',
       'E-mail kinds and templates render from data and queue through the outbox table; they call no use case.',
@@ -38,9 +44,9 @@ module.exports = {
     only('events-read-the-log', 'The live-event hub reads car_events and streams them; it speaks no HTTP.', 'events', ['db/', 'domain/']),
     only(
       'usecases-tell-the-story',
-      'A use case uses data access, rules, notifications, outside services and the live-event hub; never the HTTP layer or a handler.',
+      'A use case uses data access, rules, notifications, outside services, the photo store and image processing, and the live-event hub; never the HTTP layer or a handler.',
       'usecases',
-      ['db/', 'domain/', 'notifications/', 'integrations/', 'events/', 'deps\\.ts$'],
+      ['db/', 'domain/', 'notifications/', 'integrations/', 'events/', 'storage/', 'media/', 'deps\\.ts$'],
     ),
     only(
       'handlers-are-thin',
@@ -54,6 +60,7 @@ module.exports = {
       'domain/',
       'notifications/',
       'integrations/',
+      'storage/',
       'observability/',
       'deps\\.ts$',
     ]),
@@ -61,7 +68,7 @@ module.exports = {
       'http-layer-below-handlers',
       'Routing, validation, guards and serializers serve every handler, so they know none of them (nor a use case).',
       'api',
-      ['db/', 'domain/', 'observability/', 'integrations/', 'events/', 'deps\\.ts$'],
+      ['db/', 'domain/', 'observability/', 'integrations/', 'events/', 'storage/', 'deps\\.ts$'],
     ),
     {
       name: 'no-sql-in-handlers',

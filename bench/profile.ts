@@ -33,7 +33,16 @@ import { profileWindow, type ProfileWindow } from './lib/cpuprofile.js';
 import { fire } from './lib/load.js';
 import { startChild } from './lib/processes.js';
 import { bidRequests, readScenarios, type BidTally } from './lib/scenarios.js';
-import { BASELINE_ARGS, baselineEnv, EXPRESS_ARGS, expressEnv, projectArgs, projectEnv, withNodeFlags } from './lib/servers.js';
+import {
+  BASELINE_ARGS,
+  baselineEnv,
+  EXPRESS_ARGS,
+  expressEnv,
+  projectArgs,
+  projectEnv,
+  projectStartEnv,
+  withNodeFlags,
+} from './lib/servers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -81,7 +90,7 @@ try {
   if (!read && opts.scenario !== 'bid_create') throw new Error(`no scenario ${opts.scenario}`);
   const label = read?.label ?? 'POST /api/bids/create (hot car)';
   const servers: Record<string, { argv: string[]; env: Record<string, string> }> = {
-    project: { argv: projectArgs(ROOT, opts.extra), env: projectEnv(db.url, opts.pool) },
+    project: { argv: projectArgs(ROOT, opts.extra), env: { ...projectStartEnv(ROOT), ...projectEnv(db.url, opts.pool) } },
     express: { argv: EXPRESS_ARGS, env: expressEnv(db.url, opts.pool) },
     bare: { argv: BASELINE_ARGS, env: baselineEnv(db.url, opts.pool) },
   };

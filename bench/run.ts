@@ -44,6 +44,7 @@ import {
   EXPRESS_ARGS,
   projectArgs as startArgs,
   projectEnv,
+  projectStartEnv,
   withNodeFlags,
 } from './lib/servers.js';
 import {
@@ -58,6 +59,7 @@ import {
   TARGET_VS_EXPRESS,
 } from './lib/targets.js';
 import { benchEstimate } from './estimate.js';
+import { benchPhotos } from './photos.js';
 import { benchSse } from './sse.js';
 import { benchLongPaths } from './lib/long-paths.js';
 import { measureObservabilityCost, TARGET_METRICS_CPU_US, type ObservabilityCost } from './lib/observability-cost.js';
@@ -97,7 +99,7 @@ if (args.help) {
   --project-dir DIR   the project tree to start (default: this checkout)
   --server-node-options=FLAGS  extra node flags for the project server, e.g. --server-node-options='--cpu-prof --cpu-prof-dir=/tmp/prof'
   --profile DIR       CPU profiles (node --cpu-prof) of the measured project, Express and bare servers into DIR/<server>/
-  --only a,b          only these scenarios: cars_list car_get car_bids dealer_bids favorites dashboard bid_create access_log estimate sse long_path
+  --only a,b          only these scenarios: cars_list car_get car_bids dealer_bids favorites dashboard bid_create access_log estimate sse long_path photos
   --out FILE          results file (default bench/results.json)
   BENCH_DATABASE_URL  PostgreSQL to create the bench database on (default ${DEFAULT_ADMIN_URL})`);
   process.exit(0);
@@ -142,7 +144,11 @@ function serverStarter(logDir: string): StartServer {
   return (who, name, databaseUrl, extra = {}) => {
     const server =
       who === 'project'
-        ? { cwd: opts.projectDir, args: projectArgs(opts.projectDir), env: projectEnv(databaseUrl, opts.pool) }
+        ? {
+            cwd: opts.projectDir,
+            args: projectArgs(opts.projectDir),
+            env: { ...projectStartEnv(opts.projectDir), ...projectEnv(databaseUrl, opts.pool) },
+          }
         : who === 'baseline'
           ? { cwd: ROOT, args: BASELINE_ARGS, env: bareEnv(databaseUrl, opts.pool) }
           : { cwd: ROOT, args: EXPRESS_ARGS, env: handWrittenEnv(databaseUrl, opts.pool) };
@@ -406,6 +412,18 @@ const SCENARIOS: BenchScenario[] = [
     target: 'reported: p50 and p99 of 400 sequential estimates at 100,000 sold cars',
     run: async (b) => {
       b.results.price_estimate = await benchEstimate(b.db.pool, started(b).project.url, log);
+    },
+  },
+  {
+    // Its own server and database, so its memory figure is its own (bench/photos.ts).
+    name: 'photos',
+    target: 'reported: time per 12 MP photo p50/p99, photos/s with 4 at once; peak RSS with 10 at once < 250 MB',
+    run: async (b) => {
+      b.results.photos = await benchPhotos({
+        adminUrl: process.env.BENCH_DATABASE_URL || DEFAULT_ADMIN_URL,
+        projectDir: opts.projectDir,
+        log,
+      });
     },
   },
 ];

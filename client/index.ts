@@ -224,3 +224,39 @@ export async function* streamEvents(baseUrl: string, options: StreamEventsOption
     reader.cancel().catch(() => undefined);
   }
 }
+
+export type Photo = Schemas['Photo'];
+export type PhotoKind = Schemas['PhotoKind'];
+
+/**
+ * Uploads one photo of a car (`POST /api/cars/{car_id}/photos`, multipart/form-data) with
+ * the seller's token (from `POST /api/cars/register` or `POST /api/seller/verify`) or an
+ * admin's credentials, as set on the client:
+ *
+ *   const seller = createKaggiClient(baseUrl, { token: registered.seller_token });
+ *   const { data, error } = await uploadPhoto(seller, carId, fileInput.files[0], { kind: 'exterior', caption: 'Front' });
+ *
+ * The file's type is read from its bytes by the server; its name and type here do not matter.
+ */
+export function uploadPhoto(
+  client: KaggiClient,
+  carId: string,
+  file: Blob,
+  options: { kind?: PhotoKind; caption?: string; filename?: string } = {},
+) {
+  return client.POST('/api/cars/{car_id}/photos', {
+    params: { path: { car_id: carId } },
+    body: {
+      photo: 'file',
+      ...(options.caption !== undefined ? { caption: options.caption } : {}),
+      ...(options.kind ? { kind: options.kind } : {}),
+    },
+    bodySerializer: () => {
+      const form = new FormData();
+      form.append('photo', file, options.filename ?? 'photo');
+      if (options.caption !== undefined) form.append('caption', options.caption);
+      if (options.kind) form.append('kind', options.kind);
+      return form;
+    },
+  });
+}

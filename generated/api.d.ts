@@ -1329,6 +1329,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cars/{car_id}/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a car's photos
+         * @description The car's photos in their order; the first is the cover (`cover_photo` of the car
+         *     object). Public like the car itself: a photo carries no metadata (no EXIF, no GPS
+         *     position). An unconfirmed or lapsed registration's photos are the admin's only (404
+         *     for anyone else). No such car → 404.
+         */
+        get: operations["getCarPhotos"];
+        put?: never;
+        /**
+         * Upload a photo of a car
+         * @description One image in the form field `photo` (`multipart/form-data`), with an optional `caption`
+         *     and `kind` (`exterior` by default). The type is read from the file's bytes, not its
+         *     name or Content-Type: JPEG, PNG, WebP and AVIF are accepted; anything else (SVG, GIF,
+         *     PDF, …) or a file that cannot be decoded whole (truncated, corrupt) → 415
+         *     `unsupported_image`. The photo is turned upright from its EXIF orientation, converted
+         *     to sRGB and stripped of **all** metadata (EXIF with any GPS position and camera serial
+         *     numbers, XMP, IPTC), then stored in three sizes by its long edge, never enlarged:
+         *     `thumb` 320, `card` 800 and `full` 1920 pixels as WebP, and `card` again as JPEG for
+         *     e-mail clients. The photo goes last; the car's first photo is its cover.
+         *
+         *     Limits, each a clear error with nothing stored: more than `PHOTO_MAX_BYTES` (15 MB)
+         *     → 413 `photo_too_large` (the upload is not read further); more than
+         *     `PHOTO_MAX_PIXELS` (50 megapixels) decoded → 422 `image_too_large`; the car already
+         *     has `PHOTO_MAX_PER_CAR` (40) → 409 `too_many_photos`; uploads per IP and per token
+         *     per hour → 429 with `Retry-After`; more uploads waiting to be processed than the
+         *     instance queues → 503 `photo_queue_full` with `Retry-After`; the photo store down →
+         *     503 `storage_unavailable`; a server that cannot process images (its image library is
+         *     missing) → 503 `image_processing_unavailable`. A photo is recorded only once all its
+         *     sizes are stored.
+         *
+         *     Who: the car's seller (seller token) while the car is `pending` or `active` (another
+         *     status → 409 `car_not_editable`); an admin (`X-Admin-Key` or an admin token) at any
+         *     status. No credentials → 401; a seller token for another car → 403.
+         */
+        post: operations["uploadCarPhoto"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cars/{car_id}/photos/order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put a car's photos in a new order
+         * @description `photo_ids` must list exactly the car's photos, each once (else 422); the first
+         *     becomes the cover. Same authorization as the upload.
+         */
+        put: operations["reorderCarPhotos"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cars/{car_id}/photos/{photo_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a photo
+         * @description Removes the photo and its stored files; the photos after it move up one (the next
+         *     becomes the cover when the cover goes). Same authorization as the upload.
+         */
+        delete: operations["deleteCarPhoto"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a photo's caption or kind
+         * @description Same authorization as the upload; a photo of another car → 404.
+         */
+        patch: operations["updateCarPhoto"];
+        trace?: never;
+    };
     "/api/dealer/login": {
         parameters: {
             query?: never;
@@ -1549,7 +1644,7 @@ export interface components {
          *     `x-enumDescriptions` says when each one is given.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "malformed_json" | "malformed_path" | "request_aborted" | "validation_failed" | "invalid_phone" | "invalid_email" | "invalid_kennitala" | "company_not_found" | "sms_country_not_allowed" | "idempotency_key_reused" | "payload_too_large" | "uri_too_long" | "headers_too_large" | "unsupported_media_type" | "route_not_found" | "method_not_allowed" | "not_found" | "inspection_not_found" | "unauthorized" | "invalid_code" | "forbidden" | "dealer_not_approved" | "dealer_suspended" | "admin_key_required" | "invalid_admin_key" | "admin_disabled" | "plate_already_registered" | "dealer_already_registered" | "kennitala_taken" | "duplicate_contact" | "invalid_status_transition" | "car_not_active" | "auction_closed" | "bid_too_low" | "own_car" | "no_bids" | "car_not_closed" | "decision_deadline_passed" | "car_not_withdrawable" | "idempotency_in_progress" | "rate_limited" | "too_many_streams" | "internal_error" | "not_implemented" | "database_unavailable" | "migrations_pending" | "not_configured" | "upstream_unavailable" | "shutting_down" | "docs_not_built";
+        ErrorCode: "bad_request" | "malformed_json" | "malformed_path" | "malformed_multipart" | "request_aborted" | "validation_failed" | "invalid_phone" | "invalid_email" | "invalid_kennitala" | "company_not_found" | "sms_country_not_allowed" | "idempotency_key_reused" | "payload_too_large" | "photo_too_large" | "uri_too_long" | "headers_too_large" | "unsupported_media_type" | "unsupported_image" | "image_too_large" | "route_not_found" | "method_not_allowed" | "not_found" | "inspection_not_found" | "unauthorized" | "invalid_code" | "forbidden" | "dealer_not_approved" | "dealer_suspended" | "admin_key_required" | "invalid_admin_key" | "admin_disabled" | "plate_already_registered" | "dealer_already_registered" | "kennitala_taken" | "duplicate_contact" | "invalid_status_transition" | "car_not_active" | "auction_closed" | "bid_too_low" | "own_car" | "no_bids" | "car_not_closed" | "decision_deadline_passed" | "car_not_withdrawable" | "car_not_editable" | "too_many_photos" | "idempotency_in_progress" | "rate_limited" | "too_many_streams" | "internal_error" | "not_implemented" | "database_unavailable" | "migrations_pending" | "not_configured" | "upstream_unavailable" | "storage_unavailable" | "image_processing_unavailable" | "photo_queue_full" | "shutting_down" | "docs_not_built";
         /** @description One validation problem. */
         FieldError: {
             /**
@@ -1707,6 +1802,9 @@ export interface components {
              *     made none.
              */
             declarations: components["schemas"]["Declarations"] | null;
+            /** @description How many photos the car has (`GET /api/cars/{car_id}/photos`). */
+            photo_count: number;
+            cover_photo: components["schemas"]["CoverPhoto"];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1888,6 +1986,12 @@ export interface components {
             description: string;
             /** @enum {string} */
             severity: "minor" | "moderate" | "major";
+            /** @description Where on the car (e.g. `rear bumper, left`). */
+            location?: string;
+            /** @description Photos of this car of kind `damage` that show it (another car's photo, or another kind → 422). */
+            photo_ids?: string[];
+            /** @description In answers only (ignored in a request) - the `photo_ids` resolved to their URLs. */
+            photos?: components["schemas"]["InspectionDamagePhoto"][];
         };
         /** @description A car's condition report (NAF or Viking Kontroll). */
         Inspection: {
@@ -1908,7 +2012,15 @@ export interface components {
             grades: components["schemas"]["InspectionGrades"];
             damages: components["schemas"]["InspectionDamage"][];
             remarks: string | null;
+            /** @description Photo URLs; photos of the car given by id are resolved to their `full` size. */
             photos: string[];
+            /** @description The checklist, in the order recorded. */
+            items: components["schemas"]["InspectionItem"][];
+            /**
+             * Format: date
+             * @description When the car's next periodic inspection is due.
+             */
+            next_inspection_due: string | null;
             /**
              * Format: date-time
              * @description When this report was recorded.
@@ -2041,8 +2153,11 @@ export interface components {
             grades?: components["schemas"]["InspectionGrades"];
             damages?: components["schemas"]["InspectionDamage"][];
             remarks?: string | null;
-            /** @description Photo URLs, `https` only. */
-            photos?: string[];
+            /** @description Photo URLs (`https` only), or ids of the car's own photos (another car's → 422). */
+            photos?: (string)[];
+            items?: components["schemas"]["InspectionItem"][];
+            /** Format: date */
+            next_inspection_due?: string | null;
             /**
              * @description Open the car's bidding round now (`pending` or `closed` → `active`; a `sold` car → 409).
              * @default false
@@ -2240,6 +2355,8 @@ export interface components {
              *     instead and is not listed here.
              */
             confirmed_car_ids?: string[];
+            /** @description A seller token for each confirmed registration (so its seller can upload photos at once). */
+            seller_tokens?: components["schemas"]["SellerTokenIssued"][];
         };
         SmsServiceInfo: {
             /** @constant */
@@ -2289,6 +2406,14 @@ export interface components {
              *     registration.
              */
             confirm_by?: string;
+            /**
+             * @description A seller token for the new car (as `POST /api/seller/verify` issues), so the seller
+             *     can upload photos at once. Absent with `LISTING_REQUIRES_PHONE` on (the token then
+             *     comes with the phone verification), and when seller sign-in is not configured.
+             */
+            seller_token?: string;
+            /** Format: date-time */
+            seller_token_expires_at?: string;
         };
         CarList: {
             /** @constant */
@@ -2305,6 +2430,8 @@ export interface components {
             /** @constant */
             success: true;
             car: components["schemas"]["Car"];
+            /** @description The car's photos in order, cover first (`GET /api/cars/{car_id}`). */
+            photos?: components["schemas"]["Photo"][];
         };
         CarStatusUpdated: {
             /** @constant */
@@ -2485,6 +2612,8 @@ export interface components {
              *     made none.
              */
             declarations: components["schemas"]["Declarations"] | null;
+            photo_count: number;
+            cover_photo: components["schemas"]["CoverPhoto"];
             /**
              * Format: date-time
              * @description Until when the seller may accept or decline, once the auction has closed (the
@@ -2547,6 +2676,8 @@ export interface components {
             /** @constant */
             success: true;
             car: components["schemas"]["SellerCar"];
+            /** @description The car's photos in order, cover first. */
+            photos: components["schemas"]["Photo"][];
             /** @description Highest first. */
             bids: components["schemas"]["SellerBid"][];
             /** @description Oldest first; the first entry is the status at registration. */
@@ -2569,6 +2700,116 @@ export interface components {
             success: true;
             car: components["schemas"]["SellerCar"];
             winning_bid: components["schemas"]["SellerBid"];
+        };
+        /**
+         * @description What the photo shows; `damage` photos can be linked from the inspection report's damages.
+         * @enum {string}
+         */
+        PhotoKind: "exterior" | "interior" | "damage" | "document";
+        /** @description Where each stored size is; the URLs never change (cache them for ever). */
+        PhotoUrls: {
+            /**
+             * Format: uri
+             * @description WebP, 320 pixels on the long edge (or the original's size, if smaller).
+             */
+            thumb: string;
+            /**
+             * Format: uri
+             * @description WebP, 800 pixels on the long edge.
+             */
+            card: string;
+            /**
+             * Format: uri
+             * @description WebP, 1920 pixels on the long edge.
+             */
+            full: string;
+            /**
+             * Format: uri
+             * @description The `card` size as JPEG, for e-mail clients without WebP.
+             */
+            card_jpeg: string;
+        };
+        /** @description A photo of a car, upright, in sRGB, with no metadata. */
+        Photo: {
+            /** Format: uuid */
+            id: string;
+            /** @description 1 is the cover. */
+            position: number;
+            kind: components["schemas"]["PhotoKind"];
+            caption: string | null;
+            /** @description Of the `full` size, after orientation. */
+            width: number;
+            height: number;
+            urls: components["schemas"]["PhotoUrls"];
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description The car's first photo, in its small sizes; null when the car has no photos. */
+        CoverPhoto: {
+            /** Format: uri */
+            thumb: string;
+            /** Format: uri */
+            card: string;
+        } | null;
+        /** @description One image file and what it shows. */
+        PhotoUpload: {
+            /** @description The image (JPEG, PNG, WebP or AVIF), at most `PHOTO_MAX_BYTES`. */
+            photo: string;
+            caption?: string;
+            kind?: components["schemas"]["PhotoKind"];
+        };
+        PhotoUploaded: {
+            /** @constant */
+            success: true;
+            photo: components["schemas"]["Photo"];
+        };
+        PhotoList: {
+            /** @constant */
+            success: true;
+            /** @description In order; the first is the cover. */
+            photos: components["schemas"]["Photo"][];
+        };
+        ReorderPhotosRequest: {
+            photo_ids: string[];
+        };
+        /** @description Only the fields given change; an empty caption clears it. */
+        UpdatePhotoRequest: {
+            caption?: string | null;
+            kind?: components["schemas"]["PhotoKind"];
+        };
+        /** @description A seller token for a car, the same as `POST /api/seller/verify` issues. */
+        SellerTokenIssued: {
+            /** Format: uuid */
+            car_id: string;
+            token: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        /** @description One line of the inspection checklist. */
+        InspectionItem: {
+            /** @enum {string} */
+            section: "exterior" | "interior" | "tyres" | "brakes" | "engine" | "electrics" | "underbody" | "test_drive";
+            /** @example Tread depth front left */
+            name: string;
+            /** @enum {string} */
+            result: "pass" | "remark" | "fail";
+            measurement?: {
+                value: number;
+                /** @example mm */
+                unit: string;
+            };
+            note?: string;
+        };
+        /** @description A damage photo of the report, resolved to its URLs. */
+        InspectionDamagePhoto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uri */
+            thumb: string;
+            /** Format: uri */
+            card: string;
+            /** Format: uri */
+            full: string;
         };
         /** @enum {string} */
         Transmission: "manual" | "automatic";
@@ -3039,6 +3280,15 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The seller may not change this car's photos in its status (`car_not_editable`). */
+        PhotoNotEditable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
     };
     parameters: {
         /**
@@ -3109,6 +3359,11 @@ export interface components {
          * @example sold
          */
         NewCarStatus: components["schemas"]["CarStatus"];
+        /**
+         * @description The photo's id (a UUID).
+         * @example 3a2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d
+         */
+        PhotoId: components["schemas"]["Uuid"];
     };
     requestBodies: never;
     headers: {
@@ -4853,6 +5108,250 @@ export interface operations {
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["SellerUnauthorized"];
             409: components["responses"]["WithdrawConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCarPhotos: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The car's id (a UUID). Anything else is a 422.
+                 * @example 6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b
+                 */
+                car_id: components["parameters"]["CarId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The car's photos, cover first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhotoList"];
+                };
+            };
+            400: components["responses"]["MalformedPath"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    uploadCarPhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The car's id (a UUID). Anything else is a 422.
+                 * @example 6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b
+                 */
+                car_id: components["parameters"]["CarId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["PhotoUpload"];
+            };
+        };
+        responses: {
+            /** @description The photo was processed, stored and recorded. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhotoUploaded"];
+                };
+            };
+            400: components["responses"]["MalformedPath"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The car takes no more photos (`too_many_photos`), or not from its seller in its status (`car_not_editable`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The photo is larger than `PHOTO_MAX_BYTES`; the upload was not read further. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            414: components["responses"]["UriTooLong"];
+            /** @description Not multipart (`unsupported_media_type`), or not an image this API takes, or one that cannot be decoded (`unsupported_image`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is wrong (`validation_failed`), or the image decodes to more than `PHOTO_MAX_PIXELS` (`image_too_large`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description The photo store is down (`storage_unavailable`), the processing queue is full (`photo_queue_full`), the server cannot process images (`image_processing_unavailable`), or the database is unavailable. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reorderCarPhotos: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The car's id (a UUID). Anything else is a 422.
+                 * @example 6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b
+                 */
+                car_id: components["parameters"]["CarId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReorderPhotosRequest"];
+            };
+        };
+        responses: {
+            /** @description The photos in their new order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhotoList"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["PhotoNotEditable"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteCarPhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The car's id (a UUID). Anything else is a 422.
+                 * @example 6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b
+                 */
+                car_id: components["parameters"]["CarId"];
+                /**
+                 * @description The photo's id (a UUID).
+                 * @example 3a2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d
+                 */
+                photo_id: components["parameters"]["PhotoId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The photo is gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["MalformedPath"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["PhotoNotEditable"];
+            414: components["responses"]["UriTooLong"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateCarPhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The car's id (a UUID). Anything else is a 422.
+                 * @example 6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b
+                 */
+                car_id: components["parameters"]["CarId"];
+                /**
+                 * @description The photo's id (a UUID).
+                 * @example 3a2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d
+                 */
+                photo_id: components["parameters"]["PhotoId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdatePhotoRequest"];
+            };
+        };
+        responses: {
+            /** @description The photo as it is now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhotoUploaded"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["PhotoNotEditable"];
             413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];

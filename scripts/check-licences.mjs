@@ -28,6 +28,9 @@ export const ALLOWED = new Set([
  */
 export const READ_BY_HAND = new Map([
   ['get-stack-trace@3.1.1', 'BSD-3-Clause (LICENSE file; package.json has no license field; through slonik)'],
+  // libvips, sharp's prebuilt shared library: LGPL-3.0-or-later allows a program to load an
+  // unmodified LGPL library dynamically (it stays a separate, replaceable .so file).
+  ['@img/sharp-libvips-linux-x64@1.3.4', 'LGPL-3.0-or-later, used as an unmodified shared library (through sharp)'],
 ]);
 
 /** True when an SPDX expression is satisfied by the allow-list (OR: either side; AND: both). */

@@ -12,10 +12,19 @@ import { handlers } from './handlers/index.js';
 import type { Deps } from './deps.js';
 import { createMetrics } from './observability/metrics.js';
 import { tracing } from './observability/tracing.js';
+import { mediaRoute } from './api/media-route.js';
+import { createStorage } from './storage/index.js';
+import { createSlots } from './media/slots.js';
+
+/** What createApp needs; the photo store and processing slots are made from the config when not handed in. */
+export type AppDeps = Omit<Deps, 'storage' | 'photoSlots'> & Partial<Pick<Deps, 'storage' | 'photoSlots'>>;
 
 /** long-target refusal → request id + log → helmet/CORS → rate limit → JSON body → API router → the one error handler. */
-export async function createApp(deps: Deps): Promise<Express> {
-  const { config } = deps;
+export async function createApp(given: AppDeps): Promise<Express> {
+  const { config } = given;
+  const storage = given.storage ?? (await createStorage(config));
+  const photoSlots = given.photoSlots ?? createSlots(config.PHOTO_PROCESSING_CONCURRENCY, config.PHOTO_QUEUE_LENGTH);
+  let deps: Deps = { ...given, storage, photoSlots };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY_HOPS);
@@ -39,6 +48,8 @@ export async function createApp(deps: Deps): Promise<Express> {
       exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed'],
     }),
   );
+  // The disk store's photos; on s3 the URLs in answers point at the bucket (or its CDN).
+  if (storage.driver === 'disk') app.use('/media', mediaRoute(storage));
   // A broad per-IP ceiling on the API; /health and the docs stay outside it.
   if (config.RATE_LIMIT_ENABLED) app.use('/api', globalLimit(config, limiter));
   app.use(requireJsonBodies);

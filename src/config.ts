@@ -299,6 +299,39 @@ export const configSchema = z.object({
   RETENTION_OUTBOX_SENT_DAYS: int(30, 1, 3650).describe(
     'Days a sent (or sandbox) e-mail stays in email_outbox after sending; pending and failed rows stay.',
   ),
+
+  STORAGE_DRIVER: z
+    .enum(['disk', 's3'])
+    .default('disk')
+    .describe('Where photos are stored: `disk` (files under MEDIA_DIR, served at /media/) or `s3` (any S3-compatible store, S3_*).'),
+  MEDIA_DIR: z.string().default('.data/media').describe('With STORAGE_DRIVER=disk: the directory photo files are written to.'),
+  MEDIA_PUBLIC_BASE_URL: optionalUrl.describe(
+    "The URL photo object names are appended to in answers (a CDN, the bucket's public address, or this API's public origin + `/media/`); unset, `http://localhost:PORT/media/` on disk and the endpoint's bucket address on s3.",
+  ),
+  S3_ENDPOINT: optionalUrl.describe("With STORAGE_DRIVER=s3: the S3 API endpoint (R2, MinIO, Supabase Storage's S3 URL); unset, AWS S3."),
+  S3_REGION: z.string().default('us-east-1').describe('With STORAGE_DRIVER=s3: the region requests are signed for.'),
+  S3_BUCKET: optionalText.describe('With STORAGE_DRIVER=s3: the bucket photos are stored in (required then).'),
+  S3_ACCESS_KEY_ID: optionalText.describe("With STORAGE_DRIVER=s3: the access key id; unset, the SDK's default credential chain."),
+  S3_SECRET_ACCESS_KEY: optionalText.describe('With STORAGE_DRIVER=s3: the secret access key.'),
+  S3_FORCE_PATH_STYLE: bool(false).describe(
+    'With STORAGE_DRIVER=s3: address the bucket as a path (`endpoint/bucket/key`, MinIO and Supabase) instead of a host name.',
+  ),
+  PHOTO_MAX_BYTES: int(15 * 1024 * 1024, 1024).describe('Largest photo upload in bytes; a larger one answers 413 `photo_too_large`.'),
+  PHOTO_MAX_PIXELS: int(50_000_000, 1).describe(
+    'Most pixels a photo may decode to (decompression bombs); more answers 422 `image_too_large`.',
+  ),
+  PHOTO_MAX_PER_CAR: int(40, 1, 1000).describe('Photos one car may have; one more answers 409 `too_many_photos`.'),
+  PHOTO_PROCESSING_CONCURRENCY: int(1, 1, 64).describe(
+    'Photos decoded and resized at once per instance; 1 keeps 10 concurrent 12 MP uploads under 250 MB (with MALLOC_ARENA_MAX=2), each more adds about 40 MB and throughput.',
+  ),
+  PHOTO_QUEUE_LENGTH: int(16, 0, 10_000).describe(
+    'Uploads that may wait for a processing slot; beyond, 503 `photo_queue_full` with Retry-After.',
+  ),
+  RATE_LIMIT_PHOTO_UPLOADS_PER_IP_PER_HOUR: int(200, 1).describe('Photo uploads per client IP per hour.'),
+  RATE_LIMIT_PHOTO_UPLOADS_PER_TOKEN_PER_HOUR: int(100, 1).describe('Photo uploads per seller token (or admin token) per hour.'),
+  MEDIA_SWEEP_INTERVAL_MINUTES: int(60, 1, 24 * 60).describe(
+    'How often stored photo objects that no photo row names (and older than an hour) are removed.',
+  ),
 });
 
 const checked = configSchema

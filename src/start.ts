@@ -14,9 +14,18 @@ import { EventHub } from './events/hub.js';
 import { drainOnStop, poolQuiet, type Drain } from './drain.js';
 import { createHttpServer } from './api/request-limits.js';
 import { startTracing, stopTracing } from './observability/tracing.js';
+import { createStorage, type Storage } from './storage/index.js';
 
 /** What is running so far; a stop during start-up stops just that. */
-export type Running = { embedded?: EmbeddedDatabase; db?: Db; server?: Server; drain?: Drain; auctions?: AuctionWorker; events?: EventHub };
+export type Running = {
+  embedded?: EmbeddedDatabase;
+  db?: Db;
+  server?: Server;
+  drain?: Drain;
+  auctions?: AuctionWorker;
+  events?: EventHub;
+  storage?: Storage;
+};
 
 /** How long a stop waits for the requests in flight before it cuts their connections. */
 const STOP_DEADLINE_MS = 10_000;
@@ -55,7 +64,12 @@ export async function startInstance(config: Config, logger: Logger, running: Run
   const services = createServices(config, logger);
   // Live events: one LISTEN connection and every open stream of this instance (started by the first stream).
   running.events = new EventHub({ url, db: running.db, config, logger });
-  const app = await createApp({ config, db: running.db, logger, services, startedAt: new Date(), events: running.events });
+  const storage = await createStorage(config);
+  running.storage = storage;
+  if (storage.driver === 'disk' && config.NODE_ENV === 'production' && !config.MEDIA_PUBLIC_BASE_URL) {
+    logger.warn('MEDIA_PUBLIC_BASE_URL is not set: photo URLs point at http://localhost; set it to this API’s public origin + /media/');
+  }
+  const app = await createApp({ config, db: running.db, logger, services, startedAt: new Date(), events: running.events, storage });
   // Closing ended auctions and sending auction e-mails (pg-boss, in the same database).
   // Started before listening: "listening" means everything is up.
   if (config.AUCTION_WORKER_ENABLED) {
@@ -66,6 +80,7 @@ export async function startInstance(config: Config, logger: Logger, running: Run
       logger,
       brevo: services.brevo,
       creditinfo: services.creditinfo,
+      storage,
     });
   }
   const server = createHttpServer(app).listen(config.PORT, config.HOST);
@@ -116,6 +131,7 @@ export async function stopInstance(running: Running): Promise<void> {
   // A request whose connection was cut (its client hung up, or the deadline above) may still be running its SQL.
   if (db) await poolQuiet(db, STOP_DEADLINE_MS);
   await db?.end();
+  await running.storage?.close();
   await embedded?.stop();
   // The last spans (the stop's requests) reach the collector before the process exits.
   await stopTracing().catch(() => undefined);

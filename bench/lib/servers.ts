@@ -12,6 +12,17 @@ export const UNREACHED_LIMIT_PER_MINUTE = '100000000';
 export const BASELINE_ARGS = ['--import', 'tsx', 'bench/baseline.ts'];
 export const EXPRESS_ARGS = ['--import', 'tsx', 'bench/express-baseline.ts'];
 
+const ASSIGNMENTS = /^(?:[A-Z_][A-Z0-9_]*=\S*\s+)*/;
+
+const startScript = (dir: string) =>
+  (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
+
+/** The variables package.json's start script sets before its node command (MALLOC_ARENA_MAX), as the server gets them. */
+export function projectStartEnv(dir: string): Record<string, string> {
+  const words = (ASSIGNMENTS.exec(startScript(dir))?.[0] ?? '').trim().split(/\s+/).filter(Boolean);
+  return Object.fromEntries(words.map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+}
+
 /**
  * The node arguments of package.json's start script (compiled JavaScript,
  * built first when stale), with `extra` node flags before the script: on the
@@ -19,10 +30,11 @@ export const EXPRESS_ARGS = ['--import', 'tsx', 'bench/express-baseline.ts'];
  * whose start script is not plain node runs its src/server.ts through tsx.
  */
 export function projectArgs(dir: string, extra: string[] = []): string[] {
-  // `exec` (the shell hands its pid to node, so a supervisor's signal reaches it) is not part of the node command.
-  const start = (
-    JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
-  ).scripts.start.replace(/^exec\s+/, '');
+  // The variables it sets (projectStartEnv) and `exec` (the shell hands its pid to node, so a
+  // supervisor's signal reaches it) are not part of the node command.
+  const start = startScript(dir)
+    .replace(ASSIGNMENTS, '')
+    .replace(/^exec\s+/, '');
   if (!/^node\s/.test(start)) return ['--import', 'tsx', ...extra, 'src/server.ts'];
   const build = path.join(dir, 'scripts/build.mjs');
   if (existsSync(build)) execFileSync(process.execPath, [build, '--if-stale'], { cwd: dir, stdio: 'inherit' });

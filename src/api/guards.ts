@@ -7,6 +7,7 @@ import { createSellerGuards } from './seller-auth.js';
 import { dealerSignInGuard } from './session-tokens.js';
 import { operationLimits, type LimiterFactory } from './rate-limits.js';
 import type { OperationGuards } from './router.js';
+import { photoEditorGuard } from './photo-guards.js';
 
 /**
  * What runs after routing and before validation, per operation, in order:
@@ -17,6 +18,7 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
   const admin = [adminKey];
   const { seller, sellerSignIn } = createSellerGuards(config, logger, db);
   const dealerSignIn = dealerSignInGuard(config, logger);
+  const photoEditor = photoEditorGuard(seller, backOffice);
   const access: OperationGuards = {
     debugBrevo: admin,
     testBrevoList: admin,
@@ -46,6 +48,10 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
     dealerLogin: [dealerSignIn],
     dealerVerify: [dealerSignIn],
     getDealerMe: [dealerSession({ approved: false })],
+    uploadCarPhoto: [photoEditor],
+    reorderCarPhotos: [photoEditor],
+    updateCarPhoto: [photoEditor],
+    deleteCarPhoto: [photoEditor],
   };
   const limits: OperationGuards = config.RATE_LIMIT_ENABLED ? operationLimits(config, limiter) : {};
   const guards: OperationGuards = {};

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { rateLimit, type Options, type Store } from 'express-rate-limit';
 import { clientKey } from './client-key.js';
@@ -70,6 +71,12 @@ const phoneAndIpKey = (req: Request): string | undefined => {
   return phone === undefined ? undefined : `${phone}:${clientKey(req)}`;
 };
 
+/** Uploads count per credential: a hash of the bearer token (a seller's, or an admin's), else the client. */
+const bearerKey = (req: Request): string | undefined => {
+  const token = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+  return token ? createHash('sha256').update(token).digest('base64url').slice(0, 22) : undefined;
+};
+
 /**
  * Counters live in process memory by default; with RATE_LIMIT_STORE=postgres
  * in PostgreSQL, so several instances share them.
@@ -107,6 +114,10 @@ export function operationLimits(config: Config, limiter: LimiterFactory) {
     sellerLogin: [
       limiter('seller_login_ip', HOUR, config.RATE_LIMIT_SELLER_LOGIN_PER_IP_PER_HOUR),
       limiter('seller_login_plate_email', HOUR, config.RATE_LIMIT_SELLER_LOGIN_PER_PLATE_PER_HOUR, plateAndEmailKey),
+    ],
+    uploadCarPhoto: [
+      limiter('photo_upload_ip', HOUR, config.RATE_LIMIT_PHOTO_UPLOADS_PER_IP_PER_HOUR),
+      limiter('photo_upload_token', HOUR, config.RATE_LIMIT_PHOTO_UPLOADS_PER_TOKEN_PER_HOUR, bearerKey),
     ],
     sellerVerify: [
       limiter('seller_verify_ip', MINUTES_15, config.RATE_LIMIT_SELLER_VERIFY_PER_IP_PER_15MIN),

@@ -35,7 +35,7 @@ export function createRequestValidators() {
   const bodyAjv = createAjv();
   const paramsAjv = createAjv({ coerceTypes: true });
 
-  return (operation: Operation): { validate: Validate; queryNames: string[]; headerNames: string[] } => {
+  return (operation: Operation): { validate: Validate; queryNames: string[]; headerNames: string[]; multipart: boolean } => {
     const parameters = (operation.parameters ?? []) as Parameter[];
     const unsupported = parameters.find((p) => !(LOCATIONS as readonly string[]).includes(p.in) || p.content);
     if (unsupported)
@@ -90,6 +90,8 @@ export function createRequestValidators() {
     };
     return {
       validate,
+      // The body of an upload is streamed by its handler (src/api/multipart.ts), not validated here.
+      multipart: content?.['multipart/form-data'] !== undefined,
       queryNames: parameters.filter((p) => p.in === 'query').map((p) => p.name),
       headerNames: parameters.filter((p) => p.in === 'header').map((p) => p.name.toLowerCase()),
     };

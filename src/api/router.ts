@@ -10,6 +10,7 @@ import type { HandlerContext, HandlerMap, OperationId, Reply } from './types.js'
 import { fieldErrors, unacceptableValues } from './validation-errors.js';
 import { idempotent } from './idempotency.js';
 import { principalOf } from './principal.js';
+import { isMultipart } from './content-type.js';
 
 /** Writes a client may safely retry with an Idempotency-Key header. */
 const IDEMPOTENT = new Set<OperationId>(['registerCar', 'createBid', 'sellerAccept', 'sellerDecline', 'sellerWithdraw']);
@@ -77,6 +78,10 @@ function send<K extends OperationId>(res: Response, reply: Reply<K>, serializer:
     return reply.stream(res);
   }
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+  if (reply.status === 204) {
+    res.end();
+    return;
+  }
   if (reply.contentType) {
     res.type(reply.contentType).send(reply.body);
     return;
@@ -115,12 +120,19 @@ export async function createApiRouter(deps: Deps, handlers: HandlerMap, guards: 
     if (found.kind === 'method_not_allowed') {
       throw new ApiError(405, 'method_not_allowed', `${req.method.toUpperCase()} is not allowed on ${path}`);
     }
-    const { operationId, handler, validate, queryNames, headerNames, serializer } = found.value;
+    const { operationId, handler, validate, queryNames, headerNames, serializer, multipart } = found.value;
     res.locals.operationId = operationId;
     res.locals.pathParams = found.params;
     // Limits apply to invalid requests too, or they would be free to spam.
     for (const guard of guards[operationId] ?? []) await runMiddleware(guard, req, res);
 
+    if (isMultipart(req) !== multipart && (multipart || req.method !== 'GET')) {
+      throw new ApiError(
+        415,
+        'unsupported_media_type',
+        multipart ? 'This operation takes a multipart/form-data upload' : 'Request bodies must be JSON (Content-Type: application/json)',
+      );
+    }
     // Unknown query parameters are ignored, like unknown body fields: `/health?t=1`
     // or `/docs?utm_source=x` must not be a 422 (which most operations do not declare).
     const rawQuery = (req.query ?? {}) as Record<string, unknown>;

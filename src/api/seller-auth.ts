@@ -51,6 +51,21 @@ export function sellerTokens(config: Config, logger: Logger): SellerTokens {
   };
 }
 
+/**
+ * A seller token for a car that was just listed (registered, or confirmed by phone), the same
+ * token `POST /api/seller/verify` issues, so its seller can add photos at once. Null when
+ * seller sign-in is not configured (production without SELLER_TOKEN_SECRET).
+ */
+export async function listingToken(
+  config: Config,
+  logger: Logger,
+  carId: string,
+  session: number,
+): Promise<{ token: string; expires_at: string } | null> {
+  const tokens = sellerTokens(config, logger);
+  return tokens.configured ? tokens.issue(carId, session) : null;
+}
+
 /** The car a request's seller token is for (set by the `seller` guard). */
 export function sellerCarId(req: Request): string {
   const carId = (req.res?.locals as { sellerCarId?: string } | undefined)?.sellerCarId;

@@ -7,7 +7,7 @@ export type OperationId = keyof operations;
 
 type Content<T> = T extends { content: infer C } ? C[keyof C] : never;
 type Responses<K extends OperationId> = operations[K]['responses'];
-type SuccessStatus<K extends OperationId> = Extract<keyof Responses<K>, 200 | 201 | 202>;
+type SuccessStatus<K extends OperationId> = Extract<keyof Responses<K>, 200 | 201 | 202 | 204>;
 
 /** A reply that takes the response over (Server-Sent Events): the router sets the status and the headers, then calls `stream`. */
 export type StreamReply = { status: 200; stream: (res: Response) => void };
@@ -19,7 +19,8 @@ export type Reply<K extends OperationId> =
   | {
       [S in SuccessStatus<K>]: {
         status: S;
-        body: Content<Responses<K>[S]>;
+        /** A 204 has no body. */
+        body: S extends 204 ? undefined : Content<Responses<K>[S]>;
         headers?: Record<string, string>;
         contentType?: string;
       };

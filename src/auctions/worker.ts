@@ -5,8 +5,10 @@ import type { BrevoClient, CreditinfoClient } from '../integrations/index.js';
 import type { Logger } from '../logger.js';
 import { closeDueAuctions, expireUndecided, lapseUnconfirmed, scheduleUnscheduledAuctions, secondsUntilNextClose } from './closing.js';
 import { flushOutbox } from './outbox.js';
-import { CLOSE_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE, VEHICLE_QUEUE } from './queues.js';
+import { CLOSE_QUEUE, MEDIA_SWEEP_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE, VEHICLE_QUEUE } from './queues.js';
 import { fillVehicleSpecs } from './vehicle-lookups.js';
+import { sweepOrphanObjects, type MediaSweepResult } from './media-sweep.js';
+import type { Storage } from '../storage/index.js';
 import { sweepExpiredRows, type SweepResult } from './retention.js';
 
 /**
@@ -38,6 +40,8 @@ export type AuctionWorkerDeps = {
   brevo: BrevoClient;
   /** The vehicle registry, for specifications it could not give at registration; absent → none are filled in. */
   creditinfo?: CreditinfoClient;
+  /** The photo store whose orphans the media sweep removes; without one there is no media sweep. */
+  storage?: Storage;
 };
 
 export type AuctionWorker = {
@@ -49,6 +53,8 @@ export type AuctionWorker = {
   sweepNow(): Promise<SweepResult>;
   /** Runs one pass of the registry lookups that failed at registration (as the job does). */
   fillVehiclesNow(): Promise<{ filled: number; retrying: number }>;
+  /** Runs one orphan-object sweep of the photo store now (as the job does). */
+  sweepMediaNow(): Promise<MediaSweepResult>;
   /** Stops offering jobs, lets a running one finish, closes pg-boss's pool. */
   stop(): Promise<void>;
 };
@@ -60,6 +66,7 @@ export async function startAuctionWorker({
   logger,
   brevo,
   creditinfo,
+  storage,
 }: AuctionWorkerDeps): Promise<AuctionWorker> {
   const log = logger.child({ component: 'auction-worker' });
   const boss = new PgBoss({
@@ -127,6 +134,13 @@ export async function startAuctionWorker({
     return result;
   };
 
+  const sweepMediaNow = async (): Promise<MediaSweepResult> => {
+    if (!storage) return { examined: 0, removed: 0 };
+    const swept = await sweepOrphanObjects(db, storage);
+    if (swept.removed > 0) log.info('orphan photo objects removed', swept);
+    return swept;
+  };
+
   await boss.work(CLOSE_QUEUE, { pollingIntervalSeconds: polling(closeEvery) }, async () => {
     await closeNow();
   });
@@ -142,6 +156,12 @@ export async function startAuctionWorker({
   await boss.work(VEHICLE_QUEUE, { pollingIntervalSeconds: 2 }, async () => {
     await fillVehiclesNow();
   });
+  const mediaSweepEvery = config.MEDIA_SWEEP_INTERVAL_MINUTES * 60;
+  if (storage) {
+    await boss.work(MEDIA_SWEEP_QUEUE, { pollingIntervalSeconds: 2 }, async () => {
+      await sweepMediaNow();
+    });
+  }
 
   /** One job per queue per `seconds` slot, however many instances offer it. */
   async function offer(name: string, key: string, seconds: number): Promise<void> {
@@ -158,8 +178,11 @@ export async function startAuctionWorker({
   offerClose();
   offerVehicles();
   offerOutbox();
+  const offerMediaSweep = () => void offer(MEDIA_SWEEP_QUEUE, 'media-sweep', mediaSweepEvery);
   offerSweep();
+  if (storage) offerMediaSweep();
   const timers = [
+    ...(storage ? [setInterval(offerMediaSweep, mediaSweepEvery * 1000)] : []),
     setInterval(offerClose, closeEvery * 1000),
     setInterval(offerOutbox, outboxEvery * 1000),
     setInterval(offerSweep, sweepEvery * 1000),
@@ -174,6 +197,7 @@ export async function startAuctionWorker({
     flushNow,
     sweepNow,
     fillVehiclesNow,
+    sweepMediaNow,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -2,6 +2,7 @@ import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { CAR_STATUSES, type CarStatus } from '../domain/lifecycle.js';
+import { carPhotoColumns, coverPhoto, type MediaBase } from './photos.js';
 
 export const carStatus = z.enum(CAR_STATUSES);
 
@@ -64,13 +65,16 @@ export const carRow = z.object({
   has_inspection: z.boolean(),
   vehicle: vehicleSpec.nullable(),
   declarations: declarationsRow.nullable(),
+  photo_count: z.number().int(),
+  cover_photo: coverPhoto,
   created_at: z.string(),
   updated_at: z.string(),
 });
 export type CarRow = z.infer<typeof carRow>;
 
 /**
- * `SELECT <car object> FROM "Bílar" c` — callers add WHERE / ORDER BY.
+ * `SELECT <car object> FROM "Bílar" c` — callers add WHERE / ORDER BY. `media`: the
+ * store's public base, for the cover photo's URLs.
  * `min_next_bid` uses the car's own increment (fixed when its auction opened)
  * and is null when the car takes no bids (not active, or its time is up).
  *
@@ -78,7 +82,7 @@ export type CarRow = z.infer<typeof carRow>;
  * `seesSellerData` in src/domain/access.ts). When not, the database never
  * sends it: name, e-mail and postal code come back as NULL.
  */
-export const selectCars = (seller: { visible: boolean; declarations?: boolean }) => sql.fragment`
+export const selectCars = (seller: { visible: boolean; declarations?: boolean }, media: MediaBase) => sql.fragment`
   SELECT c.id, ${seller.visible ? sellerColumns : hiddenSellerColumns}, c.car_make, c.car_model, c.car_plate,
          c.year, c.mileage, c.status, b.highest_bid, b.bid_count, c.auction_ends_at,
          CASE WHEN c.status = 'active' AND (c.auction_ends_at IS NULL OR c.auction_ends_at > now())
@@ -86,6 +90,7 @@ export const selectCars = (seller: { visible: boolean; declarations?: boolean })
          (c.reserve_price IS NULL OR coalesce(b.highest_bid, 0) >= c.reserve_price) AS reserve_met,
          EXISTS (SELECT 1 FROM car_inspections i WHERE i.car_id = c.id) AS has_inspection,
          ${vehicleColumn}, ${(seller.declarations ?? seller.visible) ? declarationsColumn : sql.fragment`NULL::jsonb AS declarations`},
+         ${carPhotoColumns(media)},
          c.created_at, c.updated_at
   FROM "Bílar" c
   LEFT JOIN LATERAL (
@@ -157,17 +162,29 @@ export type CarView = { seller: boolean; unlisted: boolean; declarations?: boole
 const listedOnly = (view: CarView) => (view.unlisted ? sql.fragment`` : sql.fragment`AND ${listedCar}`);
 
 /** One car as `view` may see it; null when there is none (or it is unlisted and the view does not see those). */
-export function findCar(q: CommonQueryMethods, carId: string, view: CarView): Promise<CarRow | null> {
+export function findCar(q: CommonQueryMethods, carId: string, view: CarView, media: MediaBase): Promise<CarRow | null> {
   return q.maybeOne(sql.type(carRow)`
-    ${selectCars({ visible: view.seller, declarations: view.declarations })} WHERE c.id = ${carId} ${listedOnly(view)}`);
+    ${selectCars({ visible: view.seller, declarations: view.declarations }, media)} WHERE c.id = ${carId} ${listedOnly(view)}`);
 }
 
 /** A car that exists, as `view` may see it (after a change under its lock). */
-export function readCar(q: CommonQueryMethods, carId: string, view: Pick<CarView, 'seller' | 'declarations'>): Promise<CarRow> {
-  return q.one(sql.type(carRow)`${selectCars({ visible: view.seller, declarations: view.declarations })} WHERE c.id = ${carId}`);
+export function readCar(
+  q: CommonQueryMethods,
+  carId: string,
+  view: Pick<CarView, 'seller' | 'declarations'>,
+  media: MediaBase,
+): Promise<CarRow> {
+  return q.one(sql.type(carRow)`${selectCars({ visible: view.seller, declarations: view.declarations }, media)} WHERE c.id = ${carId}`);
 }
 
 const oneRow = z.object({ one: z.number() });
+
+const statusRow = z.object({ status: carStatus });
+
+/** The car's status, or null when there is no such car. */
+export function carStatusOf(q: CommonQueryMethods, carId: string): Promise<CarStatus | null> {
+  return q.maybeOneFirst(sql.type(statusRow)`SELECT status FROM "Bílar" WHERE id = ${carId}`);
+}
 
 /** Whether the car exists for `view` (unlisted cars only for a view that sees them). */
 export function carExists(q: CommonQueryMethods, carId: string, view: Pick<CarView, 'unlisted'>): Promise<boolean> {
@@ -179,6 +196,7 @@ export function listCarsNewestFirst(
   q: CommonQueryMethods,
   filter: { status?: CarStatus; after: string | null; limit: number },
   view: CarView,
+  media: MediaBase,
 ): Promise<readonly CarRow[]> {
   const conditions = [
     view.unlisted ? null : listedCar,
@@ -187,7 +205,7 @@ export function listCarsNewestFirst(
   ].filter((c) => c !== null);
   const where = conditions.length ? sql.fragment`WHERE ${sql.join(conditions, sql.fragment` AND `)}` : sql.fragment``;
   return q.any(sql.type(carRow)`
-    ${selectCars({ visible: view.seller, declarations: view.declarations })} ${where}
+    ${selectCars({ visible: view.seller, declarations: view.declarations }, media)} ${where}
     ORDER BY c.created_at DESC, c.id DESC
     LIMIT ${filter.limit + 1}`);
 }
@@ -230,6 +248,7 @@ const registeredCar = sql.fragment`
     SELECT c.id, c.seller_name, c.email, c.postal_code, c.car_make, c.car_model, c.car_plate, c.year, c.mileage,
            c.status, NULL::int AS highest_bid, 0 AS bid_count, c.auction_ends_at, c.bid_increment AS min_next_bid,
            c.reserve_price IS NULL AS reserve_met, false AS has_inspection, ${vehicleColumn}, ${declarationsColumn},
+           0 AS photo_count, NULL::json AS cover_photo,
            c.created_at, c.updated_at
     FROM inserted c`;
 

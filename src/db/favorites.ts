@@ -1,6 +1,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { carRow, listedCar, selectCars } from './cars.js';
+import type { MediaBase } from './photos.js';
 
 const favoriteRow = z.object({
   id: z.string().uuid(),
@@ -39,9 +40,9 @@ export async function deleteFavorite(q: CommonQueryMethods, carId: string, deale
 }
 
 /** The dealer's favourite cars, newest favourite first. */
-export function favoriteCars(q: CommonQueryMethods, dealerEmail: string, view: { seller: boolean }) {
+export function favoriteCars(q: CommonQueryMethods, dealerEmail: string, view: { seller: boolean }, media: MediaBase) {
   return q.any(sql.type(carRow)`
-    ${selectCars({ visible: view.seller })}
+    ${selectCars({ visible: view.seller }, media)}
     JOIN favorites f ON f.car_id = c.id
     WHERE f.dealer_email = ${dealerEmail}
     ORDER BY f.created_at DESC, f.id DESC`);

@@ -2,6 +2,7 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { UNLISTED_STATUSES } from '../domain/lifecycle.js';
 import { carRow, selectCars } from './cars.js';
+import type { MediaBase } from './photos.js';
 
 /** The seller's side of a car: finding it by plate and e-mail, its sessions, the seller's page. */
 
@@ -27,13 +28,21 @@ export function bumpSellerSession(q: CommonQueryMethods, carId: string): Promise
     UPDATE "Bílar" SET seller_session = seller_session + 1 WHERE id = ${carId} RETURNING seller_session`);
 }
 
+const carSessionRow = z.object({ car_id: z.string().uuid(), session: z.number().int() });
+
+/** The current session generation of each of the cars (the one a new seller token carries). */
+export function sellerSessions(q: CommonQueryMethods, carIds: readonly string[]) {
+  return q.any(sql.type(carSessionRow)`
+    SELECT id AS car_id, seller_session AS session FROM "Bílar" WHERE id = ANY(${sql.array([...carIds], 'uuid')}) ORDER BY id`);
+}
+
 // The seller always sees their own name: the car object's seller fields are never hidden here.
 const sellerCarRow = carRow.extend({ seller_name: z.string(), decision_due_at: z.string().nullable() });
 
-export function readSellerCar(q: CommonQueryMethods, carId: string) {
+export function readSellerCar(q: CommonQueryMethods, carId: string, media: MediaBase) {
   return q.one(sql.type(sellerCarRow)`
     SELECT x.*, (SELECT decision_due_at FROM "Bílar" WHERE id = x.id) AS decision_due_at
-    FROM (${selectCars({ visible: true })} WHERE c.id = ${carId}) x`);
+    FROM (${selectCars({ visible: true }, media)} WHERE c.id = ${carId}) x`);
 }
 
 const sellerBid = z.object({ amount: z.number().int(), created_at: z.string() });

@@ -46,3 +46,14 @@ export function seesBidder(p: Principal, bidderEmail: string): boolean {
 export function seesUnlisted(p: Principal): boolean {
   return p.kind === 'admin';
 }
+
+/** Who is changing a car's photos: its seller (a seller token for that car) or an admin. */
+export type PhotoEditor = { kind: 'seller'; carId: string } | { kind: 'admin' };
+
+/** The statuses in which a seller may still change the car's photos (an admin may at any). */
+export const SELLER_EDITABLE_STATUSES = ['pending', 'active'] as const;
+
+/** Whether `editor` may change the photos of a car in `status`. */
+export function mayEditPhotos(editor: PhotoEditor, status: string): boolean {
+  return editor.kind === 'admin' || (SELLER_EDITABLE_STATUSES as readonly string[]).includes(status);
+}

@@ -32,9 +32,12 @@ const putCarInspection: Handler<'putCarInspection'> = async ({ params, body, req
     odometer_km: body.odometer_km,
     overall_grade: body.overall_grade,
     grades: body.grades ?? {},
-    damages: body.damages ?? [],
+    // A damage's resolved `photos` are the answer's, never stored.
+    damages: (body.damages ?? []).map(({ photos: _shown, ...damage }) => damage),
     remarks: body.remarks?.trim() || null,
     photos: body.photos ?? [],
+    items: body.items ?? [],
+    next_inspection_due: body.next_inspection_due ?? null,
   };
   const { inspection, car } = await recordInspection(deps, params.car_id, report, Boolean(body.open_auction), principalOf(req));
   log.info('inspection recorded', {

@@ -2,6 +2,7 @@ import { validationFailed, type FieldError } from '../errors.js';
 import { CONFIRMATION_HOURS } from '../domain/lifecycle.js';
 import { maxVehicleYear, normaliseEmail, normalisePlate, toE164, toInteger } from '../domain/normalise.js';
 import { principalOf } from '../api/principal.js';
+import { listingToken } from '../api/seller-auth.js';
 import { decodeCursor } from '../domain/keyset.js';
 import { acceptBestBid, getCar as findCar, listCars as carsPage, registerCar as register, setCarStatus } from '../usecases/cars.js';
 import type { Registration } from '../usecases/cars.js';
@@ -86,7 +87,7 @@ function readDeclarations(d: RegisterBody['declarations']): Registration['declar
 
 /** Registration (src/usecases/cars.ts: active now, or unconfirmed until the phone is proved). */
 const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
-  const created = await register(deps, readRegistration(body), log);
+  const { car: created, session } = await register(deps, readRegistration(body), log);
   log.info('car registered', { car_id: created.id, status: created.status });
   if (created.status === 'unconfirmed') {
     return {
@@ -100,9 +101,17 @@ const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
       },
     };
   }
+  const token = session === null ? null : await listingToken(deps.config, deps.logger, created.id, session);
+  if (token) log.info('seller session issued with the listing', { car_id: created.id });
   return {
     status: 201,
-    body: { success: true, message: 'Car registered successfully', car_id: created.id, car: created },
+    body: {
+      success: true,
+      message: 'Car registered successfully',
+      car_id: created.id,
+      car: created,
+      ...(token ? { seller_token: token.token, seller_token_expires_at: token.expires_at } : {}),
+    },
   };
 };
 
@@ -118,7 +127,7 @@ const listCars: Handler<'listCars'> = async ({ query, req, deps }) => {
 
 const getCar: Handler<'getCar'> = async ({ params, req, deps }) => ({
   status: 200,
-  body: { success: true, car: await findCar(deps, params.car_id, principalOf(req)) },
+  body: { success: true, ...(await findCar(deps, params.car_id, principalOf(req))) },
 });
 
 /** A status change by an admin, optionally with a new reserve price (src/usecases/cars.ts). */

@@ -12,6 +12,7 @@ import { emailHandlers } from './email.js';
 import { estimateHandlers } from './estimates.js';
 import { liveHandlers } from './live.js';
 import { favoriteHandlers } from './favorites.js';
+import { photoHandlers } from './photos.js';
 import { sellerHandlers } from './seller.js';
 import { smsHandlers } from './sms.js';
 import { statusHandlers } from './status.js';
@@ -38,4 +39,5 @@ export const handlers = {
   ...sellerHandlers,
   ...docsHandlers,
   ...liveHandlers,
+  ...photoHandlers,
 } satisfies HandlerMap;

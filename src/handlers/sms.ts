@@ -1,6 +1,7 @@
 import { ApiError } from '../errors.js';
 import { toE164 } from '../domain/normalise.js';
 import { checkPhoneCode, sendPhoneCode, smsServiceInfo, twilioOf } from '../usecases/phone-verification.js';
+import { listingToken } from '../api/seller-auth.js';
 import type { Handler } from '../api/types.js';
 
 /** `phone`, or its alias `phone_number`, as E.164; 422 invalid_phone otherwise. */
@@ -33,13 +34,25 @@ const ANSWERS = {
 const verifyCode: Handler<'verifyCode'> = async ({ body, deps, log }) => {
   twilioOf(deps);
   const phone = phoneFromBody(body);
-  const { result, confirmed } = await checkPhoneCode(deps, phone, body.code);
+  const { result, confirmed, sessions } = await checkPhoneCode(deps, phone, body.code);
   if (confirmed && confirmed.confirmed.length + confirmed.lapsed.length) log.info('registrations confirmed by phone', confirmed);
   const message = result === 'wrong' && !deps.services.twilio.ownCodes ? 'The code is wrong or has expired' : ANSWERS[result];
   const ids = confirmed?.confirmed ?? [];
+  // A confirmed listing's seller gets its token here, as an unconfirmed registration's answer had none.
+  const tokens: { car_id: string; token: string; expires_at: string }[] = [];
+  for (const { car_id, session } of sessions) {
+    const issued = await listingToken(deps.config, deps.logger, car_id, session);
+    if (issued) tokens.push({ car_id, ...issued });
+  }
   return {
     status: 200,
-    body: { success: true, valid: result === 'valid', message, ...(ids.length ? { confirmed_car_ids: ids } : {}) },
+    body: {
+      success: true,
+      valid: result === 'valid',
+      message,
+      ...(ids.length ? { confirmed_car_ids: ids } : {}),
+      ...(tokens.length ? { seller_tokens: tokens } : {}),
+    },
   };
 };
 

@@ -7,12 +7,15 @@ import { queueVehicleLookup } from '../db/vehicle-lookups.js';
 import type { Logger } from '../logger.js';
 import type { CreditinfoClient } from '../integrations/index.js';
 import { pageOf } from '../domain/keyset.js';
+import { listPhotos } from '../db/photos.js';
+import { sellerSessions } from '../db/sellers.js';
+import { mediaBase } from '../storage/index.js';
 import type { Deps } from '../deps.js';
 import { changeStatus, sellToBestBid } from './lifecycle.js';
 
 export type { NewCar } from '../db/cars.js';
 
-type CarDeps = Pick<Deps, 'db' | 'config'>;
+type CarDeps = Pick<Deps, 'db' | 'config' | 'storage'>;
 
 /** A registration as the seller sent it (normalised); the registry's part is looked up here. */
 export type Registration = Omit<NewCar, 'registry'>;
@@ -55,6 +58,11 @@ export const carView = (viewer: Principal): CarView => ({
  * see confirmRegistrations): until then it holds no plate, so a stranger's registration of
  * someone else's plate blocks nobody; a car that does hold the plate still refuses it (409).
  */
+/**
+ * `session`: the seller session generation of a car listed at once, for a seller token in
+ * the answer (so its seller can add photos right away); null for an unconfirmed one, whose
+ * token comes with the phone's verification.
+ */
 export async function registerCar(deps: CarDeps & Pick<Deps, 'services'>, registration: Registration, log?: Logger) {
   const car: NewCar = { ...registration, registry: await registryFacts(deps.services.creditinfo, registration.car_plate, log) };
   const created = await deps.db.transaction(async (tx) => {
@@ -64,18 +72,20 @@ export async function registerCar(deps: CarDeps & Pick<Deps, 'services'>, regist
     return row;
   });
   if (!created) throw conflict('plate_already_registered', `A car with plate ${car.car_plate} is already registered`);
-  return created;
+  if (created.status === 'unconfirmed') return { car: created, session: null };
+  const [listed] = await sellerSessions(deps.db, [created.id]);
+  return { car: created, session: listed?.session ?? null };
 }
 
 export async function listCars(deps: CarDeps, filter: { status?: CarStatus; after: string | null; limit: number }, viewer: Principal) {
-  return pageOf(await listCarsNewestFirst(deps.db, filter, carView(viewer)), filter.limit);
+  return pageOf(await listCarsNewestFirst(deps.db, filter, carView(viewer), mediaBase(deps)), filter.limit);
 }
 
-/** 404 for no car, and for an unlisted one to anyone but an admin. */
+/** The car and its photos, cover first; 404 for no car, and for an unlisted one to anyone but an admin. */
 export async function getCar(deps: CarDeps, carId: string, viewer: Principal) {
-  const car = await findCar(deps.db, carId, carView(viewer));
+  const car = await findCar(deps.db, carId, carView(viewer), mediaBase(deps));
   if (!car) throw notFound('Car');
-  return car;
+  return { car, photos: [...(await listPhotos(deps.db, mediaBase(deps), carId))] };
 }
 
 /**
@@ -92,7 +102,7 @@ export async function setCarStatus(deps: CarDeps, carId: string, status: CarStat
     if (current.status !== status) await changeStatus(tx, carId, status, { by: 'admin', settings: deps.config });
     if (reserve !== undefined) await setReservePrice(tx, carId, reserve);
   });
-  return readCar(deps.db, carId, carView(viewer));
+  return readCar(deps.db, carId, carView(viewer), mediaBase(deps));
 }
 
 /**
@@ -108,5 +118,5 @@ export async function acceptBestBid(deps: CarDeps, carId: string, viewer: Princi
     if (current.status === 'pending') throw conflict('car_not_active', 'This car has not been auctioned yet (it is pending)');
     return (await sellToBestBid(tx, carId, { by: 'admin', settings: deps.config })).bid;
   });
-  return { bid, car: await readCar(deps.db, carId, carView(viewer)) };
+  return { bid, car: await readCar(deps.db, carId, carView(viewer), mediaBase(deps)) };
 }

@@ -1,6 +1,7 @@
 import { notFound } from '../errors.js';
 import { seesSellerData, type Principal } from '../domain/access.js';
 import { deleteFavorite, favoriteCars, findFavorite, insertFavorite, type FavoriteRow } from '../db/favorites.js';
+import { mediaBase } from '../storage/index.js';
 import type { Deps } from '../deps.js';
 
 /** Adds a favourite; `added: false` when it was one already (404 for no listed car). */
@@ -21,5 +22,5 @@ export async function removeFavorite(deps: Pick<Deps, 'db'>, carId: string, deal
   if (!(await deleteFavorite(deps.db, carId, dealerEmail))) throw notFound('Favorite');
 }
 
-export const listFavorites = (deps: Pick<Deps, 'db'>, dealerEmail: string, viewer: Principal) =>
-  favoriteCars(deps.db, dealerEmail, { seller: seesSellerData(viewer) });
+export const listFavorites = (deps: Pick<Deps, 'db' | 'storage'>, dealerEmail: string, viewer: Principal) =>
+  favoriteCars(deps.db, dealerEmail, { seller: seesSellerData(viewer) }, mediaBase(deps));

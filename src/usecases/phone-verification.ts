@@ -1,8 +1,11 @@
+import type { CommonQueryMethods } from 'slonik';
 import { notConfigured } from '../errors.js';
 import { CODE_TTL_MINUTES, newCode } from '../domain/codes.js';
 import { assertSmsCountry } from '../domain/sms-countries.js';
 import { phoneCodes, type CodeCheck } from '../db/one-time-codes.js';
+import { sellerSessions } from '../db/sellers.js';
 import type { Deps } from '../deps.js';
+import type { LifecycleSettings } from './lifecycle.js';
 import type { Logger } from '../logger.js';
 import { confirmRegistrations, type Confirmed } from './registration.js';
 
@@ -36,7 +39,16 @@ export async function sendPhoneCode(deps: SmsDeps, log: Logger, phone: string, f
   }
 }
 
-export type PhoneCheck = { result: CodeCheck; confirmed: Confirmed | null };
+/** `sessions`: each confirmed car's seller session generation, for the seller tokens of the answer. */
+export type PhoneCheck = { result: CodeCheck; confirmed: Confirmed | null; sessions: { car_id: string; session: number }[] };
+
+/** Confirms the registrations waiting on the number and reads the confirmed cars' session generations. */
+async function confirmWithSessions(tx: CommonQueryMethods, phone: string, settings: LifecycleSettings) {
+  const confirmed = await confirmRegistrations(tx, phone, settings);
+  const rows = confirmed.confirmed.length ? await sellerSessions(tx, confirmed.confirmed) : [];
+  const sessions = confirmed.confirmed.flatMap((id) => rows.filter((r) => r.car_id === id));
+  return { confirmed, sessions };
+}
 
 /**
  * Checks a code; a matching one also confirms the registrations waiting on the number
@@ -45,12 +57,13 @@ export type PhoneCheck = { result: CodeCheck; confirmed: Confirmed | null };
 export async function checkPhoneCode(deps: SmsDeps, phone: string, code: string): Promise<PhoneCheck> {
   const twilio = twilioOf(deps);
   if (!twilio.ownCodes) {
-    if (!(await twilio.checkVerification(phone, code))) return { result: 'wrong', confirmed: null };
-    return { result: 'valid', confirmed: await deps.db.transaction((tx) => confirmRegistrations(tx, phone, deps.config)) };
+    if (!(await twilio.checkVerification(phone, code))) return { result: 'wrong', confirmed: null, sessions: [] };
+    return { result: 'valid', ...(await deps.db.transaction((tx) => confirmWithSessions(tx, phone, deps.config))) };
   }
   return deps.db.transaction(async (tx) => {
     const result = await phoneCodes.check(tx, phone, code);
-    return { result, confirmed: result === 'valid' ? await confirmRegistrations(tx, phone, deps.config) : null };
+    if (result !== 'valid') return { result, confirmed: null, sessions: [] };
+    return { result, ...(await confirmWithSessions(tx, phone, deps.config)) };
   });
 }
 

