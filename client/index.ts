@@ -26,6 +26,8 @@
  *   const { data: signedIn } = await kaggi.POST('/api/dealer/verify', { body: { email, code } });
  *   const dealer = createKaggiClient(baseUrl, { token: signedIn!.token });
  *   const { data: me } = await dealer.GET('/api/dealer/me'); // status: pending | approved | suspended
+ *   const { data: bids } = await dealer.GET('/api/dealer/bids'); // each car's standing; cars carry my_bid
+ *   const { data: bought } = await dealer.GET('/api/dealer/purchases');
  *
  * Runs anywhere `fetch` exists (browsers, Node ≥ 18, Next.js server and client).
  */
@@ -87,6 +89,10 @@ export type FieldError = Schemas['FieldError'];
 
 export type Car = Schemas['Car'];
 export type DealerAccount = Schemas['DealerAccount'];
+export type MyBid = Schemas['MyBid'];
+export type MyBidEntry = Schemas['MyBidEntry'];
+export type MyPurchase = Schemas['MyPurchase'];
+export type DealerStanding = Schemas['DealerStanding'];
 export type CarStatus = Schemas['CarStatus'];
 export type CarSummary = Schemas['CarSummary'];
 export type Bid = Schemas['Bid'];

@@ -1503,6 +1503,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dealer/bids": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The cars the signed-in dealer bid on, with their standing
+         * @description One entry per car the dealer bid on, the most recently bid on first, with the car (its
+         *     `my_bid` filled in) and the dealer's `standing`: `leading` or `outbid` while the round
+         *     runs (or the car waits to be reopened); `awaiting_seller` for the best bid of a round that
+         *     ended and waits for the seller's decision; `won` when the car was sold to this dealer;
+         *     `lost` otherwise (outbid at the end, sold to another dealer, declined, withdrawn,
+         *     expired). Keyset pages: pass `next_cursor` as `cursor`. Needs a dealer token in either
+         *     `AUTH_MODE`.
+         */
+        get: operations["listMyBids"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dealer/purchases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The cars sold to the signed-in dealer
+         * @description The cars whose sale went to this dealer (status `sold`, the winning bid theirs), the
+         *     latest sale first, with the price (the winning bid) and when the car was sold. Keyset
+         *     pages: pass `next_cursor` as `cursor`. Needs a dealer token in either `AUTH_MODE`.
+         */
+        get: operations["listMyPurchases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1805,6 +1853,11 @@ export interface components {
             /** @description How many photos the car has (`GET /api/cars/{car_id}/photos`). */
             photo_count: number;
             cover_photo: components["schemas"]["CoverPhoto"];
+            /**
+             * @description The caller's own standing on this car, when the caller has a dealer identity (a dealer
+             *     token, `DealerSession` or `DealerBearer`) and has bid on it; null otherwise.
+             */
+            my_bid: components["schemas"]["MyBid"] | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -2873,6 +2926,16 @@ export interface components {
             ownership: components["schemas"]["Ownership"];
             ownership_details: string | null;
         };
+        /**
+         * @description The calling dealer's bids on a car: their highest amount, the highest proxy ceiling they
+         *     set (only ever shown to them; null when they never set one), and whether their bid ranks
+         *     first (on a closed or sold car: whether it was the best).
+         */
+        MyBid: {
+            amount: number;
+            max_amount: number | null;
+            leading: boolean;
+        };
         /** @description The e-mail the dealer registered with (any case and surrounding spaces). Unknown fields are ignored. */
         DealerLoginRequest: {
             email: components["schemas"]["Email"];
@@ -2915,6 +2978,42 @@ export interface components {
             /** @constant */
             success: true;
             dealer: components["schemas"]["DealerAccount"];
+        };
+        /**
+         * @description Where the dealer stands on a car they bid on (see `GET /api/dealer/bids`).
+         * @enum {string}
+         */
+        DealerStanding: "leading" | "outbid" | "won" | "lost" | "awaiting_seller";
+        MyBidEntry: {
+            car: components["schemas"]["Car"];
+            standing: components["schemas"]["DealerStanding"];
+            /**
+             * Format: date-time
+             * @description When this dealer last bid on the car.
+             */
+            last_bid_at: string;
+        };
+        MyBidList: {
+            /** @constant */
+            success: true;
+            bids: components["schemas"]["MyBidEntry"][];
+            count: number;
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        MyPurchase: {
+            car: components["schemas"]["Car"];
+            /** @description The winning bid, in ISK. */
+            price: number;
+            /** Format: date-time */
+            sold_at: string;
+        };
+        MyPurchaseList: {
+            /** @constant */
+            success: true;
+            purchases: components["schemas"]["MyPurchase"][];
+            count: number;
+            next_cursor: string | null;
         };
     };
     responses: {
@@ -3364,6 +3463,11 @@ export interface components {
          * @example 3a2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d
          */
         PhotoId: components["schemas"]["Uuid"];
+        /**
+         * @description Page size (1–100).
+         * @example 20
+         */
+        DealerPageLimit: number;
     };
     requestBodies: never;
     headers: {
@@ -5447,6 +5551,82 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["DealerForbidden"];
             414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyBids: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The `next_cursor` of the previous page (opaque). Omit for the first page.
+                 * @example eyJjIjoiMjAyNS0xMS0yMFQwOToxNTowMC4wMDBaIiwiaSI6IjZmMWUyZDNjIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Page size (1–100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["DealerPageLimit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the dealer's bids, one per car. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyBidList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DealerForbidden"];
+            414: components["responses"]["UriTooLong"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyPurchases: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The `next_cursor` of the previous page (opaque). Omit for the first page.
+                 * @example eyJjIjoiMjAyNS0xMS0yMFQwOToxNTowMC4wMDBaIiwiaSI6IjZmMWUyZDNjIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Page size (1–100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["DealerPageLimit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the dealer's purchases. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyPurchaseList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DealerForbidden"];
+            414: components["responses"]["UriTooLong"];
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -48,6 +48,8 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
     dealerLogin: [dealerSignIn],
     dealerVerify: [dealerSignIn],
     getDealerMe: [dealerSession({ approved: false })],
+    listMyBids: [dealerSession({ approved: false })],
+    listMyPurchases: [dealerSession({ approved: false })],
     uploadCarPhoto: [photoEditor],
     reorderCarPhotos: [photoEditor],
     updateCarPhoto: [photoEditor],

@@ -46,6 +46,9 @@ export const declarationsRow = z.object({
 });
 export type Declarations = z.infer<typeof declarationsRow>;
 
+/** The calling dealer's own standing on a car (`my_bid`). */
+export const myBid = z.object({ amount: z.number().int(), max_amount: z.number().int().nullable(), leading: z.boolean() });
+
 export const carRow = z.object({
   id: z.string().uuid(),
   seller_name: z.string().nullable(),
@@ -67,6 +70,7 @@ export const carRow = z.object({
   declarations: declarationsRow.nullable(),
   photo_count: z.number().int(),
   cover_photo: coverPhoto,
+  my_bid: myBid.nullable(),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -80,9 +84,10 @@ export type CarRow = z.infer<typeof carRow>;
  *
  * `seller`: whether the caller may see the seller's personal data (see
  * `seesSellerData` in src/domain/access.ts). When not, the database never
- * sends it: name, e-mail and postal code come back as NULL.
+ * sends it: name, e-mail and postal code come back as NULL. `bidder`: the caller's dealer
+ * e-mail, for `my_bid` (null without a dealer identity).
  */
-export const selectCars = (seller: { visible: boolean; declarations?: boolean }, media: MediaBase) => sql.fragment`
+export const selectCars = (seller: { visible: boolean; declarations?: boolean; bidder?: string | null }, media: MediaBase) => sql.fragment`
   SELECT c.id, ${seller.visible ? sellerColumns : hiddenSellerColumns}, c.car_make, c.car_model, c.car_plate,
          c.year, c.mileage, c.status, b.highest_bid, b.bid_count, c.auction_ends_at,
          CASE WHEN c.status = 'active' AND (c.auction_ends_at IS NULL OR c.auction_ends_at > now())
@@ -90,7 +95,7 @@ export const selectCars = (seller: { visible: boolean; declarations?: boolean },
          (c.reserve_price IS NULL OR coalesce(b.highest_bid, 0) >= c.reserve_price) AS reserve_met,
          EXISTS (SELECT 1 FROM car_inspections i WHERE i.car_id = c.id) AS has_inspection,
          ${vehicleColumn}, ${(seller.declarations ?? seller.visible) ? declarationsColumn : sql.fragment`NULL::jsonb AS declarations`},
-         ${carPhotoColumns(media)},
+         ${carPhotoColumns(media)}, ${myBidColumn(seller.bidder ?? null)},
          c.created_at, c.updated_at
   FROM "Bílar" c
   LEFT JOIN LATERAL (
@@ -107,6 +112,18 @@ const vehicleColumn = sql.fragment`
     'first_registration', to_char(c.first_registration, 'YYYY-MM-DD'),
     'transmission', c.transmission, 'drivetrain', c.drivetrain, 'equipment', to_jsonb(c.equipment)) END AS vehicle`;
 const declarationsColumn = sql.fragment`c.declarations`;
+
+/**
+ * `my_bid` for the dealer `bidder` on car `c`: their highest amount and ceiling, and whether
+ * the car's best-ranked bid is theirs. Both lookups use the (car_id, bid_amount DESC) index.
+ */
+function myBidColumn(bidder: string | null) {
+  if (bidder === null) return sql.fragment`NULL::jsonb AS my_bid`;
+  return sql.fragment`(
+    SELECT jsonb_build_object('amount', max(m.bid_amount), 'max_amount', max(m.max_amount),
+             'leading', (SELECT l.dealer_email FROM "uppboð" l WHERE l.car_id = c.id ORDER BY ${bidRanking} LIMIT 1) = ${bidder})
+    FROM "uppboð" m WHERE m.car_id = c.id AND m.dealer_email = ${bidder} HAVING count(*) > 0) AS my_bid`;
+}
 const hiddenSellerColumns = sql.fragment`NULL::text AS seller_name, NULL::text AS email, NULL::text AS postal_code`;
 
 export const bidRow = z.object({
@@ -157,24 +174,28 @@ export function findLeader(tx: Pick<DatabaseTransactionConnection, 'maybeOne'>, 
 }
 
 /** What a caller may see of cars (src/domain/access.ts): the seller's data; unlisted cars. */
-export type CarView = { seller: boolean; unlisted: boolean; declarations?: boolean };
+export type CarView = { seller: boolean; unlisted: boolean; declarations?: boolean; bidder?: string | null };
 
 const listedOnly = (view: CarView) => (view.unlisted ? sql.fragment`` : sql.fragment`AND ${listedCar}`);
 
 /** One car as `view` may see it; null when there is none (or it is unlisted and the view does not see those). */
 export function findCar(q: CommonQueryMethods, carId: string, view: CarView, media: MediaBase): Promise<CarRow | null> {
   return q.maybeOne(sql.type(carRow)`
-    ${selectCars({ visible: view.seller, declarations: view.declarations }, media)} WHERE c.id = ${carId} ${listedOnly(view)}`);
+    ${selectCars({ visible: view.seller, declarations: view.declarations, bidder: view.bidder }, media)} WHERE c.id = ${carId} ${listedOnly(view)}`);
 }
 
 /** A car that exists, as `view` may see it (after a change under its lock). */
 export function readCar(
   q: CommonQueryMethods,
   carId: string,
-  view: Pick<CarView, 'seller' | 'declarations'>,
+  view: Pick<CarView, 'seller' | 'declarations' | 'bidder'>,
   media: MediaBase,
 ): Promise<CarRow> {
-  return q.one(sql.type(carRow)`${selectCars({ visible: view.seller, declarations: view.declarations }, media)} WHERE c.id = ${carId}`);
+  return q.one(
+    sql.type(
+      carRow,
+    )`${selectCars({ visible: view.seller, declarations: view.declarations, bidder: view.bidder }, media)} WHERE c.id = ${carId}`,
+  );
 }
 
 const oneRow = z.object({ one: z.number() });
@@ -205,7 +226,7 @@ export function listCarsNewestFirst(
   ].filter((c) => c !== null);
   const where = conditions.length ? sql.fragment`WHERE ${sql.join(conditions, sql.fragment` AND `)}` : sql.fragment``;
   return q.any(sql.type(carRow)`
-    ${selectCars({ visible: view.seller, declarations: view.declarations }, media)} ${where}
+    ${selectCars({ visible: view.seller, declarations: view.declarations, bidder: view.bidder }, media)} ${where}
     ORDER BY c.created_at DESC, c.id DESC
     LIMIT ${filter.limit + 1}`);
 }
@@ -248,7 +269,7 @@ const registeredCar = sql.fragment`
     SELECT c.id, c.seller_name, c.email, c.postal_code, c.car_make, c.car_model, c.car_plate, c.year, c.mileage,
            c.status, NULL::int AS highest_bid, 0 AS bid_count, c.auction_ends_at, c.bid_increment AS min_next_bid,
            c.reserve_price IS NULL AS reserve_met, false AS has_inspection, ${vehicleColumn}, ${declarationsColumn},
-           0 AS photo_count, NULL::json AS cover_photo,
+           0 AS photo_count, NULL::json AS cover_photo, NULL::jsonb AS my_bid,
            c.created_at, c.updated_at
     FROM inserted c`;
 

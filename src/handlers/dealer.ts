@@ -4,6 +4,8 @@ import { principalOf } from '../api/principal.js';
 import { dealerOf } from '../domain/access.js';
 import type { Handler } from '../api/types.js';
 import type { Request } from 'express';
+import { myBids, myPurchases } from '../usecases/dealer-standing.js';
+import { decodeCursor } from '../domain/keyset.js';
 import { dealerAccount, issueDealerCode, verifyDealerCode } from '../usecases/dealer-session.js';
 
 /** The dealer's own side (tag `dealer`): password-less sign-in (src/usecases/dealer-session.ts) and who they are. */
@@ -49,4 +51,15 @@ const getDealerMe: Handler<'getDealerMe'> = async ({ req, deps }) => ({
   body: { success: true, dealer: account(await dealerAccount(deps, signedInDealerId(req))) },
 });
 
-export const dealerSessionHandlers = { dealerLogin, dealerVerify, getDealerMe };
+const listMyBids: Handler<'listMyBids'> = async ({ req, query, deps }) => {
+  const page = await myBids(deps, { after: query.cursor ? decodeCursor(query.cursor) : null, limit: query.limit ?? 50 }, principalOf(req));
+  return { status: 200, body: { success: true, bids: page.bids, count: page.bids.length, next_cursor: page.next_cursor } };
+};
+
+const listMyPurchases: Handler<'listMyPurchases'> = async ({ req, query, deps }) => {
+  const after = query.cursor ? decodeCursor(query.cursor) : null;
+  const page = await myPurchases(deps, { after, limit: query.limit ?? 50 }, principalOf(req));
+  return { status: 200, body: { success: true, purchases: page.purchases, count: page.purchases.length, next_cursor: page.next_cursor } };
+};
+
+export const dealerSessionHandlers = { dealerLogin, dealerVerify, getDealerMe, listMyBids, listMyPurchases };

@@ -1,5 +1,5 @@
 import { conflict, notFound } from '../errors.js';
-import { seesDeclarations, seesSellerData, seesUnlisted, type Principal } from '../domain/access.js';
+import { dealerOf, seesDeclarations, seesSellerData, seesUnlisted, type Principal } from '../domain/access.js';
 import type { CarStatus } from '../domain/lifecycle.js';
 import { lockCar } from '../db/car-status.js';
 import { findCar, insertCar, listCarsNewestFirst, readCar, setReservePrice, type CarView, type NewCar } from '../db/cars.js';
@@ -50,6 +50,7 @@ export const carView = (viewer: Principal): CarView => ({
   seller: seesSellerData(viewer),
   declarations: seesDeclarations(viewer),
   unlisted: seesUnlisted(viewer),
+  bidder: dealerOf(viewer)?.email ?? null,
 });
 
 /**
