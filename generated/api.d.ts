@@ -1518,7 +1518,7 @@ export interface paths {
          *     ended and waits for the seller's decision; `won` when the car was sold to this dealer;
          *     `lost` otherwise (outbid at the end, sold to another dealer, declined, withdrawn,
          *     expired). Keyset pages: pass `next_cursor` as `cursor`. Needs a dealer token in either
-         *     `AUTH_MODE`.
+         *     `AUTH_MODE`. A query parameter not listed here is a 422.
          */
         get: operations["listMyBids"];
         put?: never;
