@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { Db } from '../db/pool.js';
 import { createAuthGuards } from './auth.js';
 import { createSellerGuards } from './seller-auth.js';
+import { dealerSignInGuard } from './session-tokens.js';
 import { operationLimits, type LimiterFactory } from './rate-limits.js';
 import type { OperationGuards } from './router.js';
 import { photoEditorGuard } from './photo-guards.js';
@@ -13,9 +14,10 @@ import { photoEditorGuard } from './photo-guards.js';
  * rate limits first (so failed logins count too), then who may call it.
  */
 export function operationGuards(config: Config, logger: Logger, limiter: LimiterFactory, db: Db): OperationGuards {
-  const { adminKey, dealer, adminOrAdminToken, admin: backOffice, identify, dealerSelf } = createAuthGuards(config, logger, db);
+  const { adminKey, dealer, adminOrAdminToken, admin: backOffice, identify, dealerSession } = createAuthGuards(config, logger, db);
   const admin = [adminKey];
   const { seller, sellerSignIn } = createSellerGuards(config, logger, db);
+  const dealerSignIn = dealerSignInGuard(config, logger);
   const photoEditor = photoEditorGuard(seller, backOffice);
   const access: OperationGuards = {
     debugBrevo: admin,
@@ -43,15 +45,20 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
     sellerDecline: [seller],
     sellerWithdraw: [seller],
     sellerLogout: [seller],
+    dealerLogin: [dealerSignIn],
+    dealerVerify: [dealerSignIn],
+    getDealerMe: [dealerSession({ approved: false })],
+    listMyBids: [dealerSession({ approved: false })],
+    listMyPurchases: [dealerSession({ approved: false })],
     sellerDataExport: [seller],
     sellerErasure: [seller],
-    dealerDataExport: [dealerSelf],
-    dealerErasure: [dealerSelf],
+    dealerDataExport: [dealerSession({ approved: false, unregistered: true })],
+    dealerErasure: [dealerSession({ approved: false, unregistered: true })],
     adminPersonDataExport: [backOffice],
     adminPersonErasure: [backOffice],
     listAuditLog: [backOffice],
     sellerConsent: [seller],
-    dealerConsent: [dealerSelf],
+    dealerConsent: [dealerSession({ approved: false, unregistered: true })],
     uploadCarPhoto: [photoEditor],
     reorderCarPhotos: [photoEditor],
     updateCarPhoto: [photoEditor],

@@ -1,11 +1,12 @@
 import PgBoss from 'pg-boss';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
-import type { BrevoClient } from '../integrations/index.js';
+import type { BrevoClient, CreditinfoClient } from '../integrations/index.js';
 import type { Logger } from '../logger.js';
 import { closeDueAuctions, expireUndecided, lapseUnconfirmed, scheduleUnscheduledAuctions, secondsUntilNextClose } from './closing.js';
 import { flushOutbox } from './outbox.js';
-import { CLOSE_QUEUE, MEDIA_SWEEP_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE } from './queues.js';
+import { CLOSE_QUEUE, MEDIA_SWEEP_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE, VEHICLE_QUEUE } from './queues.js';
+import { fillVehicleSpecs } from './vehicle-lookups.js';
 import { sweepOrphanObjects, type MediaSweepResult } from './media-sweep.js';
 import type { Storage } from '../storage/index.js';
 import { sweepExpiredRows, sweepPersonalData, type PrivacySweepResult, type SweepResult } from './retention.js';
@@ -27,6 +28,9 @@ import { sweepExpiredRows, sweepPersonalData, type PrivacySweepResult, type Swee
  * runs twice after a crash does no harm.
  */
 
+/** How often failed registry lookups are looked at; each has its own backoff on top. */
+const VEHICLE_LOOKUP_EVERY_SECONDS = 30;
+
 export type AuctionWorkerDeps = {
   config: Config;
   db: Db;
@@ -34,6 +38,8 @@ export type AuctionWorkerDeps = {
   databaseUrl: string;
   logger: Logger;
   brevo: BrevoClient;
+  /** The vehicle registry, for specifications it could not give at registration; absent → none are filled in. */
+  creditinfo?: CreditinfoClient;
   /** The photo store whose orphans the media sweep removes; without one there is no media sweep. */
   storage?: Storage;
 };
@@ -45,13 +51,23 @@ export type AuctionWorker = {
   flushNow(): Promise<void>;
   /** Runs one retention sweep now (as the job does): expired rows, then personal data past its retention. */
   sweepNow(): Promise<SweepResult & PrivacySweepResult>;
+  /** Runs one pass of the registry lookups that failed at registration (as the job does). */
+  fillVehiclesNow(): Promise<{ filled: number; retrying: number }>;
   /** Runs one orphan-object sweep of the photo store now (as the job does). */
   sweepMediaNow(): Promise<MediaSweepResult>;
   /** Stops offering jobs, lets a running one finish, closes pg-boss's pool. */
   stop(): Promise<void>;
 };
 
-export async function startAuctionWorker({ config, db, databaseUrl, logger, brevo, storage }: AuctionWorkerDeps): Promise<AuctionWorker> {
+export async function startAuctionWorker({
+  config,
+  db,
+  databaseUrl,
+  logger,
+  brevo,
+  creditinfo,
+  storage,
+}: AuctionWorkerDeps): Promise<AuctionWorker> {
   const log = logger.child({ component: 'auction-worker' });
   const boss = new PgBoss({
     connectionString: databaseUrl,
@@ -114,6 +130,13 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     return { ...deleted, ...erased };
   };
 
+  const fillVehiclesNow = async () => {
+    if (!creditinfo) return { filled: 0, retrying: 0 };
+    const result = await fillVehicleSpecs({ db, creditinfo, logger: log });
+    if (result.filled + result.retrying > 0) log.info('vehicle lookups', result);
+    return result;
+  };
+
   const sweepMediaNow = async (): Promise<MediaSweepResult> => {
     if (!storage) return { examined: 0, removed: 0 };
     const swept = await sweepOrphanObjects(db, storage);
@@ -133,6 +156,9 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     await sweepNow();
   });
 
+  await boss.work(VEHICLE_QUEUE, { pollingIntervalSeconds: 2 }, async () => {
+    await fillVehiclesNow();
+  });
   const mediaSweepEvery = config.MEDIA_SWEEP_INTERVAL_MINUTES * 60;
   if (storage) {
     await boss.work(MEDIA_SWEEP_QUEUE, { pollingIntervalSeconds: 2 }, async () => {
@@ -151,7 +177,9 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
   const offerClose = () => void offer(CLOSE_QUEUE, 'close', closeEvery);
   const offerOutbox = () => void offer(OUTBOX_QUEUE, 'outbox', outboxEvery);
   const offerSweep = () => void offer(RETENTION_QUEUE, 'retention', sweepEvery);
+  const offerVehicles = () => void offer(VEHICLE_QUEUE, 'vehicles', VEHICLE_LOOKUP_EVERY_SECONDS);
   offerClose();
+  offerVehicles();
   offerOutbox();
   const offerMediaSweep = () => void offer(MEDIA_SWEEP_QUEUE, 'media-sweep', mediaSweepEvery);
   offerSweep();
@@ -161,6 +189,7 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     setInterval(offerClose, closeEvery * 1000),
     setInterval(offerOutbox, outboxEvery * 1000),
     setInterval(offerSweep, sweepEvery * 1000),
+    setInterval(offerVehicles, VEHICLE_LOOKUP_EVERY_SECONDS * 1000),
   ];
   for (const t of timers) t.unref();
   log.info('auction worker started', { close_every_s: closeEvery, outbox_every_s: outboxEvery, brevo: brevo.mode });
@@ -170,6 +199,7 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     closeNow,
     flushNow,
     sweepNow,
+    fillVehiclesNow,
     sweepMediaNow,
     async stop() {
       if (stopped) return;

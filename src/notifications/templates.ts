@@ -123,3 +123,13 @@ export function welcomeEmail(p: { first_name: string }): { subject: string; html
     html: `<p>Hæ ${escapeHtml(p.first_name)},</p><p>Takk fyrir að skrá bílinn þinn á Kaggi. Við látum þig vita þegar tilboð berast.</p>`,
   };
 }
+
+/** The dealer's sign-in e-mail without a Brevo template. */
+export function dealerCodeEmail(p: { company_name: string; code: string; minutes: number }): { subject: string; html: string } {
+  return {
+    subject: `Kaggi innskráningarkóði: ${p.code}`,
+    html:
+      `<p>Innskráningarkóði ${escapeHtml(p.company_name)} á Kaggi er <strong>${escapeHtml(p.code)}</strong>.</p>` +
+      `<p>Hann gildir í ${p.minutes} mínútur. Ef þú baðst ekki um hann máttu hunsa þennan póst.</p>`,
+  };
+}
