@@ -27,6 +27,16 @@
  *     parseAs: 'blob',
  *   });
  *
+ * A dealer signs in the same way, with the registered e-mail only, and sends Kaggi's dealer
+ * token wherever a dealer token goes:
+ *
+ *   await kaggi.POST('/api/dealer/login', { body: { email } }); // always 202
+ *   const { data: signedIn } = await kaggi.POST('/api/dealer/verify', { body: { email, code } });
+ *   const dealer = createKaggiClient(baseUrl, { token: signedIn!.token });
+ *   const { data: me } = await dealer.GET('/api/dealer/me'); // status: pending | approved | suspended
+ *   const { data: bids } = await dealer.GET('/api/dealer/bids'); // each car's standing; cars carry my_bid
+ *   const { data: bought } = await dealer.GET('/api/dealer/purchases');
+ *
  * A person's data on request, and erased on request (docs/privacy.md):
  *
  *   const { data: mine } = await seller.GET('/api/seller/data-export'); // every section, empty or not
@@ -48,7 +58,8 @@ export type KaggiClient = Client<paths>;
 export type KaggiClientOptions = Omit<ClientOptions, 'baseUrl'> & {
   /**
    * A bearer token, sent as `Authorization: Bearer …`: a dealer's JSON Web Token (needed
-   * only when the server runs with AUTH_MODE=jwt), or a seller's token from
+   * only when the server runs with AUTH_MODE=jwt), Kaggi's dealer token from
+   * `POST /api/dealer/verify`, or a seller's token from
    * `POST /api/seller/verify` for the `/api/seller/car…` operations. A function is called
    * before every request, so a refreshed token is picked up; returning undefined sends no header.
    */
@@ -92,6 +103,11 @@ export type { ApiError as Error };
 export type FieldError = Schemas['FieldError'];
 
 export type Car = Schemas['Car'];
+export type DealerAccount = Schemas['DealerAccount'];
+export type MyBid = Schemas['MyBid'];
+export type MyBidEntry = Schemas['MyBidEntry'];
+export type MyPurchase = Schemas['MyPurchase'];
+export type DealerStanding = Schemas['DealerStanding'];
 export type CarStatus = Schemas['CarStatus'];
 export type CarSummary = Schemas['CarSummary'];
 export type Bid = Schemas['Bid'];

@@ -1638,8 +1638,8 @@ export interface paths {
          * Everything Kaggi holds about the signed-in dealer
          * @description The dealer's data, by section: the account, bids placed (with amounts, times and the
          *     cars), favourites, consents, e-mails sent, SMS verifications, newsletter sign-ups.
-         *     Needs a dealer token of any status (pending and suspended dealers too); with
-         *     `AUTH_MODE=off` no dealer is identified → 401.
+         *     Needs a registered dealer's token of any status (pending and suspended dealers too):
+         *     Kaggi's own dealer token in either `AUTH_MODE`, or with `AUTH_MODE=jwt` a Supabase token.
          */
         get: operations["dealerDataExport"];
         put?: never;
@@ -1858,6 +1858,133 @@ export interface paths {
          * @description Same authorization as the upload; a photo of another car → 404.
          */
         patch: operations["updateCarPhoto"];
+        trace?: never;
+    };
+    "/api/dealer/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a dealer sign-in code
+         * @description A dealer signs in with the e-mail they registered with, without a password. When a
+         *     dealer has that e-mail (normalised as at registration: trimmed, lower-cased), a 6-digit
+         *     one-time code goes there by e-mail (Brevo; template `BREVO_DEALER_CODE_TEMPLATE_ID` with
+         *     the code in `params.code` when set, else a plain e-mail). The code lives 10 minutes,
+         *     works once, dies after 5 wrong tries, and a new login replaces it. Every registered
+         *     dealer gets one, whatever their approval state: `GET /api/dealer/me` then shows it.
+         *
+         *     The answer is **always 202 with the same body**, whether or not a dealer has the
+         *     e-mail; the dealer is looked up and the code stored and sent only after the answer has
+         *     gone, so a hit and a miss take the same time too. Limited to 5 per e-mail
+         *     (`RATE_LIMIT_DEALER_LOGIN_PER_EMAIL_PER_HOUR`) and 20 per IP address per hour (429). In
+         *     production without `DEALER_TOKEN_SECRET` or without Brevo → 503 `not_configured`.
+         */
+        post: operations["dealerLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dealer/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a sign-in code for a dealer token
+         * @description Checks the code sent by `POST /api/dealer/login` for this e-mail and answers Kaggi's own
+         *     dealer token (`DealerSession`: a JWT, HS256, `sub` = the dealer's id, `role` = `dealer`),
+         *     valid `DEALER_SESSION_HOURS` (12 by default), with the dealer and their approval state.
+         *     A wrong, expired, already used or unknown code — or an e-mail no dealer has — is the
+         *     same 401 `invalid_code`. Limited to 10 tries per e-mail and 30 per IP address per 15
+         *     minutes (429), and each code dies after 5 wrong tries.
+         */
+        post: operations["dealerVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dealer/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-in dealer and their approval state
+         * @description Who the token names, as they are now: a pending dealer sees `pending` (and may not bid
+         *     until approved), a suspended one `suspended`. Needs a dealer token in either
+         *     `AUTH_MODE`: Kaggi's own (`DealerSession`), or with `AUTH_MODE=jwt` a Supabase token whose
+         *     e-mail is a dealer's (403 `dealer_not_registered` when it is nobody's).
+         */
+        get: operations["getDealerMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dealer/bids": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The cars the signed-in dealer bid on, with their standing
+         * @description One entry per car the dealer bid on, the most recently bid on first, with the car (its
+         *     `my_bid` filled in) and the dealer's `standing`: `leading` or `outbid` while the round
+         *     runs (or the car waits to be reopened); `awaiting_seller` for the best bid of a round that
+         *     ended and waits for the seller's decision; `won` when the car was sold to this dealer;
+         *     `lost` otherwise (outbid at the end, sold to another dealer, declined, withdrawn,
+         *     expired). Keyset pages: pass `next_cursor` as `cursor`. Needs a dealer token in either
+         *     `AUTH_MODE`. A query parameter not listed here is a 422.
+         */
+        get: operations["listMyBids"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dealer/purchases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The cars sold to the signed-in dealer
+         * @description The cars whose sale went to this dealer (status `sold`, the winning bid theirs), the
+         *     latest sale first, with the price (the winning bid) and when the car was sold. Keyset
+         *     pages: pass `next_cursor` as `cursor`. Needs a dealer token in either `AUTH_MODE`.
+         */
+        get: operations["listMyPurchases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
 }
@@ -2147,9 +2274,26 @@ export interface components {
             reserve_met: boolean;
             /** @description Whether the car has an inspection report (`GET /api/cars/{car_id}/inspection`). */
             has_inspection: boolean;
+            /**
+             * @description The vehicle's specification, from the vehicle registry at registration plus what the
+             *     seller added; null while the registry has not answered yet (it was down when the car
+             *     registered: the worker asks again with backoff), and for cars from before it was kept.
+             */
+            vehicle: components["schemas"]["VehicleSpec"] | null;
+            /**
+             * @description The seller's declarations (damage, repairs, ownership); shown to approved dealers,
+             *     admins and the seller, null for everyone else (with AUTH_MODE=jwt) and when the seller
+             *     made none.
+             */
+            declarations: components["schemas"]["Declarations"] | null;
             /** @description How many photos the car has (`GET /api/cars/{car_id}/photos`). */
             photo_count: number;
             cover_photo: components["schemas"]["CoverPhoto"];
+            /**
+             * @description The caller's own standing on this car, when the caller has a dealer identity (a dealer
+             *     token, `DealerSession` or `DealerBearer`) and has bid on it; null otherwise.
+             */
+            my_bid: components["schemas"]["MyBid"] | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -2463,6 +2607,8 @@ export interface components {
             year: components["schemas"]["YearInput"];
             mileage: components["schemas"]["MileageInput"];
             reservePrice?: components["schemas"]["ReservePriceInput"];
+            vehicle?: components["schemas"]["VehicleInput"];
+            declarations?: components["schemas"]["DeclarationsInput"];
             consent?: components["schemas"]["RegistrationConsent"];
             car_plate?: never;
         };
@@ -2481,6 +2627,8 @@ export interface components {
             year: components["schemas"]["YearInput"];
             mileage: components["schemas"]["MileageInput"];
             reserve_price?: components["schemas"]["ReservePriceInput"];
+            vehicle?: components["schemas"]["VehicleInput"];
+            declarations?: components["schemas"]["DeclarationsInput"];
             consent?: components["schemas"]["RegistrationConsent"];
             carPlate?: never;
         };
@@ -2948,6 +3096,18 @@ export interface components {
             updated_at: string;
             /** @description Whether the car has an inspection report (shown on this page as `inspection`). */
             has_inspection: boolean;
+            /**
+             * @description The vehicle's specification, from the vehicle registry at registration plus what the
+             *     seller added; null while the registry has not answered yet (it was down when the car
+             *     registered: the worker asks again with backoff), and for cars from before it was kept.
+             */
+            vehicle: components["schemas"]["VehicleSpec"] | null;
+            /**
+             * @description The seller's declarations (damage, repairs, ownership); shown to approved dealers,
+             *     admins and the seller, null for everyone else (with AUTH_MODE=jwt) and when the seller
+             *     made none.
+             */
+            declarations: components["schemas"]["Declarations"] | null;
             photo_count: number;
             cover_photo: components["schemas"]["CoverPhoto"];
             /**
@@ -3441,6 +3601,157 @@ export interface components {
             card: string;
             /** Format: uri */
             full: string;
+        };
+        /** @enum {string} */
+        Transmission: "manual" | "automatic";
+        /** @enum {string} */
+        Drivetrain: "fwd" | "rwd" | "awd";
+        /**
+         * @description What the seller adds to the registry's specification (the same keys in both spellings
+         *     of the registration). Unknown fields are ignored.
+         */
+        VehicleInput: {
+            transmission?: components["schemas"]["Transmission"];
+            drivetrain?: components["schemas"]["Drivetrain"];
+            /** @description Equipment as the seller names it (e.g. `dráttarkrókur`, `leðursæti`); blanks and repeats are dropped. */
+            equipment?: string[];
+        };
+        /**
+         * @description How the seller holds the car: their own, sold from an estate, under a power of attorney,
+         *     or on behalf of someone else.
+         * @enum {string}
+         */
+        Ownership: "own" | "estate" | "power_of_attorney" | "on_behalf";
+        /**
+         * @description The seller's declarations (the same keys in both spellings of the registration). They
+         *     can hold personal facts, so a car shows them only to approved dealers, admins and the
+         *     seller. Unknown fields are ignored.
+         */
+        DeclarationsInput: {
+            /** @description Known damage. */
+            damage?: string | null;
+            /** @description Repairs done. */
+            repairs?: string | null;
+            /** @description Anything else a buyer should know. */
+            other?: string | null;
+            ownership: components["schemas"]["Ownership"];
+            /** @description E.g. whose estate, or who gave the power of attorney. */
+            ownership_details?: string | null;
+        };
+        /**
+         * @description The vehicle's specification: from the vehicle registry (Creditinfo) at registration —
+         *     `vin`, `fuel`, `engine_size` (cm³), `color`, `first_registration` (null where the
+         *     registry gives none) — and what the seller added.
+         */
+        VehicleSpec: {
+            vin: string | null;
+            /** @description As the registry names it (e.g. `Bensín`, `Dísel`, `Rafmagn`). */
+            fuel: string | null;
+            /** @description Displacement in cm³. */
+            engine_size: number | null;
+            color: string | null;
+            /** Format: date */
+            first_registration: string | null;
+            transmission: components["schemas"]["Transmission"] | null;
+            drivetrain: components["schemas"]["Drivetrain"] | null;
+            equipment: string[];
+        };
+        /** @description The seller's declarations at registration. */
+        Declarations: {
+            damage: string | null;
+            repairs: string | null;
+            other: string | null;
+            ownership: components["schemas"]["Ownership"];
+            ownership_details: string | null;
+        };
+        /**
+         * @description The calling dealer's bids on a car: their highest amount, the highest proxy ceiling they
+         *     set (only ever shown to them; null when they never set one), and whether their bid ranks
+         *     first (on a closed or sold car: whether it was the best).
+         */
+        MyBid: {
+            amount: number;
+            max_amount: number | null;
+            leading: boolean;
+        };
+        /** @description The e-mail the dealer registered with (any case and surrounding spaces). Unknown fields are ignored. */
+        DealerLoginRequest: {
+            email: components["schemas"]["Email"];
+        };
+        DealerLoginAccepted: {
+            /** @constant */
+            success: true;
+            message: string;
+        };
+        /** @description The e-mail of the login, and the code it sent. Unknown fields are ignored. */
+        DealerVerifyRequest: {
+            email: components["schemas"]["Email"];
+            /** @description The 6-digit code from the e-mail. */
+            code: string;
+        };
+        /** @description A dealer as their own session shows them. */
+        DealerAccount: {
+            /** Format: uuid */
+            id: string;
+            /** Format: email */
+            email: string;
+            /** @description The company's name (the dealer's trading name when no company name was registered). */
+            company_name: string;
+            /**
+             * @description Only an `approved` dealer may bid (403 `dealer_not_approved` / `dealer_suspended` otherwise).
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "suspended";
+        };
+        DealerSignedIn: {
+            /** @constant */
+            success: true;
+            /** @description The dealer token (JWT); send it as `Authorization: Bearer <token>`. */
+            token: string;
+            /** Format: date-time */
+            expires_at: string;
+            dealer: components["schemas"]["DealerAccount"];
+        };
+        DealerMe: {
+            /** @constant */
+            success: true;
+            dealer: components["schemas"]["DealerAccount"];
+        };
+        /**
+         * @description Where the dealer stands on a car they bid on (see `GET /api/dealer/bids`).
+         * @enum {string}
+         */
+        DealerStanding: "leading" | "outbid" | "won" | "lost" | "awaiting_seller";
+        MyBidEntry: {
+            car: components["schemas"]["Car"];
+            standing: components["schemas"]["DealerStanding"];
+            /**
+             * Format: date-time
+             * @description When this dealer last bid on the car.
+             */
+            last_bid_at: string;
+        };
+        MyBidList: {
+            /** @constant */
+            success: true;
+            bids: components["schemas"]["MyBidEntry"][];
+            count: number;
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        MyPurchase: {
+            car: components["schemas"]["Car"];
+            /** @description The winning bid, in ISK. */
+            price: number;
+            /** Format: date-time */
+            sold_at: string;
+        };
+        MyPurchaseList: {
+            /** @constant */
+            success: true;
+            purchases: components["schemas"]["MyPurchase"][];
+            count: number;
+            next_cursor: string | null;
         };
     };
     responses: {
@@ -3947,6 +4258,11 @@ export interface components {
          * @example 3a2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d
          */
         PhotoId: components["schemas"]["Uuid"];
+        /**
+         * @description Page size (1–100).
+         * @example 20
+         */
+        DealerPageLimit: number;
     };
     requestBodies: never;
     headers: {
@@ -6495,6 +6811,173 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    dealerLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DealerLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; a code is on its way if (and only if) a dealer has the e-mail. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DealerLoginAccepted"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    dealerVerify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DealerVerifyRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DealerSignedIn"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["InvalidCode"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDealerMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dealer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DealerMe"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DealerForbidden"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyBids: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The `next_cursor` of the previous page (opaque). Omit for the first page.
+                 * @example eyJjIjoiMjAyNS0xMS0yMFQwOToxNTowMC4wMDBaIiwiaSI6IjZmMWUyZDNjIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Page size (1–100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["DealerPageLimit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the dealer's bids, one per car. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyBidList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DealerForbidden"];
+            414: components["responses"]["UriTooLong"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyPurchases: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The `next_cursor` of the previous page (opaque). Omit for the first page.
+                 * @example eyJjIjoiMjAyNS0xMS0yMFQwOToxNTowMC4wMDBaIiwiaSI6IjZmMWUyZDNjIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Page size (1–100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["DealerPageLimit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the dealer's purchases. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyPurchaseList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DealerForbidden"];
+            414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];

@@ -141,6 +141,10 @@ export const configSchema = z.object({
     'Seller sign-in code checks per plate and e-mail together per 15 minutes.',
   ),
   RATE_LIMIT_SELLER_VERIFY_PER_IP_PER_15MIN: int(30, 1).describe('Seller sign-in code checks per client IP per 15 minutes.'),
+  RATE_LIMIT_DEALER_LOGIN_PER_EMAIL_PER_HOUR: int(5, 1).describe('Dealer sign-in requests per e-mail per hour.'),
+  RATE_LIMIT_DEALER_LOGIN_PER_IP_PER_HOUR: int(20, 1).describe('Dealer sign-in codes asked for per IP per hour.'),
+  RATE_LIMIT_DEALER_VERIFY_PER_EMAIL_PER_15MIN: int(10, 1).describe('Dealer sign-in code checks per e-mail per 15 minutes.'),
+  RATE_LIMIT_DEALER_VERIFY_PER_IP_PER_15MIN: int(30, 1).describe('Dealer sign-in code checks per client IP per 15 minutes.'),
 
   CREDITINFO_USERNAME: optionalText.describe(
     'Vehicle registry (Creditinfo) user name; the lookup is live only with all four CREDITINFO_ credentials.',
@@ -192,6 +196,18 @@ export const configSchema = z.object({
       'Signs seller session tokens (HS256, at least 32 characters); unset, a random per-process secret outside production (tokens die at restart) and 503 `not_configured` on the seller endpoints in production.',
     ),
   SELLER_SESSION_HOURS: int(12, 1, 24 * 30).describe('How long a seller token is valid.'),
+  BREVO_DEALER_CODE_TEMPLATE_ID: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("Brevo template of the dealer's sign-in e-mail (the code in `params.code`); unset, a plain subject and HTML with the code."),
+  DEALER_TOKEN_SECRET: optionalText
+    .pipe(z.string().min(32, 'at least 32 characters').optional())
+    .describe(
+      'Signs dealer session tokens (HS256, at least 32 characters); unset, a random per-process secret outside production (tokens die at restart) and 503 `not_configured` on dealer sign-in in production.',
+    ),
+  DEALER_SESSION_HOURS: int(12, 1, 24 * 30).describe('How long a dealer token is valid.'),
 
   LISTING_REQUIRES_PHONE: z
     .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])

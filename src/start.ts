@@ -73,7 +73,15 @@ export async function startInstance(config: Config, logger: Logger, running: Run
   // Closing ended auctions and sending auction e-mails (pg-boss, in the same database).
   // Started before listening: "listening" means everything is up.
   if (config.AUCTION_WORKER_ENABLED) {
-    running.auctions = await startAuctionWorker({ config, db: running.db, databaseUrl: url, logger, brevo: services.brevo, storage });
+    running.auctions = await startAuctionWorker({
+      config,
+      db: running.db,
+      databaseUrl: url,
+      logger,
+      brevo: services.brevo,
+      creditinfo: services.creditinfo,
+      storage,
+    });
   }
   const server = createHttpServer(app).listen(config.PORT, config.HOST);
   running.server = server;

@@ -8,7 +8,9 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { emailKey } from '../domain/normalise.js';
 import type { Db } from '../db/pool.js';
-import { setPrincipal, type DealerStatus, type Principal } from './principal.js';
+import { findDealerAccount } from '../db/dealers.js';
+import { setPrincipal, type DealerIdentity, type DealerStatus, type Principal } from './principal.js';
+import { claimedIssuer, dealerTokens, DEALER_SESSION, SELLER_SESSION } from './session-tokens.js';
 
 type Guard = (req: Request, res: Response, next: NextFunction) => void;
 
@@ -68,13 +70,41 @@ const isAdminToken = (claims: Claims, role: string) =>
 /** An admin token in the audit log: its subject, never its e-mail. */
 const tokenActor = (claims: Claims) => `token:${typeof claims.sub === 'string' && claims.sub ? claims.sub.slice(0, 100) : 'unknown'}`;
 
-const dealerStatusRow = z.object({ status: z.enum(['pending', 'approved', 'suspended']) });
+const dealerStatusRow = z.object({ id: z.string().uuid(), status: z.enum(['pending', 'approved', 'suspended']) });
 
-/** The approval state of the dealer with this e-mail; `unregistered` when there is none. */
-async function dealerStatus(db: Db, email: string): Promise<DealerStatus | 'unregistered'> {
-  const status = await db.maybeOneFirst(sql.type(dealerStatusRow)`SELECT status FROM dealers WHERE email = ${email}`);
-  return status ?? 'unregistered';
+/** The dealer with this e-mail and their approval state; `unregistered` when there is none. */
+async function dealerByEmail(db: Db, email: string): Promise<DealerIdentity> {
+  const row = await db.maybeOne(sql.type(dealerStatusRow)`SELECT id, status FROM dealers WHERE email = ${email}`);
+  return row ? { id: row.id, email, status: row.status } : { id: null, email, status: 'unregistered' };
 }
+
+const OUR_ISSUERS: readonly string[] = [SELLER_SESSION.issuer, DEALER_SESSION.issuer];
+const bearerOf = (req: Request) => /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+const isDealerSessionToken = (token: string) => claimedIssuer(token) === DEALER_SESSION.issuer;
+
+/** Who Kaggi's own dealer token (POST /api/dealer/verify) names, as they are now; 401 when invalid or the dealer is gone. */
+function dealerSessions(config: Config, logger: Logger, db: Db) {
+  const tokens = dealerTokens(config, logger);
+  return async (token: string): Promise<DealerIdentity> => {
+    const { sub } = await tokens.verify(token);
+    const account = await findDealerAccount(db, sub);
+    if (!account) throw new ApiError(401, 'unauthorized', 'This dealer account no longer exists; sign in again');
+    return { id: account.id, email: account.email, status: account.status };
+  };
+}
+
+function requireApproved(status: DealerStatus | 'unregistered'): void {
+  if (status === 'suspended') throw new ApiError(403, 'dealer_suspended', 'This dealer account is suspended');
+  if (status !== 'approved') {
+    throw new ApiError(403, 'dealer_not_approved', 'This e-mail does not belong to an approved dealer (registration pending or missing)');
+  }
+}
+
+/**
+ * `approved`: the dealer must be approved. `unregistered`: a Supabase token whose e-mail no
+ * (longer a) dealer has still gets in, as that e-mail (a person's privacy rights outlive the account).
+ */
+export type DealerSessionOptions = { approved: boolean; unregistered?: boolean };
 
 export type AuthGuards = {
   /** Operator operations: the X-Admin-Key header only. */
@@ -87,11 +117,8 @@ export type AuthGuards = {
   admin: Guard;
   /** Public operations whose answer depends on the caller: credentials are optional, invalid ones count as none. */
   identify: Guard;
-  /**
-   * A dealer's own privacy rights (export, erasure, consent): a dealer token of any status,
-   * pending and suspended included; with AUTH_MODE=off nobody is identified (401).
-   */
-  dealerSelf: Guard;
+  /** A dealer's own things, in either AUTH_MODE: a dealer token (Kaggi's own, or with AUTH_MODE=jwt Supabase's); `approved` also demands approval. */
+  dealerSession: (options: DealerSessionOptions) => Guard;
 };
 
 /**
@@ -106,21 +133,55 @@ export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGu
       if (!error) setPrincipal(req, { kind: 'admin', actor: config.ADMIN_KEY_LABEL });
       next(error);
     });
+  const dealerSession = dealerSessions(config, logger, db);
+  const needsToken = () => new ApiError(401, 'unauthorized', 'A bearer token is required (Authorization: Bearer <token>)');
   if (config.AUTH_MODE === 'off') {
     const open: Guard = (req, _res, next) => {
       setPrincipal(req, { kind: 'open' });
       next();
     };
-    const nobody: Guard = (_req, _res, next) =>
-      next(new ApiError(401, 'unauthorized', 'A dealer token is required: this server runs with AUTH_MODE=off and identifies no dealer'));
-    return { adminKey: asAdmin, dealer: open, adminOrAdminToken: open, admin: asAdmin, identify: open, dealerSelf: nobody };
+    // Everyone sees what the open server shows; a caller with a valid dealer token is also that dealer.
+    const identifyOpen: Guard = (req, _res, next) => {
+      const token = bearerOf(req);
+      if (!token || !isDealerSessionToken(token)) {
+        open(req, _res, next);
+        return;
+      }
+      dealerSession(token)
+        .then(
+          (dealer) => ({ kind: 'open', dealer }) as const,
+          () => ({ kind: 'open' }) as const,
+        )
+        .then((principal) => {
+          setPrincipal(req, principal);
+          next();
+        })
+        .catch(next);
+    };
+    const ownOpen =
+      (options: DealerSessionOptions): Guard =>
+      (req, _res, next) => {
+        const token = bearerOf(req);
+        const dealer = token
+          ? isDealerSessionToken(token)
+            ? dealerSession(token)
+            : Promise.reject(new ApiError(401, 'unauthorized', 'A Kaggi dealer token is required (POST /api/dealer/verify)'))
+          : Promise.reject(needsToken());
+        dealer
+          .then((identity) => {
+            if (options.approved) requireApproved(identity.status);
+            setPrincipal(req, { kind: 'open', dealer: identity });
+            next();
+          })
+          .catch(next);
+      };
+    return { adminKey: asAdmin, dealer: open, adminOrAdminToken: open, admin: asAdmin, identify: identifyOpen, dealerSession: ownOpen };
   }
   const verify = tokenVerifier(config);
 
-  const bearerOf = (req: Request) => /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
   const claimsOf = async (req: Request): Promise<Claims> => {
     const token = bearerOf(req);
-    if (!token) throw new ApiError(401, 'unauthorized', 'A bearer token is required (Authorization: Bearer <token>)');
+    if (!token) throw needsToken();
     let claims: Claims;
     try {
       claims = await verify(token);
@@ -131,6 +192,10 @@ export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGu
     // A seller's session token (src/api/seller-auth.ts) is never a dealer's or an admin's,
     // even if someone configured the same secret for both.
     if (claims.role === 'seller') throw new ApiError(401, 'unauthorized', 'A seller token is not valid here');
+    // Nor does anything claiming one of Kaggi's own issuers pass as a Supabase token.
+    if (typeof claims.iss === 'string' && OUR_ISSUERS.includes(claims.iss)) {
+      throw new ApiError(401, 'unauthorized', 'The bearer token is invalid or has expired');
+    }
     if (typeof claims.email === 'string') {
       const email = emailKey(claims.email);
       // a look-alike address (Kelvin sign for K) must not pass as the dealer it resembles
@@ -142,33 +207,46 @@ export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGu
   const principalOfClaims = async (claims: Claims): Promise<Principal> => {
     if (isAdminToken(claims, config.AUTH_ADMIN_ROLE)) return { kind: 'admin', actor: tokenActor(claims) };
     if (!claims.email) return { kind: 'anonymous' };
-    return { kind: 'dealer', email: claims.email, status: await dealerStatus(db, claims.email) };
+    return { kind: 'dealer', ...(await dealerByEmail(db, claims.email)) };
+  };
+
+  /** The dealer a request's token names: Kaggi's own dealer token, or a Supabase token's e-mail. */
+  const dealerOfRequest = async (req: Request): Promise<DealerIdentity> => {
+    const token = bearerOf(req);
+    if (token && isDealerSessionToken(token)) return dealerSession(token);
+    const claims = await claimsOf(req);
+    if (!claims.email) throw new ApiError(403, 'forbidden', 'The token carries no e-mail');
+    return dealerByEmail(db, claims.email);
   };
 
   const dealer: Guard = (req, res, next) => {
-    claimsOf(req)
-      .then(async (claims) => {
+    dealerOfRequest(req)
+      .then((identity) => {
         const params = (res.locals.pathParams ?? {}) as { dealer_email?: string };
         const body = (req.body ?? {}) as { dealer_email?: unknown };
         const subject = params.dealer_email ?? (typeof body.dealer_email === 'string' ? body.dealer_email : undefined);
-        if (!claims.email) throw new ApiError(403, 'forbidden', 'The token carries no e-mail');
-        if (subject !== undefined && emailKey(subject) !== claims.email) {
+        if (subject !== undefined && emailKey(subject) !== identity.email) {
           throw new ApiError(403, 'forbidden', 'The token belongs to another dealer');
         }
-        const status = await dealerStatus(db, claims.email);
-        if (status === 'suspended') throw new ApiError(403, 'dealer_suspended', 'This dealer account is suspended');
-        if (status !== 'approved') {
-          throw new ApiError(
-            403,
-            'dealer_not_approved',
-            'This e-mail does not belong to an approved dealer (registration pending or missing)',
-          );
-        }
-        setPrincipal(req, { kind: 'dealer', email: claims.email, status });
+        requireApproved(identity.status);
+        setPrincipal(req, { kind: 'dealer', ...identity });
         next();
       })
       .catch(next);
   };
+
+  const own =
+    (options: DealerSessionOptions): Guard =>
+    (req, _res, next) => {
+      dealerOfRequest(req)
+        .then((identity) => {
+          if (identity.status === 'unregistered' && !options.unregistered) requireApproved(identity.status);
+          if (options.approved) requireApproved(identity.status);
+          setPrincipal(req, { kind: 'dealer', ...identity });
+          next();
+        })
+        .catch(next);
+    };
 
   const adminOrAdminToken: Guard = (req, res, next) => {
     if (req.get('x-admin-key')) {
@@ -198,8 +276,12 @@ export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGu
       next();
       return;
     }
-    claimsOf(req)
-      .then(principalOfClaims, () => ({ kind: 'anonymous' }) as const)
+    const token = bearerOf(req)!;
+    const principal: Promise<Principal> = isDealerSessionToken(token)
+      ? dealerSession(token).then((identity) => ({ kind: 'dealer', ...identity }))
+      : claimsOf(req).then(principalOfClaims);
+    principal
+      .catch(() => ({ kind: 'anonymous' }) as const)
       .then((principal) => {
         setPrincipal(req, principal);
         next();
@@ -207,16 +289,5 @@ export function createAuthGuards(config: Config, logger: Logger, db: Db): AuthGu
       .catch(next);
   };
 
-  const dealerSelf: Guard = (req, _res, next) => {
-    claimsOf(req)
-      .then(async (claims) => {
-        if (!claims.email || isAdminToken(claims, config.AUTH_ADMIN_ROLE))
-          throw new ApiError(403, 'forbidden', 'A dealer token is required');
-        setPrincipal(req, { kind: 'dealer', email: claims.email, status: await dealerStatus(db, claims.email) });
-        next();
-      })
-      .catch(next);
-  };
-
-  return { adminKey: asAdmin, dealer, adminOrAdminToken, admin: adminOrAdminToken, identify, dealerSelf };
+  return { adminKey: asAdmin, dealer, adminOrAdminToken, admin: adminOrAdminToken, identify, dealerSession: own };
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Db } from '../db/pool.js';
 import { createAuthGuards } from './auth.js';
 import { createSellerGuards } from './seller-auth.js';
+import { dealerSignInGuard } from './session-tokens.js';
 import { operationLimits, type LimiterFactory } from './rate-limits.js';
 import type { OperationGuards } from './router.js';
 import { photoEditorGuard } from './photo-guards.js';
@@ -15,7 +16,7 @@ import { photoEditorGuard } from './photo-guards.js';
  * rate limits first (so failed logins count too), then who may call it.
  */
 export function operationGuards(config: Config, logger: Logger, limiter: LimiterFactory, db: Db): OperationGuards {
-  const { adminKey, dealer, adminOrAdminToken, admin: backOffice, identify, dealerSelf } = createAuthGuards(config, logger, db);
+  const { adminKey, dealer, adminOrAdminToken, admin: backOffice, identify, dealerSession } = createAuthGuards(config, logger, db);
   const admin = [adminKey];
   const { seller, sellerSignIn } = createSellerGuards(config, logger, db);
   // The contract's parties: the admin key, else a seller token, else a dealer's (or admin's)
@@ -41,6 +42,7 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
       });
     });
   };
+  const dealerSignIn = dealerSignInGuard(config, logger);
   const photoEditor = photoEditorGuard(seller, backOffice);
   const access: OperationGuards = {
     debugBrevo: admin,
@@ -77,15 +79,20 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
     getDealerPurchase: [dealer],
     putDealerPickup: [dealer],
     getSaleContract: [saleParty],
+    dealerLogin: [dealerSignIn],
+    dealerVerify: [dealerSignIn],
+    getDealerMe: [dealerSession({ approved: false })],
+    listMyBids: [dealerSession({ approved: false })],
+    listMyPurchases: [dealerSession({ approved: false })],
     sellerDataExport: [seller],
     sellerErasure: [seller],
-    dealerDataExport: [dealerSelf],
-    dealerErasure: [dealerSelf],
+    dealerDataExport: [dealerSession({ approved: false, unregistered: true })],
+    dealerErasure: [dealerSession({ approved: false, unregistered: true })],
     adminPersonDataExport: [backOffice],
     adminPersonErasure: [backOffice],
     listAuditLog: [backOffice],
     sellerConsent: [seller],
-    dealerConsent: [dealerSelf],
+    dealerConsent: [dealerSession({ approved: false, unregistered: true })],
     uploadCarPhoto: [photoEditor],
     reorderCarPhotos: [photoEditor],
     updateCarPhoto: [photoEditor],

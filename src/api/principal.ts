@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { Principal } from '../domain/access.js';
 
-export type { DealerStatus, Principal } from '../domain/access.js';
+export type { DealerIdentity, DealerStatus, Principal } from '../domain/access.js';
 
 const identified = new WeakMap<Request, Principal>();
 

@@ -123,6 +123,16 @@ export function operationLimits(config: Config, limiter: LimiterFactory) {
       limiter('seller_verify_ip', MINUTES_15, config.RATE_LIMIT_SELLER_VERIFY_PER_IP_PER_15MIN),
       limiter('seller_verify_plate_email', MINUTES_15, config.RATE_LIMIT_SELLER_VERIFY_PER_PLATE_PER_15MIN, plateAndEmailKey),
     ],
+    // A dealer's e-mail is no secret (it is on their website): guesses from elsewhere spend
+    // their own IP's budget too, and the code dies after 5 wrong tries whatever the budgets.
+    dealerLogin: [
+      limiter('dealer_login_ip', HOUR, config.RATE_LIMIT_DEALER_LOGIN_PER_IP_PER_HOUR),
+      limiter('dealer_login_email', HOUR, config.RATE_LIMIT_DEALER_LOGIN_PER_EMAIL_PER_HOUR, email),
+    ],
+    dealerVerify: [
+      limiter('dealer_verify_ip', MINUTES_15, config.RATE_LIMIT_DEALER_VERIFY_PER_IP_PER_15MIN),
+      limiter('dealer_verify_email', MINUTES_15, config.RATE_LIMIT_DEALER_VERIFY_PER_EMAIL_PER_15MIN, email),
+    ],
   };
 }
 

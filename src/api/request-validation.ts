@@ -35,7 +35,9 @@ export function createRequestValidators() {
   const bodyAjv = createAjv();
   const paramsAjv = createAjv({ coerceTypes: true });
 
-  return (operation: Operation): { validate: Validate; queryNames: string[]; headerNames: string[]; multipart: boolean } => {
+  return (
+    operation: Operation,
+  ): { validate: Validate; queryNames: string[]; headerNames: string[]; multipart: boolean; strictQuery: boolean } => {
     const parameters = (operation.parameters ?? []) as Parameter[];
     const unsupported = parameters.find((p) => !(LOCATIONS as readonly string[]).includes(p.in) || p.content);
     if (unsupported)
@@ -93,6 +95,9 @@ export function createRequestValidators() {
       // The body of an upload is streamed by its handler (src/api/multipart.ts), not validated here.
       multipart: content?.['multipart/form-data'] !== undefined,
       queryNames: parameters.filter((p) => p.in === 'query').map((p) => p.name),
+      // Opt-in per operation (`x-kaggi-strict-query: true`): an undeclared query parameter is a
+      // 422 there, where a misspelt filter would otherwise silently widen the answer.
+      strictQuery: (operation as { 'x-kaggi-strict-query'?: unknown })['x-kaggi-strict-query'] === true,
       headerNames: parameters.filter((p) => p.in === 'header').map((p) => p.name.toLowerCase()),
     };
   };

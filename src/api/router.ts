@@ -120,7 +120,7 @@ export async function createApiRouter(deps: Deps, handlers: HandlerMap, guards: 
     if (found.kind === 'method_not_allowed') {
       throw new ApiError(405, 'method_not_allowed', `${req.method.toUpperCase()} is not allowed on ${path}`);
     }
-    const { operationId, handler, validate, queryNames, headerNames, serializer, multipart } = found.value;
+    const { operationId, handler, validate, queryNames, headerNames, serializer, multipart, strictQuery } = found.value;
     res.locals.operationId = operationId;
     res.locals.pathParams = found.params;
     // Limits apply to invalid requests too, or they would be free to spam.
@@ -138,6 +138,14 @@ export async function createApiRouter(deps: Deps, handlers: HandlerMap, guards: 
     const rawQuery = (req.query ?? {}) as Record<string, unknown>;
     const query: Record<string, unknown> = {};
     for (const name of queryNames) if (Object.hasOwn(rawQuery, name)) query[name] = rawQuery[name];
+    if (strictQuery) {
+      const undeclared = Object.keys(rawQuery).filter((name) => !queryNames.includes(name));
+      if (undeclared.length) {
+        throw validationFailed(
+          undeclared.map((name) => ({ path: `query.${name}`, message: `query.${name} is not a parameter of this operation` })),
+        );
+      }
+    }
     const header: Record<string, unknown> = {};
     for (const name of headerNames) if (req.headers[name] !== undefined) header[name] = req.headers[name];
     const params: Record<string, unknown> = found.params;

@@ -1,28 +1,23 @@
-import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { SignJWT, jwtVerify } from 'jose';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { ApiError, notConfigured } from '../errors.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
 import type { Logger } from '../logger.js';
+import { SELLER_SESSION, sessionTokensFor } from './session-tokens.js';
 
 /**
  * Sellers' sessions: our own short-lived JWTs (HS256, SELLER_TOKEN_SECRET) with `sub` = the
  * car's id and `role` = `seller`, issued after a sign-in code. Audience and issuer are
- * Kaggi's own, so a Supabase dealer token never passes here, nor a seller token there
- * (src/api/auth.ts also refuses `role: seller`).
+ * Kaggi's own and differ from the dealer's session tokens (src/api/session-tokens.ts), so a
+ * Supabase or dealer token never passes here, nor a seller token there (src/api/auth.ts also
+ * refuses `role: seller`).
  *
  * A token also carries `sv`, the car's `seller_session` when it was issued, and is good only
  * while the car still has that number: a new sign-in, a logout and a changed e-mail move it
  * on (migration 009), which ends every older token of the car at once.
  */
-
-const ISSUER = 'kaggi';
-const AUDIENCE = 'kaggi-seller';
-const ROLE = 'seller';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Guard = (req: Request, res: Response, next: NextFunction) => void;
 
@@ -34,58 +29,26 @@ export type SellerTokens = {
   verify(token: string): Promise<{ carId: string; session: number }>;
 };
 
-function createSellerTokens(config: Config, logger: Logger): SellerTokens {
-  let secret: Uint8Array | undefined;
-  if (config.SELLER_TOKEN_SECRET) secret = new TextEncoder().encode(config.SELLER_TOKEN_SECRET);
-  else if (config.NODE_ENV !== 'production') {
-    secret = randomBytes(32);
-    logger.warn('SELLER_TOKEN_SECRET is not set: seller sessions are signed with a random per-process secret and end at restart');
-  }
-  const unauthorized = () => new ApiError(401, 'unauthorized', 'A valid seller token is required (Authorization: Bearer <token>)');
+/** The seller's kind of Kaggi session token (src/api/session-tokens.ts, shared with the dealer's). */
+export function sellerTokens(config: Config, logger: Logger): SellerTokens {
+  const tokens = sessionTokensFor(config, logger, {
+    ...SELLER_SESSION,
+    feature: 'Seller sign-in (SELLER_TOKEN_SECRET)',
+    secret: config.SELLER_TOKEN_SECRET,
+    hours: config.SELLER_SESSION_HOURS,
+  });
   return {
-    configured: secret !== undefined,
-    async issue(carId, session) {
-      if (!secret) throw notConfigured('Seller sign-in (SELLER_TOKEN_SECRET)');
-      const expires = new Date(Date.now() + config.SELLER_SESSION_HOURS * 3600_000);
-      const token = await new SignJWT({ role: ROLE, sv: session })
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setSubject(carId)
-        .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
-        .setIssuedAt()
-        .setExpirationTime(Math.floor(expires.getTime() / 1000))
-        .sign(secret);
-      return { token, expires_at: new Date(Math.floor(expires.getTime() / 1000) * 1000).toISOString() };
-    },
+    configured: tokens.configured,
+    issue: (carId, session) => tokens.issue(carId, { sv: session }),
     async verify(token) {
-      if (!secret) throw notConfigured('Seller sign-in (SELLER_TOKEN_SECRET)');
-      try {
-        const { payload } = await jwtVerify(token, secret, {
-          algorithms: ['HS256'],
-          issuer: ISSUER,
-          audience: AUDIENCE,
-          requiredClaims: ['exp'],
-        });
-        if (payload.role !== ROLE || typeof payload.sub !== 'string' || !UUID.test(payload.sub)) throw new Error('not a seller token');
-        if (typeof payload.sv !== 'number' || !Number.isSafeInteger(payload.sv)) throw new Error('no session version');
-        return { carId: payload.sub, session: payload.sv };
-      } catch (error) {
-        logger.info('seller token rejected', { reason: error instanceof Error ? error.name : 'unknown' });
-        throw unauthorized();
+      const payload = await tokens.verify(token);
+      if (typeof payload.sv !== 'number' || !Number.isSafeInteger(payload.sv)) {
+        logger.info('seller token rejected', { reason: 'no session version' });
+        throw new ApiError(401, 'unauthorized', 'A valid seller token is required (Authorization: Bearer <token>)');
       }
+      return { carId: payload.sub, session: payload.sv };
     },
   };
-}
-
-// One per configuration, i.e. per app: the guard and the handlers share its (possibly random) secret.
-const byConfig = new WeakMap<Config, SellerTokens>();
-export function sellerTokens(config: Config, logger: Logger): SellerTokens {
-  let tokens = byConfig.get(config);
-  if (!tokens) {
-    tokens = createSellerTokens(config, logger);
-    byConfig.set(config, tokens);
-  }
-  return tokens;
 }
 
 /** The car a request's seller token is for, or null when no seller guard accepted one. */

@@ -18,12 +18,14 @@ export const OUTBOX_QUEUE = 'email-outbox';
 export const RETENTION_QUEUE = 'retention-sweep';
 /** Marking sales past a deadline overdue (src/auctions/overdue-sales.ts). */
 export const SALE_OVERDUE_QUEUE = 'sale-overdue';
+/** Registry lookups that failed at registration (src/auctions/vehicle-lookups.ts). */
+export const VEHICLE_QUEUE = 'vehicle-lookup';
 
 /** Removing stored photo objects no row names (src/auctions/media-sweep.ts). */
 export const MEDIA_SWEEP_QUEUE = 'media-orphan-sweep';
 
 const queueOptions = { policy: 'singleton' as const, retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 };
-export const QUEUES = [CLOSE_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE, MEDIA_SWEEP_QUEUE, SALE_OVERDUE_QUEUE] as const;
+export const QUEUES = [CLOSE_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE, VEHICLE_QUEUE, MEDIA_SWEEP_QUEUE, SALE_OVERDUE_QUEUE] as const;
 
 /**
  * Creates or upgrades the `pgboss` schema and creates the queues, on the

@@ -36,6 +36,7 @@ export const RETAINED_TABLES = [
   'idempotency_keys',
   'phone_verifications',
   'seller_login_codes',
+  'dealer_login_codes',
   'email_outbox',
 ] as const;
 export type SweepResult = Record<(typeof RETAINED_TABLES)[number], number>;
@@ -55,6 +56,7 @@ function expiredRows(settings: RetentionSettings): Record<keyof SweepResult, Fra
     idempotency_keys: sql.fragment`created_at < ${hoursAgo(keyHours)}`,
     phone_verifications: codes,
     seller_login_codes: codes,
+    dealer_login_codes: codes,
     // Sent or written to the log by the sandbox; pending and failed rows stay for the operator.
     email_outbox: sql.fragment`status IN ('sent', 'sandbox') AND sent_at < now() - make_interval(days => ${settings.RETENTION_OUTBOX_SENT_DAYS})`,
   };

@@ -1,12 +1,13 @@
 import PgBoss from 'pg-boss';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
-import type { BrevoClient } from '../integrations/index.js';
+import type { BrevoClient, CreditinfoClient } from '../integrations/index.js';
 import type { Logger } from '../logger.js';
 import { closeDueAuctions, expireUndecided, lapseUnconfirmed, scheduleUnscheduledAuctions, secondsUntilNextClose } from './closing.js';
 import { flushOutbox } from './outbox.js';
 import { sweepOverdueSales } from './overdue-sales.js';
-import { CLOSE_QUEUE, MEDIA_SWEEP_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE, SALE_OVERDUE_QUEUE } from './queues.js';
+import { CLOSE_QUEUE, MEDIA_SWEEP_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE, SALE_OVERDUE_QUEUE, VEHICLE_QUEUE } from './queues.js';
+import { fillVehicleSpecs } from './vehicle-lookups.js';
 import { sweepOrphanObjects, type MediaSweepResult } from './media-sweep.js';
 import type { Storage } from '../storage/index.js';
 import { sweepExpiredRows, sweepPersonalData, type PrivacySweepResult, type SweepResult } from './retention.js';
@@ -29,6 +30,9 @@ import { sweepExpiredRows, sweepPersonalData, type PrivacySweepResult, type Swee
  * runs twice after a crash does no harm.
  */
 
+/** How often failed registry lookups are looked at; each has its own backoff on top. */
+const VEHICLE_LOOKUP_EVERY_SECONDS = 30;
+
 export type AuctionWorkerDeps = {
   config: Config;
   db: Db;
@@ -36,6 +40,8 @@ export type AuctionWorkerDeps = {
   databaseUrl: string;
   logger: Logger;
   brevo: BrevoClient;
+  /** The vehicle registry, for specifications it could not give at registration; absent → none are filled in. */
+  creditinfo?: CreditinfoClient;
   /** The photo store whose orphans the media sweep removes; without one there is no media sweep. */
   storage?: Storage;
 };
@@ -49,13 +55,23 @@ export type AuctionWorker = {
   sweepNow(): Promise<SweepResult & PrivacySweepResult>;
   /** Runs one overdue-sales pass now (as the job does); how many sales it marked. */
   overdueNow(): Promise<number>;
+  /** Runs one pass of the registry lookups that failed at registration (as the job does). */
+  fillVehiclesNow(): Promise<{ filled: number; retrying: number }>;
   /** Runs one orphan-object sweep of the photo store now (as the job does). */
   sweepMediaNow(): Promise<MediaSweepResult>;
   /** Stops offering jobs, lets a running one finish, closes pg-boss's pool. */
   stop(): Promise<void>;
 };
 
-export async function startAuctionWorker({ config, db, databaseUrl, logger, brevo, storage }: AuctionWorkerDeps): Promise<AuctionWorker> {
+export async function startAuctionWorker({
+  config,
+  db,
+  databaseUrl,
+  logger,
+  brevo,
+  creditinfo,
+  storage,
+}: AuctionWorkerDeps): Promise<AuctionWorker> {
   const log = logger.child({ component: 'auction-worker' });
   const boss = new PgBoss({
     connectionString: databaseUrl,
@@ -127,6 +143,13 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     return marked;
   };
 
+  const fillVehiclesNow = async () => {
+    if (!creditinfo) return { filled: 0, retrying: 0 };
+    const result = await fillVehicleSpecs({ db, creditinfo, logger: log });
+    if (result.filled + result.retrying > 0) log.info('vehicle lookups', result);
+    return result;
+  };
+
   const sweepMediaNow = async (): Promise<MediaSweepResult> => {
     if (!storage) return { examined: 0, removed: 0 };
     const swept = await sweepOrphanObjects(db, storage);
@@ -150,6 +173,9 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
   await boss.work(SALE_OVERDUE_QUEUE, { pollingIntervalSeconds: polling(overdueEvery) }, async () => {
     await overdueNow();
   });
+  await boss.work(VEHICLE_QUEUE, { pollingIntervalSeconds: 2 }, async () => {
+    await fillVehiclesNow();
+  });
   const mediaSweepEvery = config.MEDIA_SWEEP_INTERVAL_MINUTES * 60;
   if (storage) {
     await boss.work(MEDIA_SWEEP_QUEUE, { pollingIntervalSeconds: 2 }, async () => {
@@ -169,8 +195,10 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
   const offerOutbox = () => void offer(OUTBOX_QUEUE, 'outbox', outboxEvery);
   const offerSweep = () => void offer(RETENTION_QUEUE, 'retention', sweepEvery);
   const offerOverdue = () => void offer(SALE_OVERDUE_QUEUE, 'sale-overdue', overdueEvery);
+  const offerVehicles = () => void offer(VEHICLE_QUEUE, 'vehicles', VEHICLE_LOOKUP_EVERY_SECONDS);
   offerClose();
   offerOverdue();
+  offerVehicles();
   offerOutbox();
   const offerMediaSweep = () => void offer(MEDIA_SWEEP_QUEUE, 'media-sweep', mediaSweepEvery);
   offerSweep();
@@ -181,6 +209,7 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     setInterval(offerOutbox, outboxEvery * 1000),
     setInterval(offerSweep, sweepEvery * 1000),
     setInterval(offerOverdue, overdueEvery * 1000),
+    setInterval(offerVehicles, VEHICLE_LOOKUP_EVERY_SECONDS * 1000),
   ];
   for (const t of timers) t.unref();
   log.info('auction worker started', { close_every_s: closeEvery, outbox_every_s: outboxEvery, brevo: brevo.mode });
@@ -191,6 +220,7 @@ export async function startAuctionWorker({ config, db, databaseUrl, logger, brev
     flushNow,
     sweepNow,
     overdueNow,
+    fillVehiclesNow,
     sweepMediaNow,
     async stop() {
       if (stopped) return;

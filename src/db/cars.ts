@@ -23,6 +23,32 @@ export const listedCar = sql.fragment`c.status NOT IN ('unconfirmed', 'lapsed')`
  * count are derived from the bids (index on car_id, bid_amount DESC) rather
  * than stored, so they can never disagree.
  */
+/** The vehicle's specification (registry + seller); null on a car until the registry has answered. */
+export const vehicleSpec = z.object({
+  vin: z.string().nullable(),
+  fuel: z.string().nullable(),
+  engine_size: z.number().int().nullable(),
+  color: z.string().nullable(),
+  first_registration: z.string().nullable(),
+  transmission: z.enum(['manual', 'automatic']).nullable(),
+  drivetrain: z.enum(['fwd', 'rwd', 'awd']).nullable(),
+  equipment: z.array(z.string()),
+});
+export type VehicleSpec = z.infer<typeof vehicleSpec>;
+
+export const OWNERSHIP = ['own', 'estate', 'power_of_attorney', 'on_behalf'] as const;
+export const declarationsRow = z.object({
+  damage: z.string().nullable(),
+  repairs: z.string().nullable(),
+  other: z.string().nullable(),
+  ownership: z.enum(OWNERSHIP),
+  ownership_details: z.string().nullable(),
+});
+export type Declarations = z.infer<typeof declarationsRow>;
+
+/** The calling dealer's own standing on a car (`my_bid`). */
+export const myBid = z.object({ amount: z.number().int(), max_amount: z.number().int().nullable(), leading: z.boolean() });
+
 export const carRow = z.object({
   id: z.string().uuid(),
   seller_name: z.string().nullable(),
@@ -40,8 +66,11 @@ export const carRow = z.object({
   min_next_bid: z.number().int().nullable(),
   reserve_met: z.boolean(),
   has_inspection: z.boolean(),
+  vehicle: vehicleSpec.nullable(),
+  declarations: declarationsRow.nullable(),
   photo_count: z.number().int(),
   cover_photo: coverPhoto,
+  my_bid: myBid.nullable(),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -55,16 +84,18 @@ export type CarRow = z.infer<typeof carRow>;
  *
  * `seller`: whether the caller may see the seller's personal data (see
  * `seesSellerData` in src/domain/access.ts). When not, the database never
- * sends it: name, e-mail and postal code come back as NULL.
+ * sends it: name, e-mail and postal code come back as NULL. `bidder`: the caller's dealer
+ * e-mail, for `my_bid` (null without a dealer identity).
  */
-export const selectCars = (seller: { visible: boolean }, media: MediaBase) => sql.fragment`
+export const selectCars = (seller: { visible: boolean; declarations?: boolean; bidder?: string | null }, media: MediaBase) => sql.fragment`
   SELECT c.id, ${seller.visible ? sellerColumns : hiddenSellerColumns}, c.car_make, c.car_model, c.car_plate,
          c.year, c.mileage, c.status, b.highest_bid, b.bid_count, c.auction_ends_at,
          CASE WHEN c.status = 'active' AND (c.auction_ends_at IS NULL OR c.auction_ends_at > now())
               THEN coalesce(b.highest_bid, 0) + c.bid_increment END AS min_next_bid,
          (c.reserve_price IS NULL OR coalesce(b.highest_bid, 0) >= c.reserve_price) AS reserve_met,
          EXISTS (SELECT 1 FROM car_inspections i WHERE i.car_id = c.id) AS has_inspection,
-         ${carPhotoColumns(media)},
+         ${vehicleColumn}, ${(seller.declarations ?? seller.visible) ? declarationsColumn : sql.fragment`NULL::jsonb AS declarations`},
+         ${carPhotoColumns(media)}, ${myBidColumn(seller.bidder ?? null)},
          c.created_at, c.updated_at
   FROM "Bílar" c
   LEFT JOIN LATERAL (
@@ -73,6 +104,26 @@ export const selectCars = (seller: { visible: boolean }, media: MediaBase) => sq
   ) b ON true`;
 
 const sellerColumns = sql.fragment`c.seller_name, c.email, c.postal_code`;
+
+/** `vehicle` of the car object, for a car `c`. */
+const vehicleColumn = sql.fragment`
+  CASE WHEN c.vehicle_checked_at IS NOT NULL THEN jsonb_build_object(
+    'vin', c.vin, 'fuel', c.fuel, 'engine_size', c.engine_size, 'color', c.color,
+    'first_registration', to_char(c.first_registration, 'YYYY-MM-DD'),
+    'transmission', c.transmission, 'drivetrain', c.drivetrain, 'equipment', to_jsonb(c.equipment)) END AS vehicle`;
+const declarationsColumn = sql.fragment`c.declarations`;
+
+/**
+ * `my_bid` for the dealer `bidder` on car `c`: their highest amount and ceiling, and whether
+ * the car's best-ranked bid is theirs. Both lookups use the (car_id, bid_amount DESC) index.
+ */
+function myBidColumn(bidder: string | null) {
+  if (bidder === null) return sql.fragment`NULL::jsonb AS my_bid`;
+  return sql.fragment`(
+    SELECT jsonb_build_object('amount', max(m.bid_amount), 'max_amount', max(m.max_amount),
+             'leading', (SELECT l.dealer_email FROM "uppboð" l WHERE l.car_id = c.id ORDER BY ${bidRanking} LIMIT 1) = ${bidder})
+    FROM "uppboð" m WHERE m.car_id = c.id AND m.dealer_email = ${bidder} HAVING count(*) > 0) AS my_bid`;
+}
 const hiddenSellerColumns = sql.fragment`NULL::text AS seller_name, NULL::text AS email, NULL::text AS postal_code`;
 
 export const bidRow = z.object({
@@ -125,19 +176,28 @@ export function findLeader(tx: Pick<DatabaseTransactionConnection, 'maybeOne'>, 
 }
 
 /** What a caller may see of cars (src/domain/access.ts): the seller's data; unlisted cars. */
-export type CarView = { seller: boolean; unlisted: boolean };
+export type CarView = { seller: boolean; unlisted: boolean; declarations?: boolean; bidder?: string | null };
 
 const listedOnly = (view: CarView) => (view.unlisted ? sql.fragment`` : sql.fragment`AND ${listedCar}`);
 
 /** One car as `view` may see it; null when there is none (or it is unlisted and the view does not see those). */
 export function findCar(q: CommonQueryMethods, carId: string, view: CarView, media: MediaBase): Promise<CarRow | null> {
   return q.maybeOne(sql.type(carRow)`
-    ${selectCars({ visible: view.seller }, media)} WHERE c.id = ${carId} ${listedOnly(view)}`);
+    ${selectCars({ visible: view.seller, declarations: view.declarations, bidder: view.bidder }, media)} WHERE c.id = ${carId} ${listedOnly(view)}`);
 }
 
 /** A car that exists, as `view` may see it (after a change under its lock). */
-export function readCar(q: CommonQueryMethods, carId: string, view: Pick<CarView, 'seller'>, media: MediaBase): Promise<CarRow> {
-  return q.one(sql.type(carRow)`${selectCars({ visible: view.seller }, media)} WHERE c.id = ${carId}`);
+export function readCar(
+  q: CommonQueryMethods,
+  carId: string,
+  view: Pick<CarView, 'seller' | 'declarations' | 'bidder'>,
+  media: MediaBase,
+): Promise<CarRow> {
+  return q.one(
+    sql.type(
+      carRow,
+    )`${selectCars({ visible: view.seller, declarations: view.declarations, bidder: view.bidder }, media)} WHERE c.id = ${carId}`,
+  );
 }
 
 const oneRow = z.object({ one: z.number() });
@@ -168,7 +228,7 @@ export function listCarsNewestFirst(
   ].filter((c) => c !== null);
   const where = conditions.length ? sql.fragment`WHERE ${sql.join(conditions, sql.fragment` AND `)}` : sql.fragment``;
   return q.any(sql.type(carRow)`
-    ${selectCars({ visible: view.seller }, media)} ${where}
+    ${selectCars({ visible: view.seller, declarations: view.declarations, bidder: view.bidder }, media)} ${where}
     ORDER BY c.created_at DESC, c.id DESC
     LIMIT ${filter.limit + 1}`);
 }
@@ -189,12 +249,29 @@ export type NewCar = {
   year: number;
   mileage: number;
   reserve_price: number | null;
+  /** What the registry said (null fields when it has no such plate); null when it could not be asked. */
+  registry: Pick<VehicleSpec, 'vin' | 'fuel' | 'engine_size' | 'color' | 'first_registration'> | null;
+  seller_vehicle: Pick<VehicleSpec, 'transmission' | 'drivetrain' | 'equipment'>;
+  declarations: Declarations | null;
+};
+
+const specColumns = sql.fragment`vin, fuel, engine_size, color, first_registration, transmission, drivetrain, equipment,
+  vehicle_checked_at, declarations`;
+
+/** The specification and declarations of a registration, in the order of `specColumns`. */
+const specValues = (car: NewCar) => {
+  const r = car.registry;
+  const v = car.seller_vehicle;
+  return sql.fragment`${r?.vin ?? null}, ${r?.fuel ?? null}, ${r?.engine_size ?? null}, ${r?.color ?? null},
+    ${r?.first_registration ?? null}::date, ${v.transmission}, ${v.drivetrain}, ${sql.array(v.equipment, 'text')},
+    ${r ? sql.fragment`now()` : null}, ${car.declarations ? sql.jsonb(car.declarations) : null}`;
 };
 
 const registeredCar = sql.fragment`
     SELECT c.id, c.seller_name, c.email, c.postal_code, c.car_make, c.car_model, c.car_plate, c.year, c.mileage,
            c.status, NULL::int AS highest_bid, 0 AS bid_count, c.auction_ends_at, c.bid_increment AS min_next_bid,
-           c.reserve_price IS NULL AS reserve_met, false AS has_inspection, 0 AS photo_count, NULL::json AS cover_photo,
+           c.reserve_price IS NULL AS reserve_met, false AS has_inspection, ${vehicleColumn}, ${declarationsColumn},
+           0 AS photo_count, NULL::json AS cover_photo, NULL::jsonb AS my_bid,
            c.created_at, c.updated_at
     FROM inserted c`;
 
@@ -212,9 +289,10 @@ export function insertCar(
     ? q.maybeOne(sql.type(carRow)`
         WITH inserted AS (
           INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status,
-                               bid_increment, reserve_price)
+                               bid_increment, reserve_price, ${specColumns})
           SELECT ${car.seller_name}, ${car.email}, ${car.phone}, ${car.postal_code}, ${car.car_make}, ${car.car_model},
-                 ${car.car_plate}, ${car.year}, ${car.mileage}, 'unconfirmed', ${settings.BID_INCREMENT_ISK}, ${car.reserve_price}
+                 ${car.car_plate}, ${car.year}, ${car.mileage}, 'unconfirmed', ${settings.BID_INCREMENT_ISK}, ${car.reserve_price},
+                 ${specValues(car)}
           WHERE NOT EXISTS (SELECT 1 FROM "Bílar" WHERE car_plate = ${car.car_plate} AND ${holdsPlate})
           RETURNING *
         )
@@ -223,9 +301,10 @@ export function insertCar(
       q.maybeOne(sql.type(carRow)`
         WITH inserted AS (
           INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status,
-                               auction_ends_at, bid_increment, reserve_price)
+                               auction_ends_at, bid_increment, reserve_price, ${specColumns})
           VALUES (${car.seller_name}, ${car.email}, ${car.phone}, ${car.postal_code}, ${car.car_make}, ${car.car_model},
-                  ${car.car_plate}, ${car.year}, ${car.mileage}, 'active', ${auctionEndsAt(settings)}, ${settings.BID_INCREMENT_ISK}, ${car.reserve_price})
+                  ${car.car_plate}, ${car.year}, ${car.mileage}, 'active', ${auctionEndsAt(settings)}, ${settings.BID_INCREMENT_ISK}, ${car.reserve_price},
+                  ${specValues(car)})
           ON CONFLICT (car_plate) WHERE ${holdsPlate} DO NOTHING
           RETURNING *
         )
@@ -243,7 +322,7 @@ const carIdRow = z.object({ id: z.string().uuid() });
 /** A dealer's own car, waiting as `pending`; null when a car holds the plate. */
 export function insertPendingCar(
   q: CommonQueryMethods,
-  car: Omit<NewCar, 'email' | 'reserve_price'> & { email: string | null },
+  car: Omit<NewCar, 'email' | 'reserve_price' | 'registry' | 'seller_vehicle' | 'declarations'> & { email: string | null },
 ): Promise<string | null> {
   return q.maybeOneFirst(sql.type(carIdRow)`
     INSERT INTO "Bílar" (seller_name, email, phone, postal_code, car_make, car_model, car_plate, year, mileage, status)

@@ -97,3 +97,25 @@ export function insertDealer(q: CommonQueryMethods, d: NewDealer): Promise<Deale
     ON CONFLICT DO NOTHING
     RETURNING ${dealerColumns}`);
 }
+
+/** A dealer as their own session shows them (sign-in, GET /api/dealer/me). */
+export const dealerAccountRow = z.object({
+  id: z.string().uuid(),
+  email: z.string(),
+  company_name: z.string(),
+  dealer_name: z.string(),
+  status: dealerStatus,
+});
+export type DealerAccount = z.infer<typeof dealerAccountRow>;
+
+const accountColumns = sql.fragment`id, email, coalesce(company_name, dealer_name) AS company_name, dealer_name, status`;
+
+/** The dealer registered with this (normalised) e-mail; null when none is. */
+export function findDealerAccountByEmail(q: CommonQueryMethods, email: string): Promise<DealerAccount | null> {
+  return q.maybeOne(sql.type(dealerAccountRow)`SELECT ${accountColumns} FROM dealers WHERE email = ${email}`);
+}
+
+/** The dealer with this id, if they still have an e-mail to sign in with. */
+export function findDealerAccount(q: CommonQueryMethods, dealerId: string): Promise<DealerAccount | null> {
+  return q.maybeOne(sql.type(dealerAccountRow)`SELECT ${accountColumns} FROM dealers WHERE id = ${dealerId} AND email IS NOT NULL`);
+}

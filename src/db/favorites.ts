@@ -42,7 +42,7 @@ export async function deleteFavorite(q: CommonQueryMethods, carId: string, deale
 /** The dealer's favourite cars, newest favourite first. */
 export function favoriteCars(q: CommonQueryMethods, dealerEmail: string, view: { seller: boolean }, media: MediaBase) {
   return q.any(sql.type(carRow)`
-    ${selectCars({ visible: view.seller }, media)}
+    ${selectCars({ visible: view.seller, bidder: dealerEmail }, media)}
     JOIN favorites f ON f.car_id = c.id
     WHERE f.dealer_email = ${dealerEmail}
     ORDER BY f.created_at DESC, f.id DESC`);

@@ -7,13 +7,16 @@ const nothing = z.object({});
 const codeIdRow = z.object({ id: z.string() });
 
 /**
- * One-time codes kept in PostgreSQL (phone verification, seller sign-in): only a hash bound
+ * One-time codes kept in PostgreSQL (phone verification, seller and dealer sign-in): only a hash bound
  * to its subject is stored, a code lives CODE_TTL_MINUTES, works once, dies after
  * MAX_CODE_ATTEMPTS wrong tries, and a new code replaces the subject's open one. Checks
  * lock the code's row, so two at once can neither both use a code nor skip an attempt.
  */
 
-type CodeTable = { table: 'phone_verifications'; subject: 'phone' } | { table: 'seller_login_codes'; subject: 'car_id' };
+type CodeTable =
+  | { table: 'phone_verifications'; subject: 'phone' }
+  | { table: 'seller_login_codes'; subject: 'car_id' }
+  | { table: 'dealer_login_codes'; subject: 'dealer_id' };
 
 export type CodeCheck = 'valid' | 'wrong' | 'exhausted' | 'none';
 
@@ -61,3 +64,4 @@ export function codeStore({ table, subject }: CodeTable) {
 
 export const phoneCodes = codeStore({ table: 'phone_verifications', subject: 'phone' });
 export const sellerCodes = codeStore({ table: 'seller_login_codes', subject: 'car_id' });
+export const dealerCodes = codeStore({ table: 'dealer_login_codes', subject: 'dealer_id' });

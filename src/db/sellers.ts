@@ -37,7 +37,7 @@ export function sellerSessions(q: CommonQueryMethods, carIds: readonly string[])
 }
 
 // The seller always sees their own name: the car object's seller fields are never hidden here.
-const sellerCarRow = carRow.extend({ seller_name: z.string(), decision_due_at: z.string().nullable() });
+const sellerCarRow = carRow.omit({ my_bid: true }).extend({ seller_name: z.string(), decision_due_at: z.string().nullable() });
 
 export function readSellerCar(q: CommonQueryMethods, carId: string, media: MediaBase) {
   return q.one(sql.type(sellerCarRow)`

@@ -7,18 +7,38 @@ export type DealerStatus = 'pending' | 'approved' | 'suspended';
  * - `anonymous`: AUTH_MODE=jwt without (valid) credentials.
  * - `admin`: the admin key or an admin-role token; `actor` names which (the key's label,
  *   or `token:` and the token's subject), for the audit log.
- * - `dealer`: a token's e-mail and that dealer's status; `unregistered` when no
- *   dealer has that e-mail.
+ * - `dealer`: a token's e-mail and that dealer's status; `unregistered` (and no `id`)
+ *   when no dealer has that e-mail. Kaggi's own dealer token names the dealer by id.
+ *
+ * With AUTH_MODE=off a caller with Kaggi's own dealer token is still `open` (sees what
+ * everyone sees), with `dealer` set: what is theirs (`my_bid`, saved searches) needs a person.
  */
+export type DealerIdentity = { id: string | null; email: string; status: DealerStatus | 'unregistered' };
 export type Principal =
-  | { kind: 'open' }
+  | { kind: 'open'; dealer?: DealerIdentity }
   | { kind: 'anonymous' }
   | { kind: 'admin'; actor?: string }
-  | { kind: 'dealer'; email: string; status: DealerStatus | 'unregistered' };
+  | ({ kind: 'dealer' } & DealerIdentity);
+
+/** The dealer a caller is, when they are one: whose own bids and searches they see. */
+export function dealerOf(p: Principal): DealerIdentity | null {
+  if (p.kind === 'dealer') return { id: p.id, email: p.email, status: p.status };
+  if (p.kind === 'open') return p.dealer ?? null;
+  return null;
+}
 
 /** The seller's name, e-mail and postal code: for admins and approved dealers (everyone with AUTH_MODE=off). */
 export function seesSellerData(p: Principal): boolean {
   return p.kind === 'open' || p.kind === 'admin' || (p.kind === 'dealer' && p.status === 'approved');
+}
+
+/**
+ * The seller's declarations (damage, repairs, and whether the car is sold from an estate or
+ * under a power of attorney: facts about people): to the same callers as the seller's data,
+ * and to the seller on their own page.
+ */
+export function seesDeclarations(p: Principal): boolean {
+  return seesSellerData(p);
 }
 
 /** Who placed a bid: admins see every bidder, a dealer only themself, nobody else anyone (all with AUTH_MODE=off). */

@@ -126,3 +126,19 @@ export function resolveBid(standing: Standing | null, challenge: Challenge, rule
   const bids = answer === challengerMax ? [leaderBid, challengerBid] : [challengerBid, leaderBid];
   return { bids, leader: standing.leader, leaderMax: standing.leaderMax, price: answer, outbid: null };
 }
+
+/** Where a dealer stands on a car they bid on (`GET /api/dealer/bids`). */
+export type DealerStanding = 'leading' | 'outbid' | 'won' | 'lost' | 'awaiting_seller';
+
+/**
+ * From the car's status, whether the dealer's bid ranks first, and whether the sale went to
+ * them: a running (or not yet reopened) round → leading / outbid; ended and waiting for the
+ * seller → awaiting_seller for the best bid, lost for the others; sold → won / lost; declined,
+ * withdrawn or expired → lost.
+ */
+export function standingOf(status: string, leading: boolean, won: boolean): DealerStanding {
+  if (status === 'sold') return won ? 'won' : 'lost';
+  if (status === 'closed') return leading ? 'awaiting_seller' : 'lost';
+  if (status === 'active' || status === 'pending') return leading ? 'leading' : 'outbid';
+  return 'lost';
+}

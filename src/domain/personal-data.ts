@@ -137,6 +137,7 @@ export const REGISTER: readonly TableEntry[] = [
       phone: { category: 'phone', erase: NULL },
       postal_code: { category: 'postal_address', erase: NULL },
       withdraw_reason: { category: 'free_text', erase: NULL },
+      declarations: { category: 'declarations', erase: NULL },
     },
     notPersonal: { car_plate: "the vehicle's registration, kept so every dealer's bid history stays true" },
     uses: [{ find: { by: 'car', column: 'id' }, section: 'cars', erase: 'columns' }],

@@ -5,7 +5,7 @@ import { principalOf } from '../api/principal.js';
 import { listingToken } from '../api/seller-auth.js';
 import { decodeCursor } from '../domain/keyset.js';
 import { acceptBestBid, getCar as findCar, listCars as carsPage, registerCar as register, setCarStatus } from '../usecases/cars.js';
-import type { NewCar } from '../usecases/cars.js';
+import type { Registration } from '../usecases/cars.js';
 import { carInspection } from '../usecases/inspections.js';
 import { readConsent } from '../usecases/consent.js';
 import type { Handler, HandlerContext } from '../api/types.js';
@@ -25,7 +25,7 @@ function readReservePrice(value: number | string | null | undefined, path: strin
 }
 
 /** The frontend sends camelCase, older clients snake_case; both mean the same car. */
-function readRegistration(body: RegisterBody): NewCar {
+function readRegistration(body: RegisterBody): Registration {
   const camel = typeof body.carPlate === 'string';
   const raw =
     typeof body.carPlate === 'string'
@@ -63,14 +63,33 @@ function readRegistration(body: RegisterBody): NewCar {
     year,
     mileage: toInteger(raw.mileage),
     reserve_price: reservePrice,
+    seller_vehicle: {
+      transmission: body.vehicle?.transmission ?? null,
+      drivetrain: body.vehicle?.drivetrain ?? null,
+      // the same item twice, or blank, says nothing more
+      equipment: [...new Set((body.vehicle?.equipment ?? []).map((e) => e.trim()).filter((e) => e !== ''))],
+    },
+    declarations: readDeclarations(body.declarations),
+  };
+}
+
+const text = (value: string | null | undefined) => (value?.trim() ? value.trim() : null);
+
+function readDeclarations(d: RegisterBody['declarations']): Registration['declarations'] {
+  if (!d) return null;
+  return {
+    damage: text(d.damage),
+    repairs: text(d.repairs),
+    other: text(d.other),
+    ownership: d.ownership,
+    ownership_details: text(d.ownership_details),
   };
 }
 
 /** Registration (src/usecases/cars.ts: active now, or unconfirmed until the phone is proved). */
 const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
-  const car = readRegistration(body);
   const consent = readConsent(deps, body.consent, 'body.consent');
-  const { car: created, session } = await register(deps, car, consent);
+  const { car: created, session } = await register(deps, readRegistration(body), consent, log);
   log.info('car registered', { car_id: created.id, status: created.status });
   if (created.status === 'unconfirmed') {
     return {

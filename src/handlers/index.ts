@@ -5,6 +5,7 @@ import { bidHandlers } from './bids.js';
 import { companyHandlers } from './companies.js';
 import { carHandlers } from './cars.js';
 import { dashboardHandlers } from './dashboard.js';
+import { dealerSessionHandlers } from './dealer.js';
 import { dealerHandlers } from './dealers.js';
 import { docsHandlers } from './docs.js';
 import { emailHandlers } from './email.js';
@@ -33,6 +34,7 @@ export const handlers = {
   ...favoriteHandlers,
   ...dashboardHandlers,
   ...dealerHandlers,
+  ...dealerSessionHandlers,
   ...adminHandlers,
   ...backofficeHandlers,
   ...estimateHandlers,

@@ -1,5 +1,6 @@
 import { validationFailed } from '../errors.js';
 import { normaliseEmail, toE164 } from '../domain/normalise.js';
+import { dealerOf as dealerIdentity } from '../domain/access.js';
 import { principalOf } from '../api/principal.js';
 import { sellerCarId } from '../api/seller-auth.js';
 import type { Handler } from '../api/types.js';
@@ -10,10 +11,10 @@ import { changeNewsletterConsent } from '../usecases/consent.js';
 /** A person's data on request and erased on request (src/usecases/privacy.ts), and the audit log. */
 
 function dealerOf(req: Parameters<Handler<'dealerDataExport'>>[0]['req']): { kind: 'dealer'; email: string } {
-  const p = principalOf(req);
-  // The dealerSelf guard lets only a dealer token through.
-  if (p.kind !== 'dealer') throw new Error('dealerSelf guard missing');
-  return { kind: 'dealer', email: p.email };
+  // The dealerSession guard lets only a registered dealer's token through, in either AUTH_MODE.
+  const dealer = dealerIdentity(principalOf(req));
+  if (!dealer) throw new Error('dealerSession guard missing');
+  return { kind: 'dealer', email: dealer.email };
 }
 
 const actorOf = (req: Parameters<Handler<'listAuditLog'>>[0]['req']) => {

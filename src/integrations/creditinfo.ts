@@ -26,6 +26,8 @@ export type VehicleInfo = {
   fuel: string | null;
   engineSize: number | null;
   color: string | null;
+  /** The day of first registration (YYYY-MM-DD) when the registry gives a whole date. */
+  firstRegistration: string | null;
   source: 'creditinfo' | 'sandbox';
 };
 
@@ -65,7 +67,7 @@ function sandboxLookup(plate: string): VehicleInfo | null {
   const car = SANDBOX_VEHICLES[plate];
   if (!car) return null;
   const [make, model, year, fuel, engineSize, color] = car;
-  return { registrationNumber: plate, make, model, year, vin: null, fuel, engineSize, color, source: 'sandbox' };
+  return { registrationNumber: plate, make, model, year, vin: null, fuel, engineSize, color, firstRegistration: null, source: 'sandbox' };
 }
 
 /** Maps one entry of `vehicles[]` to VehicleInfo. */
@@ -83,6 +85,7 @@ export function toVehicleInfo(raw: unknown, requestedPlate: string): VehicleInfo
     fuel: stringField(technical, 'energySource'),
     engineSize: Number.isFinite(displacement) && displacement > 0 ? Math.round(displacement) : null,
     color: stringField(raw, 'color'),
+    firstRegistration: firstReg && /^\d{4}-\d{2}-\d{2}/.test(firstReg) ? firstReg.slice(0, 10) : null,
     source: 'creditinfo',
   };
 }

@@ -196,3 +196,13 @@ function renderSale(kind: EmailKind, p: Record<string, unknown>, car: string): {
   }
   return null;
 }
+
+/** The dealer's sign-in e-mail without a Brevo template. */
+export function dealerCodeEmail(p: { company_name: string; code: string; minutes: number }): { subject: string; html: string } {
+  return {
+    subject: `Kaggi innskráningarkóði: ${p.code}`,
+    html:
+      `<p>Innskráningarkóði ${escapeHtml(p.company_name)} á Kaggi er <strong>${escapeHtml(p.code)}</strong>.</p>` +
+      `<p>Hann gildir í ${p.minutes} mínútur. Ef þú baðst ekki um hann máttu hunsa þennan póst.</p>`,
+  };
+}

@@ -1,8 +1,11 @@
 import { conflict, notFound } from '../errors.js';
-import { seesSellerData, seesUnlisted, type Principal } from '../domain/access.js';
+import { dealerOf, seesDeclarations, seesSellerData, seesUnlisted, type Principal } from '../domain/access.js';
 import type { CarStatus } from '../domain/lifecycle.js';
 import { lockCar } from '../db/car-status.js';
 import { findCar, insertCar, listCarsNewestFirst, readCar, setReservePrice, type CarView, type NewCar } from '../db/cars.js';
+import { queueVehicleLookup } from '../db/vehicle-lookups.js';
+import type { Logger } from '../logger.js';
+import type { CreditinfoClient } from '../integrations/index.js';
 import { pageOf } from '../domain/keyset.js';
 import { listPhotos } from '../db/photos.js';
 import { sellerSessions } from '../db/sellers.js';
@@ -15,8 +18,41 @@ export type { NewCar } from '../db/cars.js';
 
 type CarDeps = Pick<Deps, 'db' | 'config' | 'storage'>;
 
+/** A registration as the seller sent it (normalised); the registry's part is looked up here. */
+export type Registration = Omit<NewCar, 'registry'>;
+
+/**
+ * What the vehicle registry says of the plate: its fields (all null when it has no such plate),
+ * or null when it could not be asked (down, timed out, not configured): then the worker asks
+ * later (src/auctions/vehicle-lookups.ts). Nothing is filled in from elsewhere.
+ */
+export async function registryFacts(
+  creditinfo: Pick<CreditinfoClient, 'lookup'>,
+  plate: string,
+  log?: Logger,
+): Promise<NewCar['registry']> {
+  try {
+    const info = await creditinfo.lookup(plate);
+    return {
+      vin: info?.vin ?? null,
+      fuel: info?.fuel ?? null,
+      engine_size: info?.engineSize ?? null,
+      color: info?.color ?? null,
+      first_registration: info?.firstRegistration ?? null,
+    };
+  } catch (error) {
+    log?.warn('vehicle registry not reached at registration', { error: error instanceof Error ? error.message : String(error) });
+    return null;
+  }
+}
+
 /** What `viewer` may see of cars. */
-export const carView = (viewer: Principal): CarView => ({ seller: seesSellerData(viewer), unlisted: seesUnlisted(viewer) });
+export const carView = (viewer: Principal): CarView => ({
+  seller: seesSellerData(viewer),
+  declarations: seesDeclarations(viewer),
+  unlisted: seesUnlisted(viewer),
+  bidder: dealerOf(viewer)?.email ?? null,
+});
 
 /**
  * With LISTING_REQUIRES_PHONE off a registered car starts active: its auction opens now.
@@ -29,10 +65,18 @@ export const carView = (viewer: Principal): CarView => ({ seller: seesSellerData
  * the answer (so its seller can add photos right away); null for an unconfirmed one, whose
  * token comes with the phone's verification.
  */
-export async function registerCar(deps: CarDeps, car: NewCar, consent: Consent | null = null) {
+export async function registerCar(
+  deps: CarDeps & Pick<Deps, 'services'>,
+  registration: Registration,
+  consent: Consent | null = null,
+  log?: Logger,
+) {
+  const car: NewCar = { ...registration, registry: await registryFacts(deps.services.creditinfo, registration.car_plate, log) };
   return deps.db.transaction(async (tx) => {
     const created = await insertCar(tx, car, deps.config.LISTING_REQUIRES_PHONE, deps.config);
     if (!created) throw conflict('plate_already_registered', `A car with plate ${car.car_plate} is already registered`);
+    // the registry could not be asked: the worker asks later, unless it can never be asked here
+    if (!car.registry && deps.services.creditinfo.mode !== 'disabled') await queueVehicleLookup(tx, created.id);
     // The consent given with the listing is on record with it, or neither is.
     if (consent) await recordRegistrationConsent(tx, { carId: created.id }, consent, { email: car.email, name: car.seller_name });
     if (created.status === 'unconfirmed') return { car: created, session: null };

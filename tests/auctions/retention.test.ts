@@ -95,7 +95,14 @@ describe('retention sweep', () => {
     for (let i = 0; i < 2; i += 1) pools.push(await createDb(app.config.DATABASE_URL!, app.config));
     const [a, b] = await Promise.all(pools.map((db) => sweepExpiredRows(db, SETTINGS)));
     const total = Object.fromEntries(Object.keys(a).map((t) => [t, a[t as keyof typeof a] + b[t as keyof typeof b]]));
-    expect(total).toEqual({ rate_limit_hits: 5, idempotency_keys: 3, phone_verifications: 3, seller_login_codes: 3, email_outbox: 4 });
+    expect(total).toEqual({
+      rate_limit_hits: 5,
+      idempotency_keys: 3,
+      phone_verifications: 3,
+      seller_login_codes: 3,
+      dealer_login_codes: 0,
+      email_outbox: 4,
+    });
 
     expect((await rows(app, 'SELECT key FROM rate_limit_hits ORDER BY key')).map((r) => r.key)).toEqual(['current', 'just-reset']);
     expect((await rows(app, 'SELECT key FROM idempotency_keys')).map((r) => r.key)).toEqual(['fresh']);

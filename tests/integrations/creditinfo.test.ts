@@ -30,6 +30,7 @@ describe('creditinfo live', () => {
       fuel: 'Bensín',
       engineSize: 1496,
       color: 'Hvítur',
+      firstRegistration: '2018-05-14',
       source: 'creditinfo',
     });
 

@@ -3,6 +3,7 @@ import { operationGuards } from '../../src/api/guards.js';
 import { createLimiterFactory } from '../../src/api/rate-limits.js';
 import { loadSpec } from '../../src/api/spec.js';
 import { sellerTokens } from '../../src/api/seller-auth.js';
+import { dealerTokens } from '../../src/api/session-tokens.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { insertDealer, registerCar } from '../helpers/fixtures.js';
 import { operations, type Operation } from '../trust/spec-walk.js';
@@ -23,7 +24,7 @@ const SECRET = 'drift-test-jwt-secret-with-at-least-32-characters';
 const ADMIN_KEY = 'drift-test-admin-key-0123456789abcdef';
 const DEALER = 'drift@dealer.is';
 const METRICS_TOKEN = 'drift-test-metrics-token-0123456789';
-const CREDENTIALS = ['none', 'AdminKey', 'AdminBearer', 'DealerBearer', 'sellerToken', 'MetricsToken'] as const;
+const CREDENTIALS = ['none', 'AdminKey', 'AdminBearer', 'DealerBearer', 'DealerSession', 'sellerToken', 'MetricsToken'] as const;
 type Credential = (typeof CREDENTIALS)[number];
 /** Bearer tokens of Supabase Auth are only read with AUTH_MODE=jwt (see the schemes' descriptions). */
 const JWT_ONLY: Credential[] = ['AdminBearer', 'DealerBearer'];
@@ -55,16 +56,21 @@ async function sellerToken(app: TestApp, carId: string, ended = false): Promise<
 async function getsIn(app: TestApp, op: Operation, credential: Credential): Promise<boolean> {
   // A car of its own for every request: a seller's or an admin's operation that gets in may change it.
   const carId = (await registerCar(app)).id;
+  // A dealer of its own for every request too: a dealer's operation that gets in may close the account (erasure).
+  const dealerEmail = `drift${ip}@dealer.is`;
+  const ownDealerId = await insertDealer(app, dealerEmail, 'approved');
   const path = op.path.replace(/\{(\w+)\}/g, (_, name: string) =>
-    encodeURIComponent(name === 'car_id' ? carId : name === 'dealer_email' ? DEALER : '6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b'),
+    encodeURIComponent(name === 'car_id' ? carId : name === 'dealer_email' ? dealerEmail : '6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b'),
   );
   ip += 1;
   // Own client address for each: the live streams limit streams per client.
   const headers: Record<string, string> = { 'X-Forwarded-For': `198.51.${Math.floor(ip / 250)}.${(ip % 250) + 1}` };
   if (credential === 'AdminKey') headers['X-Admin-Key'] = ADMIN_KEY;
   if (credential === 'AdminBearer') headers.Authorization = `Bearer ${await hsToken({ app_metadata: { role: 'admin' } })}`;
-  if (credential === 'DealerBearer') headers.Authorization = `Bearer ${await hsToken({ email: DEALER })}`;
+  if (credential === 'DealerBearer') headers.Authorization = `Bearer ${await hsToken({ email: dealerEmail })}`;
   if (credential === 'MetricsToken') headers.Authorization = `Bearer ${METRICS_TOKEN}`;
+  if (credential === 'DealerSession')
+    headers.Authorization = `Bearer ${(await dealerTokens(app.config, app.logger).issue(ownDealerId)).token}`;
   if (credential === 'sellerToken') headers.Authorization = `Bearer ${await sellerToken(app, carId)}`;
   // A body no operation accepts: one that gets in is answered 422 before its handler runs.
   const body = op.body ? { raw: '[]', headers: { ...headers, 'content-type': 'application/json' } } : { headers };
@@ -115,6 +121,7 @@ describe('openapi.yaml security ↔ the guards', () => {
           // GET /metrics exists only with a token; then only that token (no credential named here) opens it.
           METRICS_TOKEN,
           SELLER_TOKEN_SECRET: 'drift-test-seller-secret-with-at-least-32-characters',
+          DEALER_TOKEN_SECRET: 'drift-test-dealer-secret-with-at-least-32-characters',
           RATE_LIMIT_ENABLED: 'false',
         });
         await insertDealer(app, DEALER, 'approved');
