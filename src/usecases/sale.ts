@@ -419,11 +419,10 @@ export function contractData(
 ): Promise<ContractData> {
   return deps.db.transaction(async (tx) => {
     const sale = await findLiveSale(tx, carId);
+    const p = caller.principal;
+    const dealerEmail = p.kind === 'dealer' && p.status === 'approved' ? p.email : p.kind === 'open' ? (p.dealer?.email ?? null) : null;
     const party =
-      sale &&
-      (caller.sellerCarId === carId ||
-        caller.principal.kind === 'admin' ||
-        (caller.principal.kind === 'dealer' && saleViewerOf(caller.principal, sale.dealer_email) === 'buyer'));
+      sale && (caller.sellerCarId === carId || p.kind === 'admin' || (dealerEmail !== null && dealerEmail === sale.dealer_email));
     if (!sale || !party) throw noSale();
     if (!sale.details_at) throw conflict('sale_details_missing', 'The seller has not yet given the details the contract needs');
     const details = openDetails(requireRing(deps.config), sale);
