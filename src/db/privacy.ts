@@ -130,6 +130,8 @@ export async function eraseRows(q: CommonQueryMethods, entry: TableEntry, use: U
 const sellerCar = z.object({
   id: z.string().uuid(),
   status: z.string(),
+  /** A sale carried through after the hammer, not yet completed or cancelled. */
+  open_sale: z.boolean(),
   email: z.string().nullable(),
   phone: z.string().nullable(),
   seller_name: z.string(),
@@ -139,10 +141,12 @@ export type SellerCar = z.infer<typeof sellerCar>;
 /** The cars of a seller, by the e-mail or the phone on them, locked for the erasure's transaction when `lock`. */
 export function sellerCarsOf(q: CommonQueryMethods, by: { emails: string[]; phones: string[] }, lock = false) {
   return q.any(sql.type(sellerCar)`
-    SELECT id, status, email, phone, seller_name FROM "Bílar"
-    WHERE erased_at IS NULL AND (email = ANY(${textArray(by.emails)}) OR phone = ANY(${textArray(by.phones)}))
-    ORDER BY created_at, id
-    ${lock ? sql.fragment`FOR UPDATE` : sql.fragment``}`);
+    SELECT c.id, c.status, c.email, c.phone, c.seller_name,
+           EXISTS (SELECT 1 FROM sales s WHERE s.car_id = c.id AND s.state IN ('open', 'overdue')) AS open_sale
+    FROM "Bílar" c
+    WHERE c.erased_at IS NULL AND (c.email = ANY(${textArray(by.emails)}) OR c.phone = ANY(${textArray(by.phones)}))
+    ORDER BY c.created_at, c.id
+    ${lock ? sql.fragment`FOR UPDATE OF c` : sql.fragment``}`);
 }
 
 /** The e-mail of the car a seller token is for (null once erased). */

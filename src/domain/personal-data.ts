@@ -462,13 +462,15 @@ export const PERSONAL_NAME =
 export const RUNNING_STATUSES = ['active', 'closed'] as const;
 
 /** Why a seller's data cannot be erased now, or null: one place for the rule. */
-export function sellerErasureBlocker(cars: readonly { id: string; status: string }[]): string | null {
+export function sellerErasureBlocker(cars: readonly { id: string; status: string; open_sale?: boolean }[]): string | null {
   const running = cars.find((c) => (RUNNING_STATUSES as readonly string[]).includes(c.status));
   if (running) {
     return running.status === 'active'
       ? 'A car of yours is in a running auction: withdraw it first'
       : 'A car of yours has a result waiting for your decision: accept, decline or withdraw first';
   }
+  // The sale's papers (the contract, the transfer of ownership) still need the seller.
+  if (cars.some((c) => c.open_sale)) return 'A car of yours has a sale in progress: it must complete or be cancelled first';
   return null;
 }
 

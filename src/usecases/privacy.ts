@@ -51,7 +51,7 @@ async function resolvePerson(
   q: CommonQueryMethods,
   who: Requester,
   lock: boolean,
-): Promise<{ person: Person; cars: readonly { id: string; status: string }[] }> {
+): Promise<{ person: Person; cars: readonly { id: string; status: string; open_sale: boolean }[] }> {
   const person = emptyPerson();
   let emails: string[];
   let phones: string[] = [];

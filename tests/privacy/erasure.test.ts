@@ -143,6 +143,13 @@ describe('a seller erases their data', () => {
 
     // The seller withdraws the running car (its token is for the sold one: both are the same seller's, same e-mail).
     expect((await app.request('POST', '/api/seller/car/withdraw', { headers: bearer(unsoldToken) })).status).toBe(200);
+    // The sold car's sale is still being carried through: blocked until the back office completes it.
+    const saleOpen = await app.request('POST', '/api/seller/erasure', { headers: bearer(token) });
+    expect([saleOpen.status, saleOpen.body.error]).toEqual([409, 'erasure_blocked']);
+    for (const step of ['contract_signed', 'buyer_paid', 'picked_up', 'ownership_transferred', 'seller_paid']) {
+      const recorded = await app.request('POST', `/api/admin/cars/${sold.id}/sale/steps`, { headers: admin, body: { step } });
+      expect(recorded.status, recorded.text).toBe(200);
+    }
     const erased = await app.request('POST', '/api/seller/erasure', { headers: bearer(token) });
     expect(erased.status, erased.text).toBe(200);
     expect(erased.body).toMatchObject({ erased: true, legal_hold: [`car:${sold.id}`] });

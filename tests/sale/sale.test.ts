@@ -520,6 +520,20 @@ describe('when the buyer backs out', () => {
     expect(rows[0].n).toBe(2);
   });
 
+  it('an open sale blocks the seller’s erasure until it completes', async () => {
+    const { carId, sellerToken } = await soldCar(app, brevo, [[buyer, 900_000]]);
+    const blocked = await app.request('POST', '/api/seller/erasure', { headers: bearer(sellerToken) });
+    expect([blocked.status, blocked.body.error]).toEqual([409, 'erasure_blocked']);
+    expect(blocked.body.message).toMatch(/sale in progress/);
+    const { rows } = await app.sql.query('SELECT seller_name FROM "Bílar" WHERE id = $1', [carId]);
+    expect(rows[0].seller_name).not.toBe('[erased]');
+    for (const s of ['contract_signed', 'buyer_paid', 'picked_up', 'ownership_transferred', 'seller_paid']) {
+      expect((await step(app, carId, s)).status).toBe(200);
+    }
+    const erased = await app.request('POST', '/api/seller/erasure', { headers: bearer(sellerToken) });
+    expect([erased.status, erased.body.erased]).toEqual([200, true]);
+  });
+
   it('is refused once ownership has been transferred', async () => {
     const { carId } = await soldCar(app, brevo, [[buyer, 800_000]]);
     for (const s of ['contract_signed', 'buyer_paid', 'ownership_transferred']) expect((await step(app, carId, s)).status).toBe(200);
