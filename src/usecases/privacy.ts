@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { CommonQueryMethods } from 'slonik';
+import { sellerSale } from './sale.js';
 import { ApiError } from '../errors.js';
 import {
   EXPORT_SECTIONS,
@@ -119,7 +120,11 @@ export type DataExport = {
 };
 
 /** Everything the register finds for the person, by section; every section is present. */
-export async function exportPersonalData(deps: Pick<Deps, 'db' | 'storage'>, who: Requester, actor?: string): Promise<DataExport> {
+export async function exportPersonalData(
+  deps: Pick<Deps, 'db' | 'storage' | 'config'>,
+  who: Requester,
+  actor?: string,
+): Promise<DataExport> {
   return deps.db.transaction(async (tx) => {
     const { person } = await resolvePerson(tx, who, false);
     const sections = Object.fromEntries(EXPORT_SECTIONS.map((s) => [s, [] as Record<string, unknown>[]])) as DataExport['sections'];
@@ -138,8 +143,17 @@ export async function exportPersonalData(deps: Pick<Deps, 'db' | 'storage'>, who
         }
       }
     }
+    // The sale's sealed details, as the seller's own page shows them: masked, never in clear.
+    const masked: string[] = [];
+    for (const carId of person.carIds) {
+      const sale = await sellerSale(tx, deps.config, carId);
+      if (sale?.seller_details) {
+        sections.sales.push({ car_id: carId, seller_details: sale.seller_details });
+        if (!masked.includes('sales.seller_details')) masked.push('sales.seller_details');
+      }
+    }
     if (actor) await insertAudit(tx, { actor, action: 'data_export', subjects: subjectsOf(person), detail: { by: who.kind } });
-    return { success: true, generated_at: new Date().toISOString(), subjects: subjectsOf(person), sections, masked: [] };
+    return { success: true, generated_at: new Date().toISOString(), subjects: subjectsOf(person), sections, masked };
   });
 }
 

@@ -291,6 +291,13 @@ describe("the seller's details", () => {
     expect(JSON.stringify(events)).not.toMatch(/010130|012345|Þórsgata/);
     expect(JSON.stringify(await outbox(app, carId))).not.toMatch(/010130|012345|Þórsgata/);
 
+    // The seller's data export carries them as the page does: masked, and says so.
+    const exported = await app.request('GET', '/api/seller/data-export', { headers: bearer(sellerToken) });
+    expect(exported.status, exported.text).toBe(200);
+    expect(exported.body.masked).toEqual(['sales.seller_details']);
+    expect(exported.body.sections.sales).toContainEqual({ car_id: carId, seller_details: res.body.sale.seller_details });
+    expect(JSON.stringify(exported.body)).not.toMatch(/010130|012345|Þórsgata/);
+
     const seen = await app.request('GET', `/api/admin/cars/${carId}/sale`, { headers: admin });
     expect(seen.status).toBe(200);
     expect(seen.body.sale.seller_details).toEqual(VALID_DETAILS);
