@@ -3,9 +3,9 @@ import { sql, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import { ApiError } from '../errors.js';
 import type { Db } from '../db/pool.js';
+import { noRows } from '../db/no-rows.js';
 
 const claimedKeyRow = z.object({ key: z.string() });
-const nothing = z.object({});
 
 /** JSON with sorted keys, so `{a,b}` and `{b,a}` are the same request. */
 function canonical(value: unknown): string {
@@ -96,7 +96,7 @@ const inProgress = () =>
  * - A retry while the first is still running waits on the key's row (PostgreSQL's unique
  *   index makes it), then replays the first answer, or claims the key if the first failed;
  *   after `waitMs` it gets 409 `idempotency_in_progress`. It never runs the write twice.
- * - A failed attempt (any error) stores nothing, so the client may retry.
+ * - A failed attempt (any error) stores noRows, so the client may retry.
  *
  * The caller's scope is stored hashed with the operation: another caller's same key is
  * another key, so it neither collides with nor reveals this one, and the table holds no
@@ -115,7 +115,7 @@ export async function idempotent<R extends Reply>(
   let fresh = false;
   const reply = await db
     .transaction(async (tx) => {
-      await tx.query(sql.type(nothing)`SELECT set_config('lock_timeout', ${`${options.waitMs}ms`}, true)`);
+      await tx.query(sql.type(noRows)`SELECT set_config('lock_timeout', ${`${options.waitMs}ms`}, true)`);
       let claimed: string | null;
       try {
         // A new key, or one whose time is up: ours. A key another transaction has just claimed:
@@ -130,7 +130,7 @@ export async function idempotent<R extends Reply>(
         if (sqlState(error) === '55P03') throw inProgress();
         throw error;
       }
-      await tx.query(sql.type(nothing)`SET LOCAL lock_timeout TO DEFAULT`);
+      await tx.query(sql.type(noRows)`SET LOCAL lock_timeout TO DEFAULT`);
       if (!claimed) {
         const previous = await tx.one(sql.type(stored)`
           SELECT request_hash, state, response_status, response_body FROM idempotency_keys
@@ -149,7 +149,7 @@ export async function idempotent<R extends Reply>(
         } as unknown as R;
       }
       const answer = await run(inTransaction(db, tx, () => open));
-      await tx.query(sql.type(nothing)`
+      await tx.query(sql.type(noRows)`
         UPDATE idempotency_keys SET state = 'done', response_status = ${answer.status}, response_body = ${sql.jsonb(answer.body as never)}
         WHERE operation = ${operation} AND key = ${key}`);
       fresh = true;

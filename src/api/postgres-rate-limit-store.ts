@@ -2,9 +2,8 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
 import type { Db } from '../db/pool.js';
+import { noRows } from '../db/no-rows.js';
 
-/** Statements without RETURNING: no row comes back for the schema to check. */
-const nothing = z.object({});
 const counter = z.object({ hits: z.number().int(), reset_at: z.string() });
 
 /**
@@ -41,11 +40,11 @@ export class PostgresRateLimitStore implements Store {
   }
 
   async decrement(key: string): Promise<void> {
-    await this.db.query(sql.type(nothing)`
+    await this.db.query(sql.type(noRows)`
       UPDATE rate_limit_hits SET hits = greatest(hits - 1, 0) WHERE key = ${this.prefix + key}`);
   }
 
   async resetKey(key: string): Promise<void> {
-    await this.db.query(sql.type(nothing)`DELETE FROM rate_limit_hits WHERE key = ${this.prefix + key}`);
+    await this.db.query(sql.type(noRows)`DELETE FROM rate_limit_hits WHERE key = ${this.prefix + key}`);
   }
 }

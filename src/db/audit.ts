@@ -1,17 +1,16 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { noRows } from './no-rows.js';
 
 /** The audit log of back-office actions on personal data (migration 013: append-only). */
 
 export type AuditAction = 'data_export' | 'erasure' | 'dealer_status_change' | 'sale_details_read';
 
-const noRow = z.object({});
-
 export function insertAudit(
   q: CommonQueryMethods,
   entry: { actor: string; action: AuditAction; subjects: string[]; detail: Record<string, string | number | boolean | null> },
 ) {
-  return q.query(sql.type(noRow)`
+  return q.query(sql.type(noRows)`
     INSERT INTO audit_log (actor, action, subjects, detail)
     VALUES (${entry.actor}, ${entry.action}, ${sql.array(entry.subjects, 'text')}, ${sql.jsonb(entry.detail)})`);
 }

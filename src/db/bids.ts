@@ -1,6 +1,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { bidColumns, bidRanking, bidRow, carStatus, type BidRow } from './cars.js';
+import { noRows } from './no-rows.js';
 
 /** The queries of bidding (src/usecases/bidding.ts): the car as a bid sees it, bids in, bids out. */
 
@@ -59,11 +60,9 @@ export function insertBid(tx: CommonQueryMethods, bid: NewBid): Promise<BidRow> 
     RETURNING ${bidColumns}`);
 }
 
-const noRow = z.object({});
-
 /** Soft close: the auction's new end. */
 export async function extendAuction(tx: CommonQueryMethods, carId: string, endsAt: string): Promise<void> {
-  await tx.query(sql.type(noRow)`
+  await tx.query(sql.type(noRows)`
     UPDATE "Bílar" SET auction_ends_at = ${endsAt}::timestamptz, updated_at = now() WHERE id = ${carId}`);
 }
 

@@ -2,9 +2,7 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { CAR_STATUSES } from '../domain/lifecycle.js';
 import { SALE_ACTIONS, type SaleAction } from '../domain/sale.js';
-
-/** Statements without RETURNING: no row comes back for the schema to check. */
-const nothing = z.object({});
+import { noRows } from './no-rows.js';
 
 /**
  * The append-only event log of cars (`car_events`): status rows are written by
@@ -22,7 +20,7 @@ export async function appendBidEvent(
 ): Promise<void> {
   // Bids are only taken on active cars: the status is part of the picture a stream shows.
   const data = { amount: bid.bid_amount, created_at: bid.created_at, proxy: bid.proxy, status: 'active', ...snapshot };
-  await tx.query(sql.type(nothing)`INSERT INTO car_events (car_id, kind, data) VALUES (${carId}, 'bid', ${sql.jsonb(data)})`);
+  await tx.query(sql.type(noRows)`INSERT INTO car_events (car_id, kind, data) VALUES (${carId}, 'bid', ${sql.jsonb(data)})`);
 }
 
 const timelineRow = z.object({

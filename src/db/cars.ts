@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { CAR_STATUSES, type CarStatus } from '../domain/lifecycle.js';
 import { carPhotoColumns, coverPhoto, type MediaBase } from './photos.js';
+import { noRows } from './no-rows.js';
 
 export const carStatus = z.enum(CAR_STATUSES);
 
@@ -311,10 +312,8 @@ export function insertCar(
         ${registeredCar}`);
 }
 
-const noRow = z.object({});
-
 export async function setReservePrice(q: CommonQueryMethods, carId: string, reserve: number | null): Promise<void> {
-  await q.query(sql.type(noRow)`UPDATE "Bílar" SET reserve_price = ${reserve}, updated_at = now() WHERE id = ${carId}`);
+  await q.query(sql.type(noRows)`UPDATE "Bílar" SET reserve_price = ${reserve}, updated_at = now() WHERE id = ${carId}`);
 }
 
 const carIdRow = z.object({ id: z.string().uuid() });

@@ -1,5 +1,6 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { noRows } from './no-rows.js';
 
 /** Consent rows (migration 013): one per change, never updated. */
 
@@ -13,10 +14,8 @@ export type NewConsent = {
   source: 'car_registration' | 'dealer_registration' | 'brevo_list' | 'change';
 };
 
-const noRow = z.object({});
-
 export function insertConsent(q: CommonQueryMethods, c: NewConsent) {
-  return q.query(sql.type(noRow)`
+  return q.query(sql.type(noRows)`
     INSERT INTO consents (subject_kind, car_id, dealer_id, email, terms_version, newsletter, source)
     VALUES (${c.subject_kind}, ${c.car_id}, ${c.dealer_id}, ${c.email}, ${c.terms_version}, ${c.newsletter}, ${c.source})`);
 }

@@ -1,9 +1,8 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { noRows } from './no-rows.js';
 
 /** What was sent through Brevo outside the outbox (email_logs) and who was added to the list (list_additions). */
-
-const noRow = z.object({});
 
 export type EmailLog = {
   kind: string;
@@ -16,7 +15,7 @@ export type EmailLog = {
 };
 
 export async function insertEmailLog(q: CommonQueryMethods, log: EmailLog): Promise<void> {
-  await q.query(sql.type(noRow)`
+  await q.query(sql.type(noRows)`
     INSERT INTO email_logs (kind, email, name, template_id, message_id, status, error)
     VALUES (${log.kind}, ${log.email}, ${log.name}, ${log.template_id}, ${log.message_id}, ${log.status}, ${log.error})`);
 }
@@ -31,7 +30,7 @@ export type ListAddition = {
 };
 
 export async function insertListAddition(q: CommonQueryMethods, a: ListAddition): Promise<void> {
-  await q.query(sql.type(noRow)`
+  await q.query(sql.type(noRows)`
     INSERT INTO list_additions (email, name, phone, list_id, already_on_list, status)
     VALUES (${a.email}, ${a.name}, ${a.phone}, ${a.list_id}, ${a.already_on_list}, ${a.status})`);
 }

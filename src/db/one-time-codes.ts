@@ -1,9 +1,8 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { CODE_TTL_MINUTES, MAX_CODE_ATTEMPTS, codeMatches, hashCode } from '../domain/codes.js';
+import { noRows } from './no-rows.js';
 
-/** Statements without RETURNING: no row comes back for the schema to check. */
-const nothing = z.object({});
 const codeIdRow = z.object({ id: z.string() });
 
 /**
@@ -28,7 +27,7 @@ export function codeStore({ table, subject }: CodeTable) {
   return {
     /** Stores `code` for `key`, retiring any open one; returns the row id. */
     async issue(tx: CommonQueryMethods, key: string, code: string): Promise<string> {
-      await tx.query(sql.type(nothing)`UPDATE ${T} SET consumed_at = now() WHERE ${S} = ${key} AND consumed_at IS NULL`);
+      await tx.query(sql.type(noRows)`UPDATE ${T} SET consumed_at = now() WHERE ${S} = ${key} AND consumed_at IS NULL`);
       return tx.oneFirst(sql.type(codeIdRow)`
         INSERT INTO ${T} (${S}, code_hash, expires_at)
         VALUES (${key}, ${hashCode(key, code)}, now() + make_interval(mins => ${CODE_TTL_MINUTES}))
@@ -44,11 +43,11 @@ export function codeStore({ table, subject }: CodeTable) {
         FOR UPDATE`);
       if (!row) return 'none';
       if (codeMatches(key, code, row.code_hash)) {
-        await tx.query(sql.type(nothing)`UPDATE ${T} SET consumed_at = now() WHERE id = ${row.id}`);
+        await tx.query(sql.type(noRows)`UPDATE ${T} SET consumed_at = now() WHERE id = ${row.id}`);
         return 'valid';
       }
       const attempts = row.attempts + 1;
-      await tx.query(sql.type(nothing)`
+      await tx.query(sql.type(noRows)`
         UPDATE ${T}
         SET attempts = ${attempts}, consumed_at = CASE WHEN ${attempts} >= ${MAX_CODE_ATTEMPTS} THEN now() END
         WHERE id = ${row.id}`);
@@ -57,7 +56,7 @@ export function codeStore({ table, subject }: CodeTable) {
 
     /** Forgets a code that never reached its owner. */
     async discard(q: CommonQueryMethods, id: string): Promise<void> {
-      await q.query(sql.type(nothing)`DELETE FROM ${T} WHERE id = ${id}`);
+      await q.query(sql.type(noRows)`DELETE FROM ${T} WHERE id = ${id}`);
     },
   };
 }

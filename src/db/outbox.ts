@@ -1,6 +1,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { normaliseEmail } from '../domain/normalise.js';
+import { noRows } from './no-rows.js';
 
 /**
  * The e-mail outbox's table (email_outbox): rows are written in the same transaction as the
@@ -43,7 +44,6 @@ const outboxRow = z.object({
 export type OutboxRow = z.infer<typeof outboxRow>;
 
 const settingRow = z.object({ set_config: z.string() });
-const noRow = z.object({});
 
 /**
  * Claims the next due row (FOR UPDATE SKIP LOCKED: one sender per row, whatever the number
@@ -62,7 +62,7 @@ export async function claimDueEmail(tx: CommonQueryMethods, holdMs: number): Pro
 }
 
 export async function markSent(tx: CommonQueryMethods, id: string, sent: { sandbox: boolean; messageId: string | null }): Promise<void> {
-  await tx.query(sql.type(noRow)`
+  await tx.query(sql.type(noRows)`
     UPDATE email_outbox
     SET status = ${sent.sandbox ? 'sandbox' : 'sent'}, message_id = ${sent.messageId}, attempts = attempts + 1,
         sent_at = now(), last_error = NULL
@@ -71,23 +71,23 @@ export async function markSent(tx: CommonQueryMethods, id: string, sent: { sandb
 
 /** A done list change leaves no trace: the row named the contact and served only to reach Brevo. */
 export async function deleteOutboxRow(tx: CommonQueryMethods, id: string): Promise<void> {
-  await tx.query(sql.type(noRow)`DELETE FROM email_outbox WHERE id = ${id}`);
+  await tx.query(sql.type(noRows)`DELETE FROM email_outbox WHERE id = ${id}`);
 }
 
 /** Not sent and no attempt spent: the row waits `delaySeconds`. */
 export async function holdEmail(tx: CommonQueryMethods, id: string, error: string, delaySeconds: number): Promise<void> {
-  await tx.query(sql.type(noRow)`
+  await tx.query(sql.type(noRows)`
     UPDATE email_outbox SET last_error = ${error}, next_attempt_at = now() + make_interval(secs => ${delaySeconds})
     WHERE id = ${id}`);
 }
 
 export async function failEmail(tx: CommonQueryMethods, id: string, attempts: number, error: string): Promise<void> {
-  await tx.query(sql.type(noRow)`
+  await tx.query(sql.type(noRows)`
     UPDATE email_outbox SET status = 'failed', attempts = ${attempts}, last_error = ${error} WHERE id = ${id}`);
 }
 
 export async function retryEmail(tx: CommonQueryMethods, id: string, attempts: number, error: string, delaySeconds: number): Promise<void> {
-  await tx.query(sql.type(noRow)`
+  await tx.query(sql.type(noRows)`
     UPDATE email_outbox SET attempts = ${attempts}, last_error = ${error},
            next_attempt_at = now() + make_interval(secs => ${delaySeconds})
     WHERE id = ${id}`);

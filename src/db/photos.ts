@@ -1,6 +1,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { PHOTO_KINDS } from '../domain/image-limits.js';
+import { noRows } from './no-rows.js';
 
 /**
  * Car photos (table car_photos, migration 010). A photo's objects are named after its id
@@ -93,7 +94,6 @@ export function updatePhoto(
 }
 
 const idRow = z.object({ id: z.string().uuid() });
-const noRows = z.object({});
 
 /** Deletes the photo and closes the gap in the positions; false when the car has no such photo. */
 export async function deletePhoto(q: CommonQueryMethods, carId: string, photoId: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { sql, type CommonQueryMethods, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
 import { ERASED, PSEUDONYM_DOMAIN, type Finder, type PersonalColumn, type TableEntry, type Use } from '../domain/personal-data.js';
+import { noRows } from './no-rows.js';
 
 /**
  * The queries of export and erasure, built from the register (src/domain/personal-data.ts):
@@ -78,7 +79,6 @@ export function objectOwnerIds(q: CommonQueryMethods, entry: TableEntry, use: Us
 }
 
 const countRow = z.object({ n: z.number().int() });
-const noRow = z.object({});
 
 function erasedValue(spec: PersonalColumn, person: Person): FragmentSqlToken | null {
   switch (spec.erase.kind) {
@@ -183,19 +183,19 @@ export function leadingRunning(q: CommonQueryMethods, emails: string[]) {
 
 /** A sold car's contract data stays SALE_RETENTION_YEARS from the sale: the hold is set before the rest is erased. */
 export function holdSoldCars(q: CommonQueryMethods, carIds: string[], years: number) {
-  return q.query(sql.type(noRow)`
+  return q.query(sql.type(noRows)`
     UPDATE "Bílar" SET legal_hold_until = coalesce(closed_at, updated_at) + make_interval(years => ${years})
     WHERE id = ANY(${uuidArray(carIds)}) AND status = 'sold' AND legal_hold_until IS NULL`);
 }
 
 /** Marks the cars erased (their seller sessions end with the e-mail, see migration 009). */
 export function markCarsErased(q: CommonQueryMethods, carIds: string[]) {
-  return q.query(sql.type(noRow)`UPDATE "Bílar" SET erased_at = coalesce(erased_at, now()) WHERE id = ANY(${uuidArray(carIds)})`);
+  return q.query(sql.type(noRows)`UPDATE "Bílar" SET erased_at = coalesce(erased_at, now()) WHERE id = ANY(${uuidArray(carIds)})`);
 }
 
 /** Closes the dealer accounts: suspended, marked erased, with the pseudonym their bids now carry. */
 export function closeDealerAccounts(q: CommonQueryMethods, dealerIds: string[], pseudonym: string) {
-  return q.query(sql.type(noRow)`
+  return q.query(sql.type(noRows)`
     UPDATE dealers SET erased_at = now(), status = 'suspended', status_changed_at = now(),
                        pseudonym = coalesce(pseudonym, ${pseudonym})
     WHERE id = ANY(${uuidArray(dealerIds)})`);
@@ -223,7 +223,7 @@ export function claimCarsPastRetention(q: CommonQueryMethods, which: 'unsold' | 
 export function addRetentionTotals(q: CommonQueryMethods, counts: Record<string, number>) {
   const entries = Object.entries(counts).filter(([, n]) => n > 0);
   if (!entries.length) return Promise.resolve();
-  return q.query(sql.type(noRow)`
+  return q.query(sql.type(noRows)`
     INSERT INTO retention_totals (category, total, last_run_at)
     SELECT category, total, now() FROM unnest(${sql.array(
       entries.map(([c]) => c),

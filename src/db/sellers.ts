@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { UNLISTED_STATUSES } from '../domain/lifecycle.js';
 import { carRow, selectCars } from './cars.js';
 import type { MediaBase } from './photos.js';
+import { noRows } from './no-rows.js';
 
 /** The seller's side of a car: finding it by plate and e-mail, its sessions, the seller's page. */
 
@@ -54,11 +55,9 @@ export function bidsForSeller(q: CommonQueryMethods, carId: string) {
     ORDER BY bid_amount DESC, created_at ASC, seq ASC`);
 }
 
-const settingRow = z.object({});
-
 /** The rest of the transaction reads one snapshot and writes nothing. */
 export async function readOnlySnapshot(tx: CommonQueryMethods): Promise<void> {
-  await tx.query(sql.type(settingRow)`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`);
+  await tx.query(sql.type(noRows)`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`);
 }
 
 const deadlineRow = z.object({ passed: z.boolean(), decision_due_at: z.string().nullable() });

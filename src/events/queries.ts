@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { minNextBid, reserveMet } from '../domain/auction.js';
 import type { EventRow, Standing } from './frames.js';
 import { listedCar } from '../db/cars.js';
+import { noRows } from '../db/no-rows.js';
 
 /** The SQL of the live streams: a car's standing now, the rows a client missed, the hub's read. */
 
@@ -13,8 +14,6 @@ const eventRow = z.object({
   data: z.record(z.unknown()),
   at: z.string(),
 });
-/** Only asked whether a row exists: exists() reads no column of it. */
-const nothing = z.object({});
 const eventIdRow = z.object({ id: z.coerce.number() });
 const columns = sql.fragment`e.id, e.car_id, e.kind, e.data, e.at`;
 
@@ -71,7 +70,7 @@ export async function carEventsAfter(q: CommonQueryMethods, carId: string, after
     ORDER BY e.id
     LIMIT ${limit + 1}`);
   if (rows.length > limit) return null;
-  const known = await q.exists(sql.type(nothing)`SELECT 1 FROM car_events WHERE car_id = ${carId} AND id = ${afterId}`);
+  const known = await q.exists(sql.type(noRows)`SELECT 1 FROM car_events WHERE car_id = ${carId} AND id = ${afterId}`);
   return known ? [...rows] : null;
 }
 
@@ -108,5 +107,5 @@ export function latestEventId(q: CommonQueryMethods): Promise<number> {
 }
 
 export function eventExists(q: CommonQueryMethods, id: number): Promise<boolean> {
-  return q.exists(sql.type(nothing)`SELECT 1 FROM car_events WHERE id = ${id}`);
+  return q.exists(sql.type(noRows)`SELECT 1 FROM car_events WHERE id = ${id}`);
 }
