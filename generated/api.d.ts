@@ -477,10 +477,14 @@ export interface paths {
         };
         /**
          * List cars
-         * @description Lists cars, newest first, optionally filtered by `status`. Keyset pagination: pass
-         *     the `next_cursor` of one page as `cursor` to get the next; `next_cursor` is null on
-         *     the last page. `limit` defaults to 100, at most 500. An invalid status, limit or
-         *     cursor is a 422.
+         * @description Lists and searches cars: newest first unless `sort` says otherwise, narrowed by any of
+         *     the filters (all must hold; a repeatable one such as `make` matches any of its values).
+         *     Keyset pagination: pass the `next_cursor` of one page as `cursor` to get the next;
+         *     `next_cursor` is null on the last page. A cursor belongs to the sort and filters it was
+         *     issued for: with another sort or other filters it is a 422. `limit` defaults to 100, at
+         *     most 500. A malformed value, or a query parameter this operation does not declare
+         *     (a misspelt filter would otherwise widen the answer silently), is a 422.
+         *     `GET /api/cars/facets` counts the same search for a filter panel.
          *
          *     With `AUTH_MODE=jwt` the seller's `seller_name`, `email` and `postal_code` are given
          *     only to an approved dealer's or an admin's credentials; for anyone else (no token, an
@@ -488,6 +492,31 @@ export interface paths {
          *     here: invalid ones count as none.
          */
         get: operations["listCars"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cars/facets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count a search for the filter panel
+         * @description Takes the filters of `GET /api/cars` (not its sort, limit or cursor) and counts the cars
+         *     by make, fuel, model year, region and status, for a filter panel: each dimension counts
+         *     the cars matching every other filter, so choosing one make still shows the others with
+         *     their counts. `total` is what the list itself would page through. Who may see which cars
+         *     is as in the list (dealers and anonymous callers never see unlisted cars). An undeclared
+         *     or malformed parameter is a 422.
+         */
+        get: operations["getCarFacets"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3674,6 +3703,74 @@ export interface components {
             max_amount: number | null;
             leading: boolean;
         };
+        /** @description Any of these makes, compared case-insensitively (`toyota` is `Toyota`). */
+        SearchMakes: string[];
+        /** @description This model, compared case-insensitively. */
+        SearchModel: string;
+        SearchYear: number;
+        /** @description Kilometres. */
+        SearchMileage: number;
+        /** @description ISK, on the car's highest bid; a car without bids matches neither bound. */
+        SearchPrice: number;
+        /** @description Any of these fuels as the registry names them (`Bensín`, `Dísil`, `Rafmagn`…), case-insensitively. */
+        SearchFuels: string[];
+        /**
+         * @description One of Iceland's eight regions, from the seller's postal code: `capital`
+         *     (Höfuðborgarsvæðið: 101–189, 200–229, 270–279), `southern_peninsula` (Suðurnes: 190–199,
+         *     230–269), `west` (Vesturland: 300–399 but 380), `westfjords` (Vestfirðir: 380, 400–500,
+         *     510–529), `northwest` (Norðurland vestra: 501–509, 530–579), `northeast` (Norðurland eystra:
+         *     580–689), `east` (Austurland: 690–779), `south` (Suðurland: 780–999). A car whose seller's
+         *     postal code is unknown or erased is in no region.
+         * @enum {string}
+         */
+        Region: "capital" | "southern_peninsula" | "west" | "westfjords" | "northwest" | "northeast" | "east" | "south";
+        /** @description Cars taking bids now whose round ends within this many hours. */
+        SearchEndingWithin: number;
+        /**
+         * @description Free text over make, model and plate. Each word (at most five) must be close to a word
+         *     of the car's (PostgreSQL's pg_trgm word similarity), so one typo is forgiven: `Toyta`
+         *     finds Toyota, `ab12` finds the plate AB123.
+         */
+        SearchText: string;
+        /**
+         * @description `newest`: the newest listing first (the default). `ending_soon`: cars taking bids first, the
+         *     round ending soonest first, then the others by when their round ended. `price_asc` /
+         *     `price_desc`: by the highest bid, cars without bids last either way. `mileage_asc`: the
+         *     lowest mileage first. `year_desc`: the newest model year first. Ties are broken by the
+         *     car's id, so every order is total and pages never overlap.
+         * @default newest
+         * @enum {string}
+         */
+        CarSort: "newest" | "ending_soon" | "price_asc" | "price_desc" | "mileage_asc" | "year_desc";
+        FacetCount: {
+            value: string;
+            count: number;
+        };
+        YearFacetCount: {
+            value: number;
+            count: number;
+        };
+        CarFacets: {
+            /** @constant */
+            success: true;
+            /** @description How many cars match every filter (what the list would page through). */
+            total: number;
+            /**
+             * @description Counts for the filter panel, most first (then by value). Each dimension counts the cars
+             *     that match every filter but its own (`make`'s counts ignore `make`, `year`'s ignore
+             *     `year_min`/`year_max`), so a panel can offer the other choices with their counts. Values
+             *     with no car are left out; cars without a fuel or a region are not counted there.
+             */
+            facets: {
+                make: components["schemas"]["FacetCount"][];
+                fuel: components["schemas"]["FacetCount"][];
+                year: components["schemas"]["YearFacetCount"][];
+                region: components["schemas"]["FacetCount"][];
+                status: components["schemas"]["FacetCount"][];
+            };
+            /** Format: date-time */
+            timestamp: string;
+        };
         /** @description The e-mail the dealer registered with (any case and surrounding spaces). Unknown fields are ignored. */
         DealerLoginRequest: {
             email: components["schemas"]["Email"];
@@ -4258,6 +4355,91 @@ export interface components {
          * @example 3a2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d
          */
         PhotoId: components["schemas"]["Uuid"];
+        /**
+         * @description Only cars of any of these makes (repeat the parameter for more than one), case-insensitively.
+         * @example [
+         *       "Toyota",
+         *       "Kia"
+         *     ]
+         */
+        SearchMake: components["schemas"]["SearchMakes"];
+        /**
+         * @description Only cars of this model, case-insensitively.
+         * @example Yaris
+         */
+        SearchModel: components["schemas"]["SearchModel"];
+        /**
+         * @description Only cars of this model year or newer.
+         * @example 2016
+         */
+        SearchYearMin: components["schemas"]["SearchYear"];
+        /**
+         * @description Only cars of this model year or older.
+         * @example 2021
+         */
+        SearchYearMax: components["schemas"]["SearchYear"];
+        /**
+         * @description Only cars with at least this many kilometres.
+         * @example 20000
+         */
+        SearchMileageMin: components["schemas"]["SearchMileage"];
+        /**
+         * @description Only cars with at most this many kilometres.
+         * @example 120000
+         */
+        SearchMileageMax: components["schemas"]["SearchMileage"];
+        /**
+         * @description Only cars whose highest bid is at least this (ISK); cars without bids are left out.
+         * @example 1000000
+         */
+        SearchPriceMin: components["schemas"]["SearchPrice"];
+        /**
+         * @description Only cars whose highest bid is at most this (ISK); cars without bids are left out.
+         * @example 4000000
+         */
+        SearchPriceMax: components["schemas"]["SearchPrice"];
+        /**
+         * @description Only cars with any of these fuels (repeat the parameter for more than one), as the registry names them.
+         * @example [
+         *       "Rafmagn"
+         *     ]
+         */
+        SearchFuel: components["schemas"]["SearchFuels"];
+        /**
+         * @description Only cars with this transmission (as the seller gave it).
+         * @example automatic
+         */
+        SearchTransmission: components["schemas"]["Transmission"];
+        /**
+         * @description Only cars whose seller's postal code is in this region.
+         * @example capital
+         */
+        SearchRegion: components["schemas"]["Region"];
+        /**
+         * @description `true`: only cars with an inspection report; `false`: only cars without one.
+         * @example true
+         */
+        SearchHasInspection: boolean;
+        /**
+         * @description `true`: only cars with at least one photo; `false`: only cars without.
+         * @example true
+         */
+        SearchHasPhotos: boolean;
+        /**
+         * @description Only cars taking bids now whose round ends within this many hours.
+         * @example 24
+         */
+        SearchEndingWithin: components["schemas"]["SearchEndingWithin"];
+        /**
+         * @description Free text over make, model and plate, forgiving a typo per word (`Toyta` finds Toyota).
+         * @example toyta yaris
+         */
+        SearchText: components["schemas"]["SearchText"];
+        /**
+         * @description The order of the list; a `cursor` belongs to the sort and filters it was issued for.
+         * @example ending_soon
+         */
+        CarSort: components["schemas"]["CarSort"];
         /**
          * @description Page size (1–100).
          * @example 20
@@ -4914,6 +5096,91 @@ export interface operations {
                  */
                 status?: components["parameters"]["CarStatusFilter"];
                 /**
+                 * @description Only cars of any of these makes (repeat the parameter for more than one), case-insensitively.
+                 * @example [
+                 *       "Toyota",
+                 *       "Kia"
+                 *     ]
+                 */
+                make?: components["parameters"]["SearchMake"];
+                /**
+                 * @description Only cars of this model, case-insensitively.
+                 * @example Yaris
+                 */
+                model?: components["parameters"]["SearchModel"];
+                /**
+                 * @description Only cars of this model year or newer.
+                 * @example 2016
+                 */
+                year_min?: components["parameters"]["SearchYearMin"];
+                /**
+                 * @description Only cars of this model year or older.
+                 * @example 2021
+                 */
+                year_max?: components["parameters"]["SearchYearMax"];
+                /**
+                 * @description Only cars with at least this many kilometres.
+                 * @example 20000
+                 */
+                mileage_min?: components["parameters"]["SearchMileageMin"];
+                /**
+                 * @description Only cars with at most this many kilometres.
+                 * @example 120000
+                 */
+                mileage_max?: components["parameters"]["SearchMileageMax"];
+                /**
+                 * @description Only cars whose highest bid is at least this (ISK); cars without bids are left out.
+                 * @example 1000000
+                 */
+                price_min?: components["parameters"]["SearchPriceMin"];
+                /**
+                 * @description Only cars whose highest bid is at most this (ISK); cars without bids are left out.
+                 * @example 4000000
+                 */
+                price_max?: components["parameters"]["SearchPriceMax"];
+                /**
+                 * @description Only cars with any of these fuels (repeat the parameter for more than one), as the registry names them.
+                 * @example [
+                 *       "Rafmagn"
+                 *     ]
+                 */
+                fuel?: components["parameters"]["SearchFuel"];
+                /**
+                 * @description Only cars with this transmission (as the seller gave it).
+                 * @example automatic
+                 */
+                transmission?: components["parameters"]["SearchTransmission"];
+                /**
+                 * @description Only cars whose seller's postal code is in this region.
+                 * @example capital
+                 */
+                region?: components["parameters"]["SearchRegion"];
+                /**
+                 * @description `true`: only cars with an inspection report; `false`: only cars without one.
+                 * @example true
+                 */
+                has_inspection?: components["parameters"]["SearchHasInspection"];
+                /**
+                 * @description `true`: only cars with at least one photo; `false`: only cars without.
+                 * @example true
+                 */
+                has_photos?: components["parameters"]["SearchHasPhotos"];
+                /**
+                 * @description Only cars taking bids now whose round ends within this many hours.
+                 * @example 24
+                 */
+                ending_within_hours?: components["parameters"]["SearchEndingWithin"];
+                /**
+                 * @description Free text over make, model and plate, forgiving a typo per word (`Toyta` finds Toyota).
+                 * @example toyta yaris
+                 */
+                q?: components["parameters"]["SearchText"];
+                /**
+                 * @description The order of the list; a `cursor` belongs to the sort and filters it was issued for.
+                 * @example ending_soon
+                 */
+                sort?: components["parameters"]["CarSort"];
+                /**
                  * @description Page size.
                  * @example 50
                  */
@@ -4937,6 +5204,117 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CarList"];
+                };
+            };
+            414: components["responses"]["UriTooLong"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCarFacets: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only cars with this status.
+                 * @example active
+                 */
+                status?: components["parameters"]["CarStatusFilter"];
+                /**
+                 * @description Only cars of any of these makes (repeat the parameter for more than one), case-insensitively.
+                 * @example [
+                 *       "Toyota",
+                 *       "Kia"
+                 *     ]
+                 */
+                make?: components["parameters"]["SearchMake"];
+                /**
+                 * @description Only cars of this model, case-insensitively.
+                 * @example Yaris
+                 */
+                model?: components["parameters"]["SearchModel"];
+                /**
+                 * @description Only cars of this model year or newer.
+                 * @example 2016
+                 */
+                year_min?: components["parameters"]["SearchYearMin"];
+                /**
+                 * @description Only cars of this model year or older.
+                 * @example 2021
+                 */
+                year_max?: components["parameters"]["SearchYearMax"];
+                /**
+                 * @description Only cars with at least this many kilometres.
+                 * @example 20000
+                 */
+                mileage_min?: components["parameters"]["SearchMileageMin"];
+                /**
+                 * @description Only cars with at most this many kilometres.
+                 * @example 120000
+                 */
+                mileage_max?: components["parameters"]["SearchMileageMax"];
+                /**
+                 * @description Only cars whose highest bid is at least this (ISK); cars without bids are left out.
+                 * @example 1000000
+                 */
+                price_min?: components["parameters"]["SearchPriceMin"];
+                /**
+                 * @description Only cars whose highest bid is at most this (ISK); cars without bids are left out.
+                 * @example 4000000
+                 */
+                price_max?: components["parameters"]["SearchPriceMax"];
+                /**
+                 * @description Only cars with any of these fuels (repeat the parameter for more than one), as the registry names them.
+                 * @example [
+                 *       "Rafmagn"
+                 *     ]
+                 */
+                fuel?: components["parameters"]["SearchFuel"];
+                /**
+                 * @description Only cars with this transmission (as the seller gave it).
+                 * @example automatic
+                 */
+                transmission?: components["parameters"]["SearchTransmission"];
+                /**
+                 * @description Only cars whose seller's postal code is in this region.
+                 * @example capital
+                 */
+                region?: components["parameters"]["SearchRegion"];
+                /**
+                 * @description `true`: only cars with an inspection report; `false`: only cars without one.
+                 * @example true
+                 */
+                has_inspection?: components["parameters"]["SearchHasInspection"];
+                /**
+                 * @description `true`: only cars with at least one photo; `false`: only cars without.
+                 * @example true
+                 */
+                has_photos?: components["parameters"]["SearchHasPhotos"];
+                /**
+                 * @description Only cars taking bids now whose round ends within this many hours.
+                 * @example 24
+                 */
+                ending_within_hours?: components["parameters"]["SearchEndingWithin"];
+                /**
+                 * @description Free text over make, model and plate, forgiving a typo per word (`Toyta` finds Toyota).
+                 * @example toyta yaris
+                 */
+                q?: components["parameters"]["SearchText"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CarFacets"];
                 };
             };
             414: components["responses"]["UriTooLong"];
