@@ -1,4 +1,5 @@
 import type { CarStatus } from './lifecycle.js';
+import type { FieldError } from '../errors.js';
 
 /**
  * What a dealer can search cars by: the filters of `GET /api/cars` (and of its facets), which
@@ -10,16 +11,7 @@ export const SORTS = ['newest', 'ending_soon', 'price_asc', 'price_desc', 'milea
 export type Sort = (typeof SORTS)[number];
 
 /** Iceland's eight regions (Hagstofa Íslands' landshlutar), by the seller's postal code. */
-export const REGIONS = [
-  'capital',
-  'southern_peninsula',
-  'west',
-  'westfjords',
-  'northwest',
-  'northeast',
-  'east',
-  'south',
-] as const;
+export const REGIONS = ['capital', 'southern_peninsula', 'west', 'westfjords', 'northwest', 'northeast', 'east', 'south'] as const;
 export type Region = (typeof REGIONS)[number];
 
 export type SearchFilters = {
@@ -133,4 +125,20 @@ export function canonicalFilters(filters: SearchFilters): SearchFilters {
     }
   }
   return out as SearchFilters;
+}
+
+const RANGES = [
+  ['year_min', 'year_max'],
+  ['mileage_min', 'mileage_max'],
+  ['price_min', 'price_max'],
+] as const;
+
+/**
+ * What the schema cannot say of a search: a lower bound above its upper bound. `at` names
+ * where the filters came from (`query` for the list, `body.filters` for a saved search).
+ */
+export function filterProblems(filters: SearchFilters, at: string): FieldError[] {
+  return RANGES.filter(([min, max]) => filters[min] !== undefined && filters[max] !== undefined && filters[min] > filters[max]).map(
+    ([min, max]) => ({ path: `${at}.${min}`, message: `${at}.${min} is above ${at}.${max}` }),
+  );
 }
