@@ -59,6 +59,7 @@ export function operationGuards(config: Config, logger: Logger, limiter: Limiter
     listFavorites: [dealer],
     getDashboardStats: [dealer],
     listCars: [identify],
+    getCarFacets: [identify],
     getCar: [identify],
     listCarBids: [identify],
     listAdminDealers: [backOffice],

@@ -33,7 +33,8 @@ const LOCATIONS = ['path', 'query', 'header'] as const;
 
 export function createRequestValidators() {
   const bodyAjv = createAjv();
-  const paramsAjv = createAjv({ coerceTypes: true });
+  // 'array': a repeatable parameter given once (`?make=Kia`) is a list of one
+  const paramsAjv = createAjv({ coerceTypes: 'array' });
 
   return (
     operation: Operation,

@@ -100,6 +100,13 @@ export function regionOf(postalCode: string | null | undefined): Region | null {
   return null;
 }
 
+/**
+ * How close a word of `q` must be to a word of the car's (pg_trgm's word similarity, 0–1) to
+ * match. pg_trgm's default, 0.6, misses one dropped letter in a short word (`toyta` and `toyota`
+ * score 0.5); 0.45 forgives one typo in a word of five letters or more.
+ */
+export const WORD_SIMILARITY = 0.45;
+
 /** Lower-cased words of a free-text query, at most `max` (the rest is ignored). */
 export function queryWords(q: string, max = 5): string[] {
   return q.toLowerCase().split(/\s+/).filter(Boolean).slice(0, max);
@@ -124,7 +131,7 @@ export function canonicalFilters(filters: SearchFilters): SearchFilters {
       out[name] = value;
     }
   }
-  return out as SearchFilters;
+  return out;
 }
 
 const RANGES = [

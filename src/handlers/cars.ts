@@ -3,8 +3,9 @@ import { CONFIRMATION_HOURS } from '../domain/lifecycle.js';
 import { maxVehicleYear, normaliseEmail, normalisePlate, toE164, toInteger } from '../domain/normalise.js';
 import { principalOf } from '../api/principal.js';
 import { listingToken } from '../api/seller-auth.js';
-import { decodeCursor } from '../domain/keyset.js';
-import { acceptBestBid, getCar as findCar, listCars as carsPage, registerCar as register, setCarStatus } from '../usecases/cars.js';
+import { FILTER_NAMES, filterProblems, type SearchFilters } from '../domain/search.js';
+import { acceptBestBid, getCar as findCar, registerCar as register, setCarStatus } from '../usecases/cars.js';
+import { carFacets, listCars as carsPage } from '../usecases/car-search.js';
 import type { Registration } from '../usecases/cars.js';
 import { carInspection } from '../usecases/inspections.js';
 import { readConsent } from '../usecases/consent.js';
@@ -117,15 +118,32 @@ const registerCar: Handler<'registerCar'> = async ({ body, deps, log }) => {
   };
 };
 
+/** The search filters among the validated query parameters (the spec declares each), 422 for bounds the wrong way round. */
+function searchFiltersOf(query: Record<string, unknown>): SearchFilters {
+  const filters = Object.fromEntries(
+    FILTER_NAMES.filter((name) => query[name] !== undefined).map((name) => [name, query[name]]),
+  ) as SearchFilters;
+  const problems = filterProblems(filters, 'query');
+  if (problems.length) throw validationFailed(problems);
+  return filters;
+}
+
 const listCars: Handler<'listCars'> = async ({ query, req, deps }) => {
-  const limit = query.limit ?? 100;
-  const after = query.cursor ? decodeCursor(query.cursor) : null;
-  const page = await carsPage(deps, { status: query.status, after, limit }, principalOf(req));
+  const page = await carsPage(
+    deps,
+    { filters: searchFiltersOf(query), sort: query.sort ?? 'newest', cursor: query.cursor ?? null, limit: query.limit ?? 100 },
+    principalOf(req),
+  );
   return {
     status: 200,
     body: { success: true, cars: page.items, count: page.items.length, next_cursor: page.next_cursor, timestamp: new Date().toISOString() },
   };
 };
+
+const getCarFacets: Handler<'getCarFacets'> = async ({ query, req, deps }) => ({
+  status: 200,
+  body: { success: true, ...(await carFacets(deps, searchFiltersOf(query), principalOf(req))), timestamp: new Date().toISOString() },
+});
 
 const getCar: Handler<'getCar'> = async ({ params, req, deps }) => ({
   status: 200,
@@ -160,4 +178,4 @@ const getCarInspection: Handler<'getCarInspection'> = async ({ params, deps }) =
   body: { success: true, inspection: await carInspection(deps, params.car_id) },
 });
 
-export const carHandlers = { registerCar, listCars, getCar, updateCarStatus, acceptBid, getCarInspection };
+export const carHandlers = { registerCar, listCars, getCarFacets, getCar, updateCarStatus, acceptBid, getCarInspection };

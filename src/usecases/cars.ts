@@ -2,11 +2,10 @@ import { conflict, notFound } from '../errors.js';
 import { dealerOf, seesDeclarations, seesSellerData, seesUnlisted, type Principal } from '../domain/access.js';
 import type { CarStatus } from '../domain/lifecycle.js';
 import { lockCar } from '../db/car-status.js';
-import { findCar, insertCar, listCarsNewestFirst, readCar, setReservePrice, type CarView, type NewCar } from '../db/cars.js';
+import { findCar, insertCar, readCar, setReservePrice, type CarView, type NewCar } from '../db/cars.js';
 import { queueVehicleLookup } from '../db/vehicle-lookups.js';
 import type { Logger } from '../logger.js';
 import type { CreditinfoClient } from '../integrations/index.js';
-import { pageOf } from '../domain/keyset.js';
 import { listPhotos } from '../db/photos.js';
 import { sellerSessions } from '../db/sellers.js';
 import { mediaBase } from '../storage/index.js';
@@ -83,10 +82,6 @@ export async function registerCar(
     const [listed] = await sellerSessions(tx, [created.id]);
     return { car: created, session: listed?.session ?? null };
   });
-}
-
-export async function listCars(deps: CarDeps, filter: { status?: CarStatus; after: string | null; limit: number }, viewer: Principal) {
-  return pageOf(await listCarsNewestFirst(deps.db, filter, carView(viewer), mediaBase(deps)), filter.limit);
 }
 
 /** The car and its photos, cover first; 404 for no car, and for an unlisted one to anyone but an admin. */

@@ -84,10 +84,13 @@ describe('routing through HTTP', () => {
     expect(brokenTwice.body.errors[0].path).toBe('path.car_id');
   });
 
-  it('coerces query parameters, validates them, and ignores undeclared ones', async () => {
-    const ok = await app.request('GET', '/api/cars?limit=2&utm_source=x');
+  it('coerces query parameters, validates them, and ignores undeclared ones (but where a search refuses them)', async () => {
+    const ok = await app.request('GET', '/api/status?limit=2&utm_source=x');
     expect(ok.status).toBe(200);
-    expect(ok.body.count).toBeLessThanOrEqual(2);
+    expect(ok.body.length).toBeLessThanOrEqual(2);
+    // a misspelt filter must not widen a search silently (x-kaggi-strict-query)
+    const strict = await app.request('GET', '/api/cars?limit=2&utm_source=x');
+    expect(strict.status).toBe(422);
     const bad = await app.request('GET', '/api/cars?limit=0');
     expect(bad.status).toBe(422);
     expect(bad.body.errors.map((e: { path: string }) => e.path)).toEqual(['query.limit']);
