@@ -37,6 +37,14 @@
  *   const { data: bids } = await dealer.GET('/api/dealer/bids'); // each car's standing; cars carry my_bid
  *   const { data: bought } = await dealer.GET('/api/dealer/purchases');
  *
+ * Dealers find cars with the list's filters and sorts (a repeatable filter takes a list), and
+ * count a search for a filter panel:
+ *
+ *   const { data: page } = await dealer.GET('/api/cars', {
+ *     params: { query: { make: ['Toyota', 'Kia'], fuel: ['Rafmagn'], region: 'capital', sort: 'ending_soon' } },
+ *   }); // then pass page.next_cursor as `cursor`, with the same filters and sort
+ *   const { data: panel } = await dealer.GET('/api/cars/facets', { params: { query: { region: 'capital' } } });
+ *
  * A person's data on request, and erased on request (docs/privacy.md):
  *
  *   const { data: mine } = await seller.GET('/api/seller/data-export'); // every section, empty or not
@@ -144,6 +152,9 @@ export type CompanyValidation = Schemas['CompanyValidation'];
 export type DealerRegistered = Schemas['DealerRegistered'];
 export type CarRegistered = Schemas['CarRegistered'];
 export type CarList = Schemas['CarList'];
+export type CarSort = Schemas['CarSort'];
+export type Region = Schemas['Region'];
+export type CarFacets = Schemas['CarFacets'];
 export type BidCreated = Schemas['BidCreated'];
 export type VerificationCodeSent = Schemas['VerificationCodeSent'];
 export type VerificationCodeChecked = Schemas['VerificationCodeChecked'];

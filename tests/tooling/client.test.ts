@@ -185,6 +185,16 @@ describe('dealer flow through the typed client', () => {
     const stats = ok(await kaggi.GET('/api/dashboard/stats/{dealer_email}', { params: { path: { dealer_email: dealerEmail } } }), 200);
     expect(stats.stats).toMatchObject({ my_bids: 1, favorites: 1, my_purchases: 0 });
     expect(stats.stats.active_auctions).toBeGreaterThanOrEqual(1);
+
+    // 8. A search finds it by make, region and price, ending soonest first; the facets count it.
+    const query = { make: ['bmw', 'Audi'], region: 'northeast' as const, price_min: 2_000_000, sort: 'ending_soon' as const };
+    const search = ok(await kaggi.GET('/api/cars', { params: { query } }), 200);
+    expect(search.cars.map((c) => c.id)).toEqual([car.id]);
+    const none = ok(await kaggi.GET('/api/cars', { params: { query: { ...query, region: 'capital' } } }), 200);
+    expect(none.cars).toEqual([]);
+    const facets = ok(await kaggi.GET('/api/cars/facets', { params: { query: { region: 'northeast' } } }), 200);
+    expect(facets.total).toBe(1);
+    expect(facets.facets.make).toEqual([{ value: 'BMW', count: 1 }]);
   });
 });
 
