@@ -115,7 +115,9 @@ export function exampleOf(node: Schema, name = ''): unknown {
 }
 
 const ajv = createAjv();
-const coercing = createAjv({ coerceTypes: true });
+// A parameter arrives as text; a repeatable one (style form, explode) given once is a list of
+// one, as OpenAPI reads `?make=Kia`.
+const coercing = createAjv({ coerceTypes: 'array' });
 const bodyValidators = new Map<string, ValidateFunction>();
 
 /** Body schemas reference `#/components/...`: compile them with the components next to them. */
