@@ -36,12 +36,14 @@ function withDatabase(url: string, database: string): string {
 }
 
 /**
- * A database of its own, `kaggi_bench_<random>`, migrated by `migrate` — the
- * migrate() of the project tree under test, so its schema is the one that
- * server expects.
+ * A database of its own, `kaggi_bench_<random>` (BENCH_DATABASE_PREFIX replaces `kaggi_bench`
+ * where only some names may be used), migrated by `migrate` — the migrate() of the project
+ * tree under test, so its schema is the one that server expects.
  */
 export async function createBenchDatabase(adminUrl: string, migrate: Migrate): Promise<BenchDatabase> {
-  const name = `kaggi_bench_${randomBytes(4).toString('hex')}`;
+  const prefix = process.env.BENCH_DATABASE_PREFIX || 'kaggi_bench';
+  if (!/^[a-z_][a-z0-9_]*$/.test(prefix)) throw new Error('BENCH_DATABASE_PREFIX must be a lower-case SQL identifier');
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {

@@ -5,11 +5,33 @@ import net from 'node:net';
  * protocol and counts round trips: every Sync ('S', end of an extended-protocol
  * exchange: Parse/Bind/Execute/Sync go out in one write and wait for one
  * ReadyForQuery) and every simple Query ('Q'). It also records the text of
- * each statement (from Parse or Query), so the bench can say which statements
- * one request costs. No extension, no server setting: it sees what the
- * driver sends.
+ * each statement (from Parse or Query), and the parameters of the Bind that
+ * follows a Parse (text format, as pg sends them), so the bench can say which
+ * statements one request costs and replay them under EXPLAIN. No extension,
+ * no server setting: it sees what the driver sends.
  */
-export type Statement = { text: string };
+export type Statement = { text: string; values?: (string | null)[] };
+
+/** A Bind message's parameter values (null: SQL NULL or a binary-format value, which the bench never sends). */
+function bindValues(body: Buffer): (string | null)[] {
+  let at = body.indexOf(0) + 1; // portal
+  at = body.indexOf(0, at) + 1; // statement
+  const formats: number[] = [];
+  const nFormats = body.readInt16BE(at);
+  at += 2;
+  for (let i = 0; i < nFormats; i++, at += 2) formats.push(body.readInt16BE(at));
+  const n = body.readInt16BE(at);
+  at += 2;
+  const values: (string | null)[] = [];
+  for (let i = 0; i < n; i++) {
+    const length = body.readInt32BE(at);
+    at += 4;
+    const binary = (formats.length === 1 ? formats[0] : (formats[i] ?? 0)) === 1;
+    values.push(length < 0 || binary ? null : body.subarray(at, at + length).toString('utf8'));
+    if (length > 0) at += length;
+  }
+  return values;
+}
 
 export type CountingProxy = {
   url: (databaseUrl: string) => string;
@@ -59,6 +81,9 @@ export async function startCountingProxy(upstreamHost: string, upstreamPort: num
           const nameEnd = body.indexOf(0);
           const textEnd = body.indexOf(0, nameEnd + 1);
           statements.push({ text: body.subarray(nameEnd + 1, textEnd).toString('utf8') });
+        } else if (type === 'B') {
+          const last = statements.at(-1);
+          if (last && !last.values) last.values = bindValues(body);
         } else if (type === 'S') {
           roundTrips += 1;
         }
