@@ -60,6 +60,7 @@ import {
 } from './lib/targets.js';
 import { benchEstimate } from './estimate.js';
 import { benchPhotos } from './photos.js';
+import { benchDealerSearch, TARGET_FACETS_P99_MS, TARGET_Q_P99_MS, TARGET_SEARCH_P99_MS, type DealerSearchBench } from './dealer-search.js';
 import { benchSse } from './sse.js';
 import { benchLongPaths } from './lib/long-paths.js';
 import { measureObservabilityCost, TARGET_METRICS_CPU_US, type ObservabilityCost } from './lib/observability-cost.js';
@@ -100,6 +101,7 @@ if (args.help) {
   --server-node-options=FLAGS  extra node flags for the project server, e.g. --server-node-options='--cpu-prof --cpu-prof-dir=/tmp/prof'
   --profile DIR       CPU profiles (node --cpu-prof) of the measured project, Express and bare servers into DIR/<server>/
   --only a,b          only these scenarios: cars_list car_get car_bids dealer_bids favorites dashboard bid_create access_log estimate sse long_path photos
+                      dealer_search (also alone, without the rest's set-up: npx tsx bench/dealer-search.ts --help)
   --out FILE          results file (default bench/results.json)
   BENCH_DATABASE_URL  PostgreSQL to create the bench database on (default ${DEFAULT_ADMIN_URL})`);
   process.exit(0);
@@ -426,6 +428,21 @@ const SCENARIOS: BenchScenario[] = [
       });
     },
   },
+  {
+    // Its own database (100,000 cars, 1,000,000 bids) and server (bench/dealer-search.ts).
+    name: 'dealer_search',
+    target:
+      `GET /api/cars, every filter alone × every sort: p99 ≤ ${TARGET_SEARCH_P99_MS} ms (with q ≤ ${TARGET_Q_P99_MS}); ` +
+      `its facets p99 ≤ ${TARGET_FACETS_P99_MS} ms; no sequential scan of all cars for a selective filter`,
+    run: async (b) => {
+      const search: DealerSearchBench = await benchDealerSearch({
+        adminUrl: process.env.BENCH_DATABASE_URL || DEFAULT_ADMIN_URL,
+        projectDir: opts.projectDir,
+        log,
+      });
+      b.results.dealer_search = search;
+    },
+  },
 ];
 
 /** The smallest data set a scenario needs: seeded before anything runs. */
@@ -637,6 +654,7 @@ function report(b: Bench): void {
       peak_rss_below_150_mb: rss.project_peak_under_load_mb < TARGET_RSS_PEAK_MB,
       start_below_1500_ms: startMs < TARGET_START_MS,
       bids_none_lost_none_out_of_order_no_5xx: pc ? pc.ok : null,
+      dealer_search: results.dealer_search ? (results.dealer_search as DealerSearchBench).pass : null,
     },
     logs: logDir,
   });
