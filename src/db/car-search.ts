@@ -13,15 +13,18 @@ import type { MediaBase } from './photos.js';
 
 const threeDigits = sql.fragment`c.postal_code ~ '^[0-9]{3}$'`;
 
-/** `c`'s postal code is in `region` (src/domain/search.ts's ranges). */
-function inRegion(region: keyof typeof REGION_POSTAL_CODES): SqlFragment {
+/** `c`'s postal code, known to be three digits, is in one of `region`'s ranges. */
+function inRanges(region: keyof typeof REGION_POSTAL_CODES): SqlFragment {
   const ranges = REGION_POSTAL_CODES[region].map(([from, to]) => sql.fragment`c.postal_code BETWEEN ${from} AND ${to}`);
-  return sql.fragment`(${threeDigits} AND (${sql.join(ranges, sql.fragment` OR `)}))`;
+  return sql.fragment`(${sql.join(ranges, sql.fragment` OR `)})`;
 }
 
-/** The region of `c`, for the facets; null where the postal code is in none. */
+/** `c`'s postal code is in `region` (src/domain/search.ts's ranges). */
+const inRegion = (region: keyof typeof REGION_POSTAL_CODES) => sql.fragment`(${threeDigits} AND ${inRanges(region)})`;
+
+/** The region of `c`, for the facets; null where the postal code is in none. The pattern is tested once, not per region. */
 const regionOfCar = sql.fragment`CASE WHEN ${threeDigits} THEN CASE ${sql.join(
-  REGIONS.map((region) => sql.fragment`WHEN ${inRegion(region)} THEN ${region}`),
+  REGIONS.map((region) => sql.fragment`WHEN ${inRanges(region)} THEN ${region}`),
   sql.fragment` `,
 )} END END`;
 
@@ -35,8 +38,13 @@ const lowered = (values: readonly string[]) =>
 export const FACETS = ['make', 'fuel', 'year', 'region', 'status'] as const;
 type Facet = (typeof FACETS)[number];
 
-/** The condition of each filter, under the facet it belongs to (if any). */
-function conditions(filters: SearchFilters): { facet: Facet | null; condition: SqlFragment }[] {
+/**
+ * The condition of each filter, under the facet it belongs to (if any). With `sort`, a price
+ * bound is written on that sort's index expression when it has one (price_asc's puts a car
+ * without bids last, price_desc's first: the same cars match either way), so the index walk
+ * starts at the bound instead of filtering its way there.
+ */
+function conditions(filters: SearchFilters, sort?: Sort): { facet: Facet | null; condition: SqlFragment }[] {
   const out: { facet: Facet | null; condition: SqlFragment }[] = [];
   const add = (facet: Facet | null, condition: SqlFragment) => out.push({ facet, condition });
   const f = filters;
@@ -47,9 +55,15 @@ function conditions(filters: SearchFilters): { facet: Facet | null; condition: S
   if (f.year_max !== undefined) add('year', sql.fragment`c.year <= ${f.year_max}`);
   if (f.mileage_min !== undefined) add(null, sql.fragment`c.mileage >= ${f.mileage_min}`);
   if (f.mileage_max !== undefined) add(null, sql.fragment`c.mileage <= ${f.mileage_max}`);
-  // Written on the price sorts' index expression; a car without bids (-1) is below every bound.
-  if (f.price_min !== undefined) add(null, sql.fragment`coalesce(c.top_bid, -1) >= ${f.price_min}`);
-  if (f.price_max !== undefined) add(null, sql.fragment`coalesce(c.top_bid, -1) BETWEEN 0 AND ${f.price_max}`);
+  // Written on the price sorts' index expressions; a car without bids matches neither bound.
+  if (sort === 'price_asc') {
+    if (f.price_min !== undefined) add(null, sql.fragment`coalesce(c.top_bid, 2147483647) >= ${f.price_min} AND c.top_bid IS NOT NULL`);
+    if (f.price_max !== undefined) add(null, sql.fragment`coalesce(c.top_bid, 2147483647) <= ${f.price_max} AND c.top_bid IS NOT NULL`);
+  } else {
+    // -1 for a car without bids: below every bound
+    if (f.price_min !== undefined) add(null, sql.fragment`coalesce(c.top_bid, -1) >= ${f.price_min}`);
+    if (f.price_max !== undefined) add(null, sql.fragment`coalesce(c.top_bid, -1) BETWEEN 0 AND ${f.price_max}`);
+  }
   if (f.fuel?.length) add('fuel', sql.fragment`lower(c.fuel) = ANY (${lowered(f.fuel)})`);
   if (f.transmission) add(null, sql.fragment`c.transmission = ${f.transmission}`);
   if (f.region) add('region', inRegion(f.region));
@@ -145,7 +159,7 @@ export async function searchCars(
   const order = ordering(search.sort);
   const where = all([
     ...(view.unlisted ? [] : [listedCar]),
-    ...conditions(search.filters).map((c) => c.condition),
+    ...conditions(search.filters, search.sort).map((c) => c.condition),
     ...(search.after ? [order.after(search.after)] : []),
   ]);
   const rows = await withTextSearch(db, search.filters, (q) =>
