@@ -542,7 +542,15 @@ async function explainRequest(client: pg.Client, request: string, statements: St
 // ---------------------------------------------------------------------------------------------
 // The scenario
 
-export type DealerSearchBench = { data: SearchData; cases: SearchCase[]; plans: Omit<SearchPlan, 'plan'>[]; pass: boolean };
+export type DealerSearchBench = {
+  data: SearchData;
+  cases: SearchCase[];
+  plans: Omit<SearchPlan, 'plan'>[];
+  /** the machine's load average (1, 5, 15 min) before and after the measured requests: other work moves the p99s */
+  load_average: { before: number[]; after: number[] };
+  pass: boolean;
+};
+const loadAverage = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
 
 export async function benchDealerSearch(options: {
   adminUrl: string;
@@ -575,7 +583,7 @@ export async function benchDealerSearch(options: {
       `  loaded in ${data.seconds} s: ${data.cars} cars (${data.listed} listed, ${data.active} active), ${data.bids} bids, ` +
         `${data.inspections} inspections, ${data.photos} photos`,
     );
-    if (options.loadOnly) return { data, cases: [], plans: [], pass: true };
+    if (options.loadOnly) return { data, cases: [], plans: [], load_average: { before: [], after: [] }, pass: true };
     // The auction worker is off: its sweeps are no part of a search, and it would change statuses under the measurement.
     server = await startChild({
       name: 'project-search',
@@ -589,7 +597,10 @@ export async function benchDealerSearch(options: {
       `  ${listCases} list cases (every filter alone × every sort), ${SECOND_PAGES.length} second pages, ${Object.keys(FILTERS).length} facets cases; ` +
         `${requests} sequential requests each after a warm-up, limit ${LIMIT}`,
     );
+    const before = loadAverage();
     const cases = await measureCases(server.url, requests, log);
+    const after = loadAverage();
+    log(`  load average ${before.join(' ')} before the requests, ${after.join(' ')} after (${os.cpus().length} cores)`);
     await server.stop();
     server = null;
     log('  plans: the statements of a representative set of requests, recorded on the wire and replayed under EXPLAIN (ANALYZE, BUFFERS)');
@@ -597,7 +608,7 @@ export async function benchDealerSearch(options: {
     printPlans(plans, options.plans ?? false);
     printSearchTable(cases, data);
     const pass = cases.every((c) => c.pass) && plans.every((p) => !p.flagged);
-    return { data, cases, plans: plans.map(({ plan: _plan, ...p }) => p), pass };
+    return { data, cases, plans: plans.map(({ plan: _plan, ...p }) => p), load_average: { before, after }, pass };
   } finally {
     if (server) await server.stop();
     if (options.keep || options.database) {
@@ -614,7 +625,14 @@ function printPlans(plans: SearchPlan[], full: boolean): void {
         ? '  SEQ SCAN OF ALL CARS for a selective filter!'
         : '  (seq scan of the cars: broad filter)'
       : '';
-    console.log(`## ${p.request}  (${p.matches} cars match, ${(p.share * 100).toFixed(1)} %; execution ${p.execution_ms} ms)${scan}`);
+    // how the cars are reached: the scans of the plan's first (the page's or the facets') part
+    const paths = [...p.plan.matchAll(/(Index Only Scan|Index Scan|Bitmap Index Scan|Seq Scan)( Backward)? (?:using|on) ("[^"]+"|\S+)/g)]
+      .map((m) => `${m[1]}${m[2] ?? ''} ${m[3].replace(/"/g, '')}`)
+      .filter((x, i, all) => all.indexOf(x) === i)
+      .slice(0, 2);
+    console.log(
+      `## ${p.request}  (${p.matches} cars match, ${(p.share * 100).toFixed(1)} %; execution ${p.execution_ms} ms; ${paths.join(', ')})${scan}`,
+    );
     if (full || p.flagged) console.log(p.plan.replace(/^/gm, '    '));
   }
   console.log('');
