@@ -9,7 +9,7 @@
  * each is replayed under EXPLAIN (ANALYZE, BUFFERS); a sequential scan of the car table is
  * flagged, and called out where the filter is selective.
  *
- *   tsx bench/dealer-search.ts [--project-dir DIR] [--cars 100000] [--bids 1000000] [--requests 80] [--plans]
+ *   tsx bench/dealer-search.ts [--project-dir DIR] [--cars 100000] [--bids 1000000] [--requests 60] [--plans]
  *                              [--keep] [--load-only] [--database URL]
  *   --plans: every plan in full; --keep: leave the database; --database: measure one a kept run left
  *   (part of `npm run bench`; `--only dealer_search` runs only this there)
@@ -347,7 +347,7 @@ async function get(base: string, pathname: string): Promise<{ ms: number; status
  * many it had).
  */
 const BUDGET_MS = 2000;
-const MIN_REQUESTS = 20;
+const MIN_REQUESTS = 10;
 async function timeCase(base: string, paths: string[], n: number, warmup: number) {
   for (let i = 0; i < warmup; i++) await get(base, paths[i % paths.length]);
   const times: number[] = [];
@@ -571,7 +571,7 @@ export async function benchDealerSearch(options: {
   const { log } = options;
   const cars = options.cars ?? 100_000;
   const bidCount = options.bids ?? 1_000_000;
-  const requests = options.requests ?? 80;
+  const requests = options.requests ?? 60;
   const { migrate } = (await import(pathToFileURL(path.join(options.projectDir, 'src/db/migrate.ts')).href)) as { migrate: Migrate };
   const db = options.database ? existingDatabase(options.database) : await createBenchDatabase(options.adminUrl, migrate);
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'kaggi-bench-search-'));
@@ -684,7 +684,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.log(`tsx bench/dealer-search.ts [options]   (npm run bench -- --only dealer_search runs it within the whole bench)
   --cars N          cars to load (default 100000)
   --bids N          bids to load (default 1000000)
-  --requests N      measured requests per case (default 80; a case stops early after ${BUDGET_MS / 1000} s, with at least ${MIN_REQUESTS})
+  --requests N      measured requests per case (default 60; a case stops early after ${BUDGET_MS / 1000} s, with at least ${MIN_REQUESTS})
   --plans           print every plan in full (otherwise a line per plan, and the plan where a selective filter scans all cars)
   --keep            leave the database behind and print its URL
   --load-only       load the data and stop (with --keep: a database to study by hand)
