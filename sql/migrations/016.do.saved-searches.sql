@@ -15,8 +15,21 @@ CREATE TABLE saved_searches (
   created_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX saved_searches_dealer_idx ON saved_searches (dealer_id, created_at, id);
--- the matcher reads only searches that alert
-CREATE INDEX saved_searches_alerting_idx ON saved_searches (dealer_id) WHERE alert <> 'off';
+
+-- A list filter's values lower-cased (as the list compares them), or null without the filter.
+-- A function so that a generated column can hold it; IMMUTABLE as lower() and the jsonb
+-- functions it calls are.
+CREATE FUNCTION saved_search_keys(filters jsonb, name text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN filters ? name THEN ARRAY(SELECT lower(v) FROM jsonb_array_elements_text(filters -> name) v) END
+$$;
+-- The matcher (src/db/car-search.ts matchingSearches) finds the searches of an opened car's
+-- make through the GIN index, and those without a make through the partial one, instead of
+-- reading every search: most searches name a make.
+ALTER TABLE saved_searches
+  ADD COLUMN make_keys text[] GENERATED ALWAYS AS (saved_search_keys(filters, 'make')) STORED,
+  ADD COLUMN fuel_keys text[] GENERATED ALWAYS AS (saved_search_keys(filters, 'fuel')) STORED;
+CREATE INDEX saved_searches_make_idx ON saved_searches USING gin (make_keys) WHERE alert <> 'off';
+CREATE INDEX saved_searches_any_make_idx ON saved_searches (id) WHERE alert <> 'off' AND make_keys IS NULL;
 
 -- How far the alert sweep has read car_events. Event ids rise in commit order (migration
 -- 008), so every opening after the mark is still to come, and none before it is missed.

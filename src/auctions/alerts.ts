@@ -1,7 +1,6 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
 import {
-  alertDealers,
   claimDigest,
   databaseNow,
   dealersDueDigest,
@@ -64,17 +63,21 @@ async function alertOpening(tx: CommonQueryMethods, opening: Opening): Promise<n
     { eventId: opening.event_id, carId: opening.car_id },
     matches.filter((m) => m.alert === 'daily'),
   );
-  const byDealer = new Map<string, string[]>();
-  for (const m of matches) if (m.alert === 'instant') byDealer.set(m.dealer_id, [...(byDealer.get(m.dealer_id) ?? []), m.name]);
-  if (!byDealer.size) return 0;
-  const dealers = await alertDealers(tx, [...byDealer.keys()]);
-  const emails: OutboxEmail[] = dealers.map((d) => ({
+  // One e-mail per dealer, naming every search of theirs the car matched (in the order they saved them).
+  const byDealer = new Map<string, { email: string; name: string; searches: string[] }>();
+  for (const m of matches) {
+    if (m.alert !== 'instant') continue;
+    const entry = byDealer.get(m.dealer_id) ?? { email: m.dealer_email, name: m.dealer_name, searches: [] };
+    entry.searches.push(m.name);
+    byDealer.set(m.dealer_id, entry);
+  }
+  const emails: OutboxEmail[] = [...byDealer].map(([dealerId, d]) => ({
     kind: 'search_alert',
-    dedupeKey: searchAlertKey(d.id, opening.event_id),
+    dedupeKey: searchAlertKey(dealerId, opening.event_id),
     carId: opening.car_id,
     toEmail: d.email,
     toName: d.name,
-    params: { dealer_name: d.name, car_id: opening.car_id, ...carParams(opening), searches: JSON.stringify(byDealer.get(d.id) ?? []) },
+    params: { dealer_name: d.name, car_id: opening.car_id, ...carParams(opening), searches: JSON.stringify(d.searches) },
   }));
   return queueEmails(tx, emails);
 }

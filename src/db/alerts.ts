@@ -103,12 +103,6 @@ export type AlertDealer = z.infer<typeof dealerRow>;
 const alertable = sql.fragment`d.status = 'approved' AND d.erased_at IS NULL AND d.email IS NOT NULL`;
 const dealerName = sql.fragment`coalesce(nullif(d.company_name, ''), d.dealer_name)`;
 
-export function alertDealers(q: CommonQueryMethods, ids: readonly string[]): Promise<readonly AlertDealer[]> {
-  return q.any(sql.type(dealerRow)`
-    SELECT d.id, d.email, ${dealerName} AS name FROM dealers d
-    WHERE d.id = ANY (${sql.array(ids, 'uuid')}) AND ${alertable}`);
-}
-
 /** Dealers with a daily search and no digest for `day` yet. */
 export function dealersDueDigest(q: CommonQueryMethods, day: string): Promise<readonly AlertDealer[]> {
   return q.any(sql.type(dealerRow)`

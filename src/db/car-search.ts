@@ -226,7 +226,15 @@ export async function searchFacets(
   return { total, counts };
 }
 
-const matchRow = z.object({ search_id: z.string(), dealer_id: z.string(), name: z.string(), alert: z.enum(['instant', 'daily']) });
+const matchRow = z.object({
+  search_id: z.string(),
+  dealer_id: z.string(),
+  name: z.string(),
+  alert: z.enum(['instant', 'daily']),
+  /** Where the alert goes: the dealer's e-mail and the name the e-mails greet. */
+  dealer_email: z.string(),
+  dealer_name: z.string(),
+});
 export type SearchMatch = z.infer<typeof matchRow>;
 
 /**
@@ -243,8 +251,6 @@ export async function matchingSearches(tx: CommonQueryMethods, carId: string): P
   const f = sql.fragment`s.filters`;
   const has = (name: string) => sql.fragment`${f}->${name} IS NULL`;
   const int = (name: string) => sql.fragment`(${f}->>${name})::int`;
-  const anyOf = (name: string, value: SqlFragment) =>
-    sql.fragment`EXISTS (SELECT 1 FROM jsonb_array_elements_text(${f}->${name}) v WHERE lower(v) = ${value})`;
   return tx.any(sql.type(matchRow)`
     WITH car AS MATERIALIZED (
       SELECT c.status, lower(c.car_make) AS make, lower(c.car_model) AS model, c.year, c.mileage,
@@ -254,13 +260,18 @@ export async function matchingSearches(tx: CommonQueryMethods, carId: string): P
              c.auction_ends_at, c.search_text
       FROM "Bílar" c
       WHERE c.id = ${carId} AND ${listedCar}
+    ), candidates AS (
+      -- make: any of the search's makes (make_keys, lower-cased: migration 016), through its index
+      SELECT s.* FROM car, saved_searches s WHERE s.alert <> 'off' AND s.make_keys @> ARRAY[car.make]
+      UNION ALL
+      SELECT s.* FROM saved_searches s WHERE s.alert <> 'off' AND s.make_keys IS NULL
     )
-    SELECT s.id AS search_id, s.dealer_id, s.name, s.alert
+    SELECT s.id AS search_id, s.dealer_id, s.name, s.alert, d.email AS dealer_email,
+           coalesce(nullif(d.company_name, ''), d.dealer_name) AS dealer_name
     FROM car
-    JOIN saved_searches s ON s.alert <> 'off'
+    CROSS JOIN candidates s
     JOIN dealers d ON d.id = s.dealer_id AND d.status = 'approved' AND d.erased_at IS NULL AND d.email IS NOT NULL
     WHERE (${has('status')} OR car.status = ${f}->>'status')
-      AND (${has('make')} OR ${anyOf('make', sql.fragment`car.make`)})
       AND (${has('model')} OR car.model = lower(${f}->>'model'))
       AND (${has('year_min')} OR car.year >= ${int('year_min')})
       AND (${has('year_max')} OR car.year <= ${int('year_max')})
@@ -268,13 +279,13 @@ export async function matchingSearches(tx: CommonQueryMethods, carId: string): P
       AND (${has('mileage_max')} OR car.mileage <= ${int('mileage_max')})
       AND (${has('price_min')} OR car.price >= ${int('price_min')})
       AND (${has('price_max')} OR car.price BETWEEN 0 AND ${int('price_max')})
-      AND (${has('fuel')} OR ${anyOf('fuel', sql.fragment`car.fuel`)})
+      AND (s.fuel_keys IS NULL OR s.fuel_keys @> ARRAY[car.fuel])
       AND (${has('transmission')} OR car.transmission = ${f}->>'transmission')
       AND (${has('region')} OR car.region = ${f}->>'region')
       AND (${has('has_inspection')} OR car.has_inspection = (${f}->>'has_inspection')::boolean)
       AND (${has('has_photos')} OR car.has_photos = (${f}->>'has_photos')::boolean)
       AND (${has('ending_within_hours')} OR (car.status = 'active' AND car.auction_ends_at > now()
            AND car.auction_ends_at <= now() + make_interval(hours => ${int('ending_within_hours')})))
-      AND NOT EXISTS (SELECT 1 FROM unnest(s.q_words) w WHERE NOT (w <% car.search_text))
+      AND (cardinality(s.q_words) = 0 OR NOT EXISTS (SELECT 1 FROM unnest(s.q_words) w WHERE NOT (w <% car.search_text)))
     ORDER BY s.dealer_id, s.created_at, s.id`);
 }
