@@ -47,22 +47,23 @@ const lastRow = z.object({ last: z.string().nullable() });
  * Rounds that opened after event `after` (a status event to `active`), oldest first, at most
  * `limit`, with the car as it is now (only cars still active: a round over before the sweep
  * saw it is no news), and how far the sweep may move its mark: to the last opening when
- * there may be more, else to the newest event of all. Event ids rise in commit order, so no
- * event at or below that mark can still commit.
+ * there may be more, else to the newest event it looked at. Event ids rise in commit order, so
+ * no event at or below that mark can still commit.
  */
 export async function openingsAfter(
   tx: CommonQueryMethods,
   after: string,
   limit: number,
 ): Promise<{ openings: readonly Opening[]; scanned: { events: number; upTo: string } }> {
+  // The newest event first, and only events up to it: each statement reads its own snapshot,
+  // and one committed between the two must not be passed over by the mark (a later one has a
+  // higher id, commit order, so the next run sees it).
+  const newest = (await tx.oneFirst(sql.type(lastRow)`SELECT max(id)::text AS last FROM car_events`)) ?? after;
   const events = await tx.any(sql.type(z.object({ id: z.string(), car_id: z.string() }))`
     SELECT id::text, car_id FROM car_events
-    WHERE id > ${after}::bigint AND kind = 'status' AND data->>'status' = 'active'
+    WHERE id > ${after}::bigint AND id <= ${newest}::bigint AND kind = 'status' AND data->>'status' = 'active'
     ORDER BY id LIMIT ${limit}`);
-  const upTo =
-    events.length === limit
-      ? events[events.length - 1].id
-      : ((await tx.oneFirst(sql.type(lastRow)`SELECT max(id)::text AS last FROM car_events`)) ?? after);
+  const upTo = events.length === limit ? events[events.length - 1].id : newest;
   if (!events.length) return { openings: [], scanned: { events: 0, upTo } };
   const openings = await tx.any(sql.type(openingRow)`
     SELECT e.id::text AS event_id, c.id AS car_id, c.car_make, c.car_model, c.car_plate, c.year, c.mileage, c.auction_ends_at
