@@ -43,11 +43,14 @@ CREATE TABLE alert_progress (
 INSERT INTO alert_progress (last_event_id) SELECT coalesce(max(id), 0) FROM car_events;
 
 -- Which search matched which opening, for the daily digest: one row per (search, opening).
+-- Only the search is a foreign key: the dealer's rows go with the dealer's searches (their
+-- cascade), a car's are read joined to the car and expire in days, and a check per key per
+-- row would cost an opening with hundreds of matches more than matching them does.
 CREATE TABLE saved_search_matches (
   search_id  uuid NOT NULL REFERENCES saved_searches (id) ON DELETE CASCADE,
   event_id   bigint NOT NULL,
-  dealer_id  uuid NOT NULL REFERENCES dealers (id) ON DELETE CASCADE,
-  car_id     uuid NOT NULL REFERENCES "Bílar" (id) ON DELETE CASCADE,
+  dealer_id  uuid NOT NULL,
+  car_id     uuid NOT NULL,
   matched_at timestamptz NOT NULL DEFAULT clock_timestamp(),
   PRIMARY KEY (search_id, event_id)
 );
