@@ -61,6 +61,7 @@ import {
 import { benchEstimate } from './estimate.js';
 import { benchPhotos } from './photos.js';
 import { benchDealerSearch, TARGET_FACETS_P99_MS, TARGET_Q_P99_MS, TARGET_SEARCH_P99_MS, type DealerSearchBench } from './dealer-search.js';
+import { benchAlerts, TARGET_ALERT_P99_MS, type AlertsBench } from './alerts.js';
 import { benchSse } from './sse.js';
 import { benchLongPaths } from './lib/long-paths.js';
 import { measureObservabilityCost, TARGET_METRICS_CPU_US, type ObservabilityCost } from './lib/observability-cost.js';
@@ -100,7 +101,7 @@ if (args.help) {
   --project-dir DIR   the project tree to start (default: this checkout)
   --server-node-options=FLAGS  extra node flags for the project server, e.g. --server-node-options='--cpu-prof --cpu-prof-dir=/tmp/prof'
   --profile DIR       CPU profiles (node --cpu-prof) of the measured project, Express and bare servers into DIR/<server>/
-  --only a,b          only these scenarios: cars_list car_get car_bids dealer_bids favorites dashboard bid_create access_log estimate sse long_path photos
+  --only a,b          only these scenarios: cars_list car_get car_bids dealer_bids favorites dashboard bid_create access_log estimate sse long_path photos alerts
                       dealer_search (also alone, without the rest's set-up: npx tsx bench/dealer-search.ts --help)
   --out FILE          results file (default bench/results.json)
   BENCH_DATABASE_URL  PostgreSQL to create the bench database on (default ${DEFAULT_ADMIN_URL})`);
@@ -417,6 +418,18 @@ const SCENARIOS: BenchScenario[] = [
     },
   },
   {
+    // Its own database: 10,000 saved searches, cars opened one at a time (bench/alerts.ts).
+    name: 'alerts',
+    target: `a car opening queues its alerts at 10,000 saved searches: p99 ≤ ${TARGET_ALERT_P99_MS} ms (p50 and p99 printed)`,
+    run: async (b) => {
+      b.results.alerts = await benchAlerts({
+        adminUrl: process.env.BENCH_DATABASE_URL || DEFAULT_ADMIN_URL,
+        projectDir: opts.projectDir,
+        log,
+      });
+    },
+  },
+  {
     // Its own server and database, so its memory figure is its own (bench/photos.ts).
     name: 'photos',
     target: 'reported: time per 12 MP photo p50/p99, photos/s with 4 at once; peak RSS with 10 at once < 250 MB',
@@ -621,6 +634,7 @@ function report(b: Bench): void {
   const pointReads = reads.filter((r) => POINT_READS.has(r.scenario));
   const pc = contention.project;
   const rtRows = roundTrips.filter((r) => 'target_one_round_trip' in r);
+  const alerts = results.alerts as AlertsBench | undefined;
   Object.assign(results, {
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
@@ -655,6 +669,7 @@ function report(b: Bench): void {
       start_below_1500_ms: startMs < TARGET_START_MS,
       bids_none_lost_none_out_of_order_no_5xx: pc ? pc.ok : null,
       dealer_search: results.dealer_search ? (results.dealer_search as DealerSearchBench).pass : null,
+      alert_queued_p99_at_most_100_ms: alerts ? alerts.pass : null,
     },
     logs: logDir,
   });
@@ -712,6 +727,12 @@ function report(b: Bench): void {
       `access line ${observability.access_line_cpu_us_before} µs CPU before (JSON.stringify, a write per line), ${observability.access_line_cpu_us_after} µs now ` +
       `(${observability.access_line_after_with_trace_id_cpu_us} µs with a trace id)`,
   );
+  if (alerts) {
+    console.log(
+      `alerts: a car opening queues its alerts at ${alerts.searches} saved searches in p50 ${alerts.p50_ms} ms, p99 ${alerts.p99_ms} ms ` +
+        `(target ≤ ${alerts.target_p99_ms}: ${verdict(alerts.pass)}); ${alerts.emails_per_opening} e-mails per opening`,
+    );
+  }
   console.log(`targets: ${JSON.stringify(results.targets)}`);
 }
 

@@ -45,6 +45,14 @@
  *   }); // then pass page.next_cursor as `cursor`, with the same filters and sort
  *   const { data: panel } = await dealer.GET('/api/cars/facets', { params: { query: { region: 'capital' } } });
  *
+ * and keep a search, to hear of new matches by e-mail (docs/alerts.md; at most 20 per dealer):
+ *
+ *   const { data: saved } = await dealer.POST('/api/dealer/searches', {
+ *     body: { name: 'Rafbílar', filters: { fuel: ['Rafmagn'], region: 'capital' }, alert: 'instant' }, // or daily | off
+ *   });
+ *   const { data: mySearches } = await dealer.GET('/api/dealer/searches');
+ *   await dealer.DELETE('/api/dealer/searches/{search_id}', { params: { path: { search_id: saved!.search.id } } });
+ *
  * A person's data on request, and erased on request (docs/privacy.md):
  *
  *   const { data: mine } = await seller.GET('/api/seller/data-export'); // every section, empty or not
@@ -155,6 +163,11 @@ export type CarList = Schemas['CarList'];
 export type CarSort = Schemas['CarSort'];
 export type Region = Schemas['Region'];
 export type CarFacets = Schemas['CarFacets'];
+export type SearchFilters = Schemas['SearchFilters'];
+export type SavedSearch = Schemas['SavedSearch'];
+export type SavedSearchAlert = Schemas['SavedSearchAlert'];
+export type SavedSearchRequest = Schemas['SavedSearchRequest'];
+export type SavedSearchList = Schemas['SavedSearchList'];
 export type BidCreated = Schemas['BidCreated'];
 export type VerificationCodeSent = Schemas['VerificationCodeSent'];
 export type VerificationCodeChecked = Schemas['VerificationCodeChecked'];

@@ -2016,6 +2016,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dealer/searches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-in dealer's saved searches
+         * @description Every saved search of the dealer, oldest first (at most 20), each with its filters as
+         *     they were stored (in canonical form: lists sorted and without repeats, empty values
+         *     left out) and its alert setting. Needs a dealer token in either `AUTH_MODE`; a pending
+         *     dealer has saved searches too (alerts go to approved dealers only). See docs/alerts.md.
+         */
+        get: operations["listSavedSearches"];
+        put?: never;
+        /**
+         * Save a search, with its alert setting
+         * @description Keeps `filters` (the filters of `GET /api/cars`, with the same names, values and
+         *     meaning, and the same checks: a lower bound above its upper bound is a 422
+         *     `validation_failed` naming `body.filters.<bound>`) under `name`, and how the dealer wants
+         *     to hear of new matches (`alert`). A dealer has at most 20 saved searches: the 21st is a
+         *     409 `saved_search_limit` (counted under a lock on the dealer, so two saves at once never
+         *     make 21). Needs a dealer token in either `AUTH_MODE`; approval is not needed.
+         */
+        post: operations["createSavedSearch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dealer/searches/{search_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete one of the dealer's saved searches
+         * @description Deletes the search and its alerts (an alert already queued for it still goes). Another
+         *     dealer's search, or one that does not exist, is the same 404 `not_found`. Needs a dealer
+         *     token in either `AUTH_MODE`.
+         */
+        delete: operations["deleteSavedSearch"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2157,7 +2211,7 @@ export interface components {
          *     `x-enumDescriptions` says when each one is given.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "malformed_json" | "malformed_path" | "malformed_multipart" | "request_aborted" | "validation_failed" | "invalid_phone" | "invalid_email" | "invalid_kennitala" | "company_not_found" | "sms_country_not_allowed" | "idempotency_key_reused" | "payload_too_large" | "photo_too_large" | "uri_too_long" | "headers_too_large" | "unsupported_media_type" | "unsupported_image" | "image_too_large" | "route_not_found" | "method_not_allowed" | "not_found" | "inspection_not_found" | "unauthorized" | "invalid_code" | "forbidden" | "dealer_not_approved" | "dealer_suspended" | "admin_key_required" | "invalid_admin_key" | "admin_disabled" | "plate_already_registered" | "dealer_already_registered" | "kennitala_taken" | "duplicate_contact" | "invalid_status_transition" | "car_not_active" | "auction_closed" | "bid_too_low" | "own_car" | "no_bids" | "car_not_closed" | "decision_deadline_passed" | "car_not_withdrawable" | "erasure_blocked" | "car_not_editable" | "too_many_photos" | "idempotency_in_progress" | "rate_limited" | "too_many_streams" | "internal_error" | "not_implemented" | "database_unavailable" | "migrations_pending" | "not_configured" | "upstream_unavailable" | "storage_unavailable" | "image_processing_unavailable" | "photo_queue_full" | "shutting_down" | "docs_not_built" | "sale_not_found" | "purchase_not_found" | "step_already_recorded" | "step_out_of_order" | "sale_closed" | "car_not_sold" | "no_pickup_proposed" | "pickup_done" | "sale_details_missing";
+        ErrorCode: "bad_request" | "malformed_json" | "malformed_path" | "malformed_multipart" | "request_aborted" | "validation_failed" | "invalid_phone" | "invalid_email" | "invalid_kennitala" | "company_not_found" | "sms_country_not_allowed" | "idempotency_key_reused" | "payload_too_large" | "photo_too_large" | "uri_too_long" | "headers_too_large" | "unsupported_media_type" | "unsupported_image" | "image_too_large" | "route_not_found" | "method_not_allowed" | "not_found" | "inspection_not_found" | "unauthorized" | "invalid_code" | "forbidden" | "dealer_not_approved" | "dealer_suspended" | "admin_key_required" | "invalid_admin_key" | "admin_disabled" | "plate_already_registered" | "dealer_already_registered" | "kennitala_taken" | "duplicate_contact" | "invalid_status_transition" | "car_not_active" | "auction_closed" | "bid_too_low" | "own_car" | "no_bids" | "car_not_closed" | "decision_deadline_passed" | "car_not_withdrawable" | "erasure_blocked" | "car_not_editable" | "too_many_photos" | "idempotency_in_progress" | "rate_limited" | "too_many_streams" | "internal_error" | "not_implemented" | "database_unavailable" | "migrations_pending" | "not_configured" | "upstream_unavailable" | "storage_unavailable" | "image_processing_unavailable" | "photo_queue_full" | "shutting_down" | "docs_not_built" | "sale_not_found" | "purchase_not_found" | "step_already_recorded" | "step_out_of_order" | "sale_closed" | "car_not_sold" | "no_pickup_proposed" | "pickup_done" | "sale_details_missing" | "saved_search_limit";
         /** @description One validation problem. */
         FieldError: {
             /**
@@ -3850,6 +3904,78 @@ export interface components {
             count: number;
             next_cursor: string | null;
         };
+        /**
+         * @description The filters of `GET /api/cars` as an object: the same names, values and meaning as its
+         *     query parameters (a list for a repeatable one). A saved search stores them.
+         * @example {
+         *       "make": [
+         *         "Toyota",
+         *         "Kia"
+         *       ],
+         *       "fuel": [
+         *         "Rafmagn"
+         *       ],
+         *       "price_max": 4000000,
+         *       "region": "capital"
+         *     }
+         */
+        SearchFilters: {
+            status?: components["schemas"]["CarStatus"];
+            make?: components["schemas"]["SearchMakes"];
+            model?: components["schemas"]["SearchModel"];
+            year_min?: components["schemas"]["SearchYear"];
+            year_max?: components["schemas"]["SearchYear"];
+            mileage_min?: components["schemas"]["SearchMileage"];
+            mileage_max?: components["schemas"]["SearchMileage"];
+            price_min?: components["schemas"]["SearchPrice"];
+            price_max?: components["schemas"]["SearchPrice"];
+            fuel?: components["schemas"]["SearchFuels"];
+            transmission?: components["schemas"]["Transmission"];
+            region?: components["schemas"]["Region"];
+            /** @description Whether the car has an inspection report. */
+            has_inspection?: boolean;
+            /** @description Whether the car has at least one photo. */
+            has_photos?: boolean;
+            ending_within_hours?: components["schemas"]["SearchEndingWithin"];
+            q?: components["schemas"]["SearchText"];
+        };
+        /**
+         * @description How the dealer hears of cars that match: `instant` — one e-mail when a car's bidding round
+         *     opens and matches (one per opening, listing every search of the dealer it matched);
+         *     `daily` — one digest a day at `ALERT_DIGEST_HOUR` (UTC) of the matches since the last one,
+         *     still-active cars only, nothing when there are none; `off` — no e-mail. Only approved
+         *     dealers get alerts.
+         * @enum {string}
+         */
+        SavedSearchAlert: "instant" | "daily" | "off";
+        SavedSearch: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            filters: components["schemas"]["SearchFilters"];
+            alert: components["schemas"]["SavedSearchAlert"];
+            /** Format: date-time */
+            created_at: string;
+        };
+        SavedSearchList: {
+            /** @constant */
+            success: true;
+            /** @description The dealer's saved searches, oldest first. */
+            searches: components["schemas"]["SavedSearch"][];
+            count: number;
+        };
+        /** @description A search to keep. Unknown fields are ignored. */
+        SavedSearchRequest: {
+            /** @description The dealer's name for the search (trimmed). */
+            name: string;
+            filters: components["schemas"]["SearchFilters"];
+            alert: components["schemas"]["SavedSearchAlert"];
+        };
+        SavedSearchCreated: {
+            /** @constant */
+            success: true;
+            search: components["schemas"]["SavedSearch"];
+        };
     };
     responses: {
         /**
@@ -4445,6 +4571,11 @@ export interface components {
          * @example 20
          */
         DealerPageLimit: number;
+        /**
+         * @description The saved search's id (a UUID). Anything else is a 422.
+         * @example 8c7b6a59-4e3d-4c2b-9a1f-0e9d8c7b6a59
+         */
+        SavedSearchId: components["schemas"]["Uuid"];
     };
     requestBodies: never;
     headers: {
@@ -7355,6 +7486,116 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["DealerForbidden"];
+            414: components["responses"]["UriTooLong"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listSavedSearches: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dealer's saved searches. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedSearchList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DealerForbidden"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createSavedSearch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SavedSearchRequest"];
+            };
+        };
+        responses: {
+            /** @description Saved. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedSearchCreated"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DealerForbidden"];
+            /** @description The dealer already has 20 saved searches (`saved_search_limit`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteSavedSearch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The saved search's id (a UUID). Anything else is a 422.
+                 * @example 8c7b6a59-4e3d-4c2b-9a1f-0e9d8c7b6a59
+                 */
+                search_id: components["parameters"]["SavedSearchId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The search is gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["MalformedPath"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["DealerForbidden"];
+            /** @description The dealer has no such saved search. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             414: components["responses"]["UriTooLong"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];

@@ -236,6 +236,15 @@ export const configSchema = z.object({
     "Days from the buyer's payment within which the buyer must pick the car up; then the sale is `overdue`.",
   ),
   SALE_OVERDUE_INTERVAL_SECONDS: int(300, 1, 86_400).describe('How often sales past a deadline are looked for.'),
+  ALERT_INTERVAL_SECONDS: int(15, 1, 3600).describe(
+    "How often the dealer-alerts job runs: rounds that opened since its last run are matched against dealers' saved searches (instant alerts), the daily digests and the end-of-round reminders are queued.",
+  ),
+  ALERT_DIGEST_HOUR: int(17, 0, 23).describe(
+    "The hour (UTC) from which the day's digest of new matches goes to dealers whose saved searches alert `daily` (once per dealer per day, nothing when there are none).",
+  ),
+  AUCTION_REMINDER_MINUTES: int(60, 1, 24 * 60).describe(
+    'How long before a round ends the dealers who bid on the car or keep it as a favourite get one reminder.',
+  ),
   BACKOFFICE_EMAIL: optionalText
     .pipe(z.string().email().optional())
     .describe("The back office's address: overdue sales are reported there; unset, only the buyer is told."),

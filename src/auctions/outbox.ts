@@ -1,12 +1,13 @@
 import type { CommonQueryMethods } from 'slonik';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
+import { roundIsOpen } from '../db/alerts.js';
 import { claimDueEmail, deleteOutboxRow, failEmail, holdEmail, markSent, retryEmail, type OutboxRow } from '../db/outbox.js';
 import { splitName } from '../domain/normalise.js';
 import { ApiError } from '../errors.js';
 import type { BrevoClient } from '../integrations/index.js';
 import type { Logger } from '../logger.js';
-import { EMAIL_KINDS, type EmailKind } from '../notifications/kinds.js';
+import { EMAIL_KINDS, ROUND_KINDS, type EmailKind } from '../notifications/kinds.js';
 import { render } from '../notifications/templates.js';
 
 /**
@@ -25,7 +26,8 @@ export function retryDelaySeconds(attempt: number, baseSeconds: number, maxSecon
   return Math.min(maxSeconds, baseSeconds * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
 }
 
-export type FlushResult = { sent: number; sandbox: number; retrying: number; failed: number; held: number };
+/** `dropped`: an e-mail about a round that is over by the time it would go (ROUND_KINDS), deleted unsent. */
+export type FlushResult = { sent: number; sandbox: number; retrying: number; failed: number; held: number; dropped: number };
 
 type FlushDeps = {
   db: Db;
@@ -51,12 +53,18 @@ type Outcome = keyof FlushResult;
  * untouched, for a configured server.
  */
 export async function flushOutbox({ db, brevo, config, logger }: FlushDeps): Promise<FlushResult> {
-  const result: FlushResult = { sent: 0, sandbox: 0, retrying: 0, failed: 0, held: 0 };
+  const result: FlushResult = { sent: 0, sandbox: 0, retrying: 0, failed: 0, held: 0, dropped: 0 };
   if (brevo.mode === 'disabled') return result;
   for (let i = 0; i < config.OUTBOX_BATCH_SIZE; i += 1) {
     const outcome = await db.transaction(async (tx): Promise<Outcome | null> => {
       const row = await claimDueEmail(tx, config.BREVO_TIMEOUT_MS + 10_000);
       if (!row) return null;
+      // An alert or a reminder is true only while its round runs: one that waited past it says nothing true.
+      if ((ROUND_KINDS as readonly string[]).includes(row.kind) && !(await roundIsOpen(tx, row.car_id))) {
+        await deleteOutboxRow(tx, row.id);
+        logger.info('outbox e-mail dropped: its round is over', { outbox_id: row.id, kind: row.kind });
+        return 'dropped';
+      }
       try {
         if (row.kind === 'newsletter_signup' || row.kind === 'newsletter_removal') {
           const done = await changeList(brevo, row);

@@ -23,9 +23,19 @@ export const VEHICLE_QUEUE = 'vehicle-lookup';
 
 /** Removing stored photo objects no row names (src/auctions/media-sweep.ts). */
 export const MEDIA_SWEEP_QUEUE = 'media-orphan-sweep';
+/** Saved-search alerts, daily digests and end-of-round reminders (src/auctions/alerts.ts). */
+export const DEALER_ALERTS_QUEUE = 'dealer-alerts';
 
 const queueOptions = { policy: 'singleton' as const, retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 };
-export const QUEUES = [CLOSE_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE, VEHICLE_QUEUE, MEDIA_SWEEP_QUEUE, SALE_OVERDUE_QUEUE] as const;
+export const QUEUES = [
+  CLOSE_QUEUE,
+  OUTBOX_QUEUE,
+  RETENTION_QUEUE,
+  VEHICLE_QUEUE,
+  MEDIA_SWEEP_QUEUE,
+  SALE_OVERDUE_QUEUE,
+  DEALER_ALERTS_QUEUE,
+] as const;
 
 /**
  * Creates or upgrades the `pgboss` schema and creates the queues, on the

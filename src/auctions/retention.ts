@@ -5,13 +5,14 @@ import type { Db } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import type { Storage } from '../storage/index.js';
 import { addRetentionTotals } from '../db/privacy.js';
+import { expiredDigests, expiredMatches } from '../db/alerts.js';
 import { eraseCarsPastRetention } from '../usecases/privacy.js';
 
 /**
  * Rows that have served their purpose and would otherwise stay forever:
  * rate-limit counters whose window has reset, Idempotency-Keys past their
- * replay window, one-time codes that were used or expired, and e-mails the
- * outbox has sent. The retention job (src/auctions/worker.ts) deletes each
+ * replay window, one-time codes that were used or expired, e-mails the
+ * outbox has sent, and saved searches' matches and digest records past their use. The retention job (src/auctions/worker.ts) deletes each
  * past its retention.
  *
  * In batches, each its own short statement (no transaction around them): a
@@ -38,6 +39,8 @@ export const RETAINED_TABLES = [
   'seller_login_codes',
   'dealer_login_codes',
   'email_outbox',
+  'saved_search_matches',
+  'alert_digests',
 ] as const;
 export type SweepResult = Record<(typeof RETAINED_TABLES)[number], number>;
 
@@ -59,6 +62,9 @@ function expiredRows(settings: RetentionSettings): Record<keyof SweepResult, Fra
     dealer_login_codes: codes,
     // Sent or written to the log by the sandbox; pending and failed rows stay for the operator.
     email_outbox: sql.fragment`status IN ('sent', 'sandbox') AND sent_at < now() - make_interval(days => ${settings.RETENTION_OUTBOX_SENT_DAYS})`,
+    // What a saved search matched, kept for the daily digest; the record that a day's digest went (src/domain/alerts.ts).
+    saved_search_matches: expiredMatches,
+    alert_digests: expiredDigests,
   };
 }
 

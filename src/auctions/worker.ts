@@ -6,7 +6,16 @@ import type { Logger } from '../logger.js';
 import { closeDueAuctions, expireUndecided, lapseUnconfirmed, scheduleUnscheduledAuctions, secondsUntilNextClose } from './closing.js';
 import { flushOutbox } from './outbox.js';
 import { sweepOverdueSales } from './overdue-sales.js';
-import { CLOSE_QUEUE, MEDIA_SWEEP_QUEUE, OUTBOX_QUEUE, RETENTION_QUEUE, SALE_OVERDUE_QUEUE, VEHICLE_QUEUE } from './queues.js';
+import { runDealerAlerts, type AlertsResult } from './alerts.js';
+import {
+  CLOSE_QUEUE,
+  DEALER_ALERTS_QUEUE,
+  MEDIA_SWEEP_QUEUE,
+  OUTBOX_QUEUE,
+  RETENTION_QUEUE,
+  SALE_OVERDUE_QUEUE,
+  VEHICLE_QUEUE,
+} from './queues.js';
 import { fillVehicleSpecs } from './vehicle-lookups.js';
 import { sweepOrphanObjects, type MediaSweepResult } from './media-sweep.js';
 import type { Storage } from '../storage/index.js';
@@ -16,8 +25,9 @@ import { sweepExpiredRows, sweepPersonalData, type PrivacySweepResult, type Swee
  * The background side of auctions, on pg-boss (a job queue in PostgreSQL, schema
  * `pgboss` in the same database): closing ended auctions, expiring results the seller
  * did not decide on in time, sending the e-mail outbox, deleting rows past their
- * retention (src/auctions/retention.ts) and marking sales past a deadline overdue
- * (src/auctions/overdue-sales.ts). Any number of instances may run it.
+ * retention (src/auctions/retention.ts), marking sales past a deadline overdue
+ * (src/auctions/overdue-sales.ts) and the dealers' alerts, digests and reminders
+ * (src/auctions/alerts.ts). Any number of instances may run it.
  *
  * - Every instance offers a job to each queue once per interval; a throttle key
  *   (`singletonSeconds`) keeps it to one job per interval across all instances,
@@ -59,6 +69,8 @@ export type AuctionWorker = {
   fillVehiclesNow(): Promise<{ filled: number; retrying: number }>;
   /** Runs one orphan-object sweep of the photo store now (as the job does). */
   sweepMediaNow(): Promise<MediaSweepResult>;
+  /** Runs one pass of the dealer-alerts job now (as the job does): instant alerts, digests, reminders. */
+  alertsNow(): Promise<AlertsResult>;
   /** Stops offering jobs, lets a running one finish, closes pg-boss's pool. */
   stop(): Promise<void>;
 };
@@ -122,7 +134,7 @@ export async function startAuctionWorker({
       return;
     }
     const result = await flushOutbox({ db, brevo, config, logger: log });
-    if (result.sent + result.sandbox + result.retrying + result.failed + result.held > 0) log.info('outbox pass', result);
+    if (result.sent + result.sandbox + result.retrying + result.failed + result.held + result.dropped > 0) log.info('outbox pass', result);
   };
 
   const sweepNow = async (): Promise<SweepResult & PrivacySweepResult> => {
@@ -157,6 +169,16 @@ export async function startAuctionWorker({
     return swept;
   };
 
+  const alertsEvery = config.ALERT_INTERVAL_SECONDS;
+  const alertsNow = async (): Promise<AlertsResult> => {
+    const result = await runDealerAlerts(db, config);
+    if (result.alerts + result.digests + result.reminders > 0) {
+      log.info('dealer alerts queued', result);
+      await offer(OUTBOX_QUEUE, 'outbox', 1);
+    }
+    return result;
+  };
+
   await boss.work(CLOSE_QUEUE, { pollingIntervalSeconds: polling(closeEvery) }, async () => {
     await closeNow();
   });
@@ -172,6 +194,9 @@ export async function startAuctionWorker({
   const overdueEvery = config.SALE_OVERDUE_INTERVAL_SECONDS;
   await boss.work(SALE_OVERDUE_QUEUE, { pollingIntervalSeconds: polling(overdueEvery) }, async () => {
     await overdueNow();
+  });
+  await boss.work(DEALER_ALERTS_QUEUE, { pollingIntervalSeconds: polling(alertsEvery) }, async () => {
+    await alertsNow();
   });
   await boss.work(VEHICLE_QUEUE, { pollingIntervalSeconds: 2 }, async () => {
     await fillVehiclesNow();
@@ -196,7 +221,9 @@ export async function startAuctionWorker({
   const offerSweep = () => void offer(RETENTION_QUEUE, 'retention', sweepEvery);
   const offerOverdue = () => void offer(SALE_OVERDUE_QUEUE, 'sale-overdue', overdueEvery);
   const offerVehicles = () => void offer(VEHICLE_QUEUE, 'vehicles', VEHICLE_LOOKUP_EVERY_SECONDS);
+  const offerAlerts = () => void offer(DEALER_ALERTS_QUEUE, 'dealer-alerts', alertsEvery);
   offerClose();
+  offerAlerts();
   offerOverdue();
   offerVehicles();
   offerOutbox();
@@ -210,6 +237,7 @@ export async function startAuctionWorker({
     setInterval(offerSweep, sweepEvery * 1000),
     setInterval(offerOverdue, overdueEvery * 1000),
     setInterval(offerVehicles, VEHICLE_LOOKUP_EVERY_SECONDS * 1000),
+    setInterval(offerAlerts, alertsEvery * 1000),
   ];
   for (const t of timers) t.unref();
   log.info('auction worker started', { close_every_s: closeEvery, outbox_every_s: outboxEvery, brevo: brevo.mode });
@@ -222,6 +250,7 @@ export async function startAuctionWorker({
     overdueNow,
     fillVehiclesNow,
     sweepMediaNow,
+    alertsNow,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -239,3 +239,67 @@ export async function searchFacets(
   for (const facet of FACETS) counts[facet].sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
   return { total, counts };
 }
+
+const matchRow = z.object({
+  search_id: z.string(),
+  dealer_id: z.string(),
+  name: z.string(),
+  alert: z.enum(['instant', 'daily']),
+  /** Where the alert goes: the dealer's e-mail and the name the e-mails greet. */
+  dealer_email: z.string(),
+  dealer_name: z.string(),
+});
+export type SearchMatch = z.infer<typeof matchRow>;
+
+/**
+ * The saved searches (that alert, of approved dealers still on file) that car `carId`
+ * matches, for the alerts (src/auctions/alerts.ts). Each line is the condition of the same
+ * filter in `conditions` above, read from the stored filters instead of the request: the
+ * car's side is worked out once, then every search is one pass of comparisons over it, so an
+ * opening costs one statement however many searches there are (`npm run bench -- --only
+ * alerts`). tests/alerts/matcher.test.ts holds the two to the same answers. Runs in the
+ * caller's transaction, whose `q` threshold it sets as `withTextSearch` does.
+ */
+export async function matchingSearches(tx: CommonQueryMethods, carId: string): Promise<readonly SearchMatch[]> {
+  await tx.one(sql.type(thresholdRow)`SELECT set_config('pg_trgm.word_similarity_threshold', ${String(WORD_SIMILARITY)}, true)`);
+  const f = sql.fragment`s.filters`;
+  const has = (name: string) => sql.fragment`${f}->${name} IS NULL`;
+  const int = (name: string) => sql.fragment`(${f}->>${name})::int`;
+  return tx.any(sql.type(matchRow)`
+    WITH car AS MATERIALIZED (
+      SELECT c.status, lower(c.car_make) AS make, lower(c.car_model) AS model, c.year, c.mileage,
+             coalesce(c.top_bid, -1) AS price, lower(c.fuel) AS fuel, c.transmission, ${regionOfCar} AS region,
+             EXISTS (SELECT 1 FROM car_inspections i WHERE i.car_id = c.id) AS has_inspection,
+             EXISTS (SELECT 1 FROM car_photos p WHERE p.car_id = c.id) AS has_photos,
+             c.auction_ends_at, c.search_text
+      FROM "Bílar" c
+      WHERE c.id = ${carId} AND ${listedCar}
+    ), candidates AS (
+      -- make: any of the search's makes (make_keys, lower-cased: migration 016), through its index
+      SELECT s.* FROM car, saved_searches s WHERE s.alert <> 'off' AND s.make_keys @> ARRAY[car.make]
+      UNION ALL
+      SELECT s.* FROM saved_searches s WHERE s.alert <> 'off' AND s.make_keys IS NULL
+    )
+    SELECT s.id AS search_id, s.dealer_id, s.name, s.alert, d.email AS dealer_email,
+           coalesce(nullif(d.company_name, ''), d.dealer_name) AS dealer_name
+    FROM car
+    CROSS JOIN candidates s
+    JOIN dealers d ON d.id = s.dealer_id AND d.status = 'approved' AND d.erased_at IS NULL AND d.email IS NOT NULL
+    WHERE (${has('status')} OR car.status = ${f}->>'status')
+      AND (${has('model')} OR car.model = lower(${f}->>'model'))
+      AND (${has('year_min')} OR car.year >= ${int('year_min')})
+      AND (${has('year_max')} OR car.year <= ${int('year_max')})
+      AND (${has('mileage_min')} OR car.mileage >= ${int('mileage_min')})
+      AND (${has('mileage_max')} OR car.mileage <= ${int('mileage_max')})
+      AND (${has('price_min')} OR car.price >= ${int('price_min')})
+      AND (${has('price_max')} OR car.price BETWEEN 0 AND ${int('price_max')})
+      AND (s.fuel_keys IS NULL OR s.fuel_keys @> ARRAY[car.fuel])
+      AND (${has('transmission')} OR car.transmission = ${f}->>'transmission')
+      AND (${has('region')} OR car.region = ${f}->>'region')
+      AND (${has('has_inspection')} OR car.has_inspection = (${f}->>'has_inspection')::boolean)
+      AND (${has('has_photos')} OR car.has_photos = (${f}->>'has_photos')::boolean)
+      AND (${has('ending_within_hours')} OR (car.status = 'active' AND car.auction_ends_at > now()
+           AND car.auction_ends_at <= now() + make_interval(hours => ${int('ending_within_hours')})))
+      AND (cardinality(s.q_words) = 0 OR NOT EXISTS (SELECT 1 FROM unnest(s.q_words) w WHERE NOT (w <% car.search_text)))
+    ORDER BY s.dealer_id, s.created_at, s.id`);
+}

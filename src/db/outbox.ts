@@ -33,9 +33,44 @@ export async function insertOutboxEmail(q: CommonQueryMethods, email: OutboxInse
   return id !== null;
 }
 
+const countRow = z.object({ n: z.number().int() });
+
+/** Inserts many rows in one statement, each dropped when its dedupe key already has one; how many went in. */
+export async function insertOutboxEmails(q: CommonQueryMethods, emails: readonly OutboxInsert[]): Promise<number> {
+  if (!emails.length) return 0;
+  const column = <T>(pick: (e: OutboxInsert) => T) => emails.map(pick);
+  return q.oneFirst(sql.type(countRow)`
+    WITH added AS (
+      INSERT INTO email_outbox (kind, dedupe_key, car_id, to_email, to_name, params)
+      SELECT k, d, c, t, n, p::jsonb FROM unnest(
+        ${sql.array(
+          column((e) => e.kind),
+          'text',
+        )}::text[], ${sql.array(
+          column((e) => e.dedupeKey),
+          'text',
+        )}::text[], ${sql.array(
+          column((e) => e.carId),
+          'uuid',
+        )}::uuid[], ${sql.array(
+          column((e) => normaliseEmail(e.toEmail, 'to_email')),
+          'text',
+        )}::text[], ${sql.array(
+          column((e) => e.toName),
+          'text',
+        )}::text[], ${sql.array(
+          column((e) => JSON.stringify(e.params)),
+          'text',
+        )}::text[]) AS u(k, d, c, t, n, p)
+      ON CONFLICT (dedupe_key) DO NOTHING
+      RETURNING 1)
+    SELECT count(*)::int AS n FROM added`);
+}
+
 const outboxRow = z.object({
   id: z.string().uuid(),
   kind: z.string(),
+  car_id: z.string().nullable(),
   to_email: z.string(),
   to_name: z.string().nullable(),
   params: z.record(z.unknown()),
@@ -54,7 +89,7 @@ export async function claimDueEmail(tx: CommonQueryMethods, holdMs: number): Pro
   // The lock is held across the HTTP call: allow for it, whatever the pool's idle timeout.
   await tx.query(sql.type(settingRow)`SELECT set_config('idle_in_transaction_session_timeout', ${String(holdMs)}, true)`);
   return tx.maybeOne(sql.type(outboxRow)`
-    SELECT id, kind, to_email, to_name, params, attempts FROM email_outbox
+    SELECT id, kind, car_id, to_email, to_name, params, attempts FROM email_outbox
     WHERE status = 'pending' AND next_attempt_at <= now()
     ORDER BY next_attempt_at, created_at
     LIMIT 1

@@ -198,6 +198,48 @@ export const REGISTER: readonly TableEntry[] = [
     uses: [{ find: { by: 'dealer', column: 'id' }, section: 'dealer_account', erase: 'columns' }],
   },
   {
+    table: 'saved_searches',
+    whose: ['dealer'],
+    purpose:
+      "A dealer's saved searches of the car list (its filters, the dealer's name for it) and how they want to hear of new matches (docs/alerts.md).",
+    basis: 'Contract (the dealer account)',
+    seenBy: 'The dealer; admins (operators)',
+    retention: 'Until the dealer deletes it or the account is erased.',
+    columns: {
+      name: { category: 'free_text', erase: NULL },
+      filters: { category: 'free_text', erase: NULL },
+    },
+    notPersonal: { q_words: "the words of the filters' free text, as the list splits them" },
+    uses: [
+      {
+        find: { by: 'dealer', column: 'dealer_id' },
+        section: 'saved_searches',
+        exportColumns: ['id', 'name', 'filters', 'alert', 'created_at'],
+        erase: 'delete',
+      },
+    ],
+  },
+  {
+    table: 'saved_search_matches',
+    whose: ['dealer'],
+    purpose: "Which car's opening round matched which of a dealer's saved searches, for the daily digest.",
+    basis: 'Contract (the dealer account)',
+    seenBy: 'Nobody (the digest job)',
+    retention: 'MATCH_RETENTION_DAYS (8) after the match (src/domain/alerts.ts), by the retention job; deleted on erasure.',
+    columns: {},
+    uses: [{ find: { by: 'dealer', column: 'dealer_id' }, erase: 'delete' }],
+  },
+  {
+    table: 'alert_digests',
+    whose: ['dealer'],
+    purpose: "That a dealer's daily digest of saved-search matches went on a day (so it goes once), and how many cars it listed.",
+    basis: 'Contract (the dealer account)',
+    seenBy: 'Nobody (the digest job)',
+    retention: 'DIGEST_RETENTION_DAYS (30) after the day (src/domain/alerts.ts), by the retention job; deleted on erasure.',
+    columns: {},
+    uses: [{ find: { by: 'dealer', column: 'dealer_id' }, erase: 'delete' }],
+  },
+  {
     table: 'consents',
     whose: ['seller', 'dealer', 'contact'],
     purpose: 'Consent to the terms and to the newsletter, as given: one row per change.',

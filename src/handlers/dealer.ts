@@ -7,6 +7,7 @@ import type { Request } from 'express';
 import { myBids, myPurchases } from '../usecases/dealer-standing.js';
 import { decodeCursor } from '../domain/keyset.js';
 import { dealerAccount, issueDealerCode, verifyDealerCode } from '../usecases/dealer-session.js';
+import { removeSavedSearch, savedSearches, saveSearch } from '../usecases/saved-searches.js';
 
 /** The dealer's own side (tag `dealer`): password-less sign-in (src/usecases/dealer-session.ts) and who they are. */
 
@@ -62,4 +63,32 @@ const listMyPurchases: Handler<'listMyPurchases'> = async ({ req, query, deps })
   return { status: 200, body: { success: true, purchases: page.purchases, count: page.purchases.length, next_cursor: page.next_cursor } };
 };
 
-export const dealerSessionHandlers = { dealerLogin, dealerVerify, getDealerMe, listMyBids, listMyPurchases };
+const listSavedSearches: Handler<'listSavedSearches'> = async ({ req, deps }) => {
+  const searches = await savedSearches(deps, signedInDealerId(req));
+  return { status: 200, body: { success: true, searches: [...searches], count: searches.length } };
+};
+
+const createSavedSearch: Handler<'createSavedSearch'> = async ({ req, body, deps }) => {
+  const search = await saveSearch(deps, signedInDealerId(req), {
+    name: body.name,
+    filters: body.filters,
+    alert: body.alert,
+  });
+  return { status: 201, body: { success: true, search } };
+};
+
+const deleteSavedSearch: Handler<'deleteSavedSearch'> = async ({ req, params, deps }) => {
+  await removeSavedSearch(deps, signedInDealerId(req), params.search_id);
+  return { status: 204, body: undefined };
+};
+
+export const dealerSessionHandlers = {
+  dealerLogin,
+  dealerVerify,
+  getDealerMe,
+  listMyBids,
+  listMyPurchases,
+  listSavedSearches,
+  createSavedSearch,
+  deleteSavedSearch,
+};

@@ -13,8 +13,17 @@ export const EMAIL_KINDS = [
   'sale_cancelled',
   'pickup_proposed',
   'pickup_answered',
+  'search_alert',
+  'search_digest',
+  'auction_reminder',
 ] as const;
 export type EmailKind = (typeof EMAIL_KINDS)[number];
+
+/**
+ * E-mails about a running round (its car in `car_id`): true only while the round runs, so
+ * the outbox drops one still queued when the round is over (src/auctions/outbox.ts).
+ */
+export const ROUND_KINDS: readonly EmailKind[] = ['search_alert', 'auction_reminder'];
 
 export type OutboxEmail = {
   kind: EmailKind;

@@ -1,5 +1,5 @@
 import type { CommonQueryMethods } from 'slonik';
-import { insertOutboxEmail } from '../db/outbox.js';
+import { insertOutboxEmail, insertOutboxEmails } from '../db/outbox.js';
 import type { OutboxEmail } from './kinds.js';
 
 /**
@@ -8,3 +8,6 @@ import type { OutboxEmail } from './kinds.js';
  * that event already has its e-mail (same dedupe key).
  */
 export const queueEmail = (tx: CommonQueryMethods, email: OutboxEmail): Promise<boolean> => insertOutboxEmail(tx, email);
+
+/** Queues several e-mails in one statement (the alerts of one opening); how many were new. */
+export const queueEmails = (tx: CommonQueryMethods, emails: readonly OutboxEmail[]): Promise<number> => insertOutboxEmails(tx, emails);

@@ -89,6 +89,8 @@ export function render(kind: EmailKind, p: Record<string, unknown>): { subject: 
   }
   const sale = renderSale(kind, p, car);
   if (sale) return sale;
+  const alert = renderAlert(kind, p, car);
+  if (alert) return alert;
   const outcome =
     typeof p.highest_bid === 'number'
       ? `Hæsta boð var ${escapeHtml(formatIsk(p.highest_bid))} (${escapeHtml(p.bid_count)} boð)` +
@@ -205,4 +207,80 @@ export function dealerCodeEmail(p: { company_name: string; code: string; minutes
       `<p>Innskráningarkóði ${escapeHtml(p.company_name)} á Kaggi er <strong>${escapeHtml(p.code)}</strong>.</p>` +
       `<p>Hann gildir í ${p.minutes} mínútur. Ef þú baðst ekki um hann máttu hunsa þennan póst.</p>`,
   };
+}
+
+/** A list a template was given as JSON text (params hold plain values only); anything else is an empty list. */
+function listParam<T>(value: unknown): T[] {
+  if (typeof value !== 'string') return [];
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) ? (parsed as T[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+type DigestCar = {
+  car_make: string;
+  car_model: string;
+  car_plate: string;
+  year: number;
+  mileage: number;
+  auction_ends_at: string | null;
+  searches: string[];
+};
+
+const carLine = (c: Record<string, unknown>) =>
+  `${escapeHtml(`${c.car_make} ${c.car_model} (${c.car_plate})`)}, árgerð ${escapeHtml(c.year)}, ekinn ${escapeHtml(
+    typeof c.mileage === 'number' ? new Intl.NumberFormat('is-IS').format(c.mileage) : c.mileage,
+  )} km`;
+
+/**
+ * The saved searches' e-mails and the end-of-round reminder (src/auctions/alerts.ts queues
+ * them, docs/alerts.md): the car as dealers see it in the list, never its seller.
+ */
+function renderAlert(kind: EmailKind, p: Record<string, unknown>, car: string): { subject: string; html: string } | null {
+  const hello = `<p>Sæl/l ${escapeHtml(p.dealer_name ?? '')},</p>`;
+  const bye = '<p>Kveðja,<br>Kaggi</p>';
+  if (kind === 'search_alert') {
+    const searches = listParam<string>(p.searches);
+    return {
+      subject: `Nýr bíll í uppboði: ${car}`,
+      html:
+        hello +
+        `<p>Uppboð er hafið á bíl sem passar við ${searches.length === 1 ? 'vistuðu leitina þína' : 'vistuðu leitirnar þínar'}: ` +
+        `${searches.map((name) => `<strong>${escapeHtml(name)}</strong>`).join(', ')}.</p>` +
+        `<p>${carLine(p)}. Uppboðinu lýkur ${escapeHtml(formatTime(p.auction_ends_at))}.</p>` +
+        bye,
+    };
+  }
+  if (kind === 'search_digest') {
+    const cars = listParam<DigestCar>(p.cars);
+    return {
+      subject: `Vistaðar leitir: ${cars.length} ${cars.length === 1 ? 'nýr bíll' : 'nýir bílar'} í uppboði`,
+      html:
+        hello +
+        '<p>Þessir bílar í uppboði passa við vistaðar leitir þínar síðan síðast:</p><ul>' +
+        cars
+          .map(
+            (c) =>
+              `<li>${carLine(c)}; lýkur ${escapeHtml(formatTime(c.auction_ends_at))} ` +
+              `(${(Array.isArray(c.searches) ? c.searches : []).map((name) => escapeHtml(name)).join(', ')})</li>`,
+          )
+          .join('') +
+        '</ul>' +
+        bye,
+    };
+  }
+  if (kind === 'auction_reminder') {
+    return {
+      subject: `Uppboði lýkur brátt: ${car}`,
+      html:
+        hello +
+        `<p>Uppboðinu á <strong>${escapeHtml(car)}</strong> lýkur ${escapeHtml(formatTime(p.auction_ends_at))}, ` +
+        `eftir um ${escapeHtml(p.minutes)} mínútur.</p>` +
+        bye,
+    };
+  }
+  return null;
 }

@@ -217,6 +217,7 @@ describe('the outbox without Brevo credentials', () => {
           retrying: 0,
           failed: 0,
           held: 0,
+          dropped: 0,
         });
       }
       const [row] = await outbox(local);

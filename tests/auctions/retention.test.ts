@@ -73,6 +73,24 @@ async function seed(app: TestApp): Promise<Record<string, string[]>> {
   kept.email_outbox.push(await mail('sent', '1 day', '1 day'));
   kept.email_outbox.push(await mail('pending', null, '60 days')); // never sent: the backlog, not history
   kept.email_outbox.push(await mail('failed', null, '60 days')); // the operator's to look at
+
+  // a saved search's matches (kept 8 days for the digest) and its digest records (30 days)
+  const dealer = (
+    await q(`INSERT INTO dealers (first_name, surname, organization_number, dealer_name, mobile_number, street_address, postal_code, city, email, status)
+             VALUES ('R', 'D', '4411220099', 'Geymsla ehf.', '+3548990011', 'Gata 1', '101', 'Reykjavík', 'geymsla@bilar.is', 'approved') RETURNING id`)
+  ).rows[0].id as string;
+  const search = (
+    await q(`INSERT INTO saved_searches (dealer_id, name, filters, alert) VALUES ($1, 'Allt', '{}', 'daily') RETURNING id`, [dealer])
+  ).rows[0].id as string;
+  await q(
+    `INSERT INTO saved_search_matches (search_id, event_id, dealer_id, car_id, matched_at) VALUES ($1, 1, $2, $3, now() - interval '9 days')`,
+    [search, dealer, carId],
+  );
+  await q(
+    `INSERT INTO saved_search_matches (search_id, event_id, dealer_id, car_id, matched_at) VALUES ($1, 2, $2, $3, now() - interval '7 days')`,
+    [search, dealer, carId],
+  );
+  await q(`INSERT INTO alert_digests (dealer_id, day, matches) VALUES ($1, current_date - 31, 1), ($1, current_date - 29, 0)`, [dealer]);
   return kept;
 }
 
@@ -102,7 +120,11 @@ describe('retention sweep', () => {
       seller_login_codes: 3,
       dealer_login_codes: 0,
       email_outbox: 4,
+      saved_search_matches: 1,
+      alert_digests: 1,
     });
+    expect((await rows(app, 'SELECT event_id::int AS e FROM saved_search_matches')).map((r) => r.e)).toEqual([2]);
+    expect((await rows(app, 'SELECT current_date - day AS ago FROM alert_digests')).map((r) => r.ago)).toEqual([29]);
 
     expect((await rows(app, 'SELECT key FROM rate_limit_hits ORDER BY key')).map((r) => r.key)).toEqual(['current', 'just-reset']);
     expect((await rows(app, 'SELECT key FROM idempotency_keys')).map((r) => r.key)).toEqual(['fresh']);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKaggiClient, type Car, type KaggiClient } from '../../client/index.js';
+import { createKaggiClient, type Car, type KaggiClient, type SavedSearch } from '../../client/index.js';
+import { dealerTokens } from '../../src/api/session-tokens.js';
+import { insertDealer } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import type { Fake } from '../fakes/fake-server.js';
 import { startFakeTwilio, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN, type TwilioMode } from '../fakes/twilio.js';
@@ -15,6 +17,7 @@ let app: TestApp;
 let twilio: Fake<TwilioMode>;
 let kaggi: KaggiClient;
 let seen: CheckedResponse[];
+let checked: ReturnType<typeof specChecked>;
 
 beforeAll(async () => {
   twilio = await startFakeTwilio();
@@ -26,7 +29,7 @@ beforeAll(async () => {
     TWILIO_PHONE_NUMBER: TWILIO_FROM,
     TWILIO_API_BASE: twilio.url,
   });
-  const checked = specChecked();
+  checked = specChecked();
   seen = checked.seen;
   kaggi = createKaggiClient(`${app.url}/`, { middleware: [checked.middleware] });
 });
@@ -195,6 +198,21 @@ describe('dealer flow through the typed client', () => {
     const facets = ok(await kaggi.GET('/api/cars/facets', { params: { query: { region: 'northeast' } } }), 200);
     expect(facets.total).toBe(1);
     expect(facets.facets.make).toEqual([{ value: 'BMW', count: 1 }]);
+
+    // 9. The dealer keeps that search (with their own token: saved searches are a person's), lists it, deletes it.
+    const dealerId = await insertDealer(app, 'leitir@bilaland.is');
+    const { token } = await dealerTokens(app.config, app.logger).issue(dealerId);
+    const dealer = createKaggiClient(`${app.url}/`, { token, middleware: [checked.middleware] });
+    const { sort: _sort, ...filters } = query;
+    const saved = ok(await dealer.POST('/api/dealer/searches', { body: { name: 'BMW fyrir norðan', filters, alert: 'instant' } }), 201);
+    const kept: SavedSearch = saved.search;
+    expect(kept).toMatchObject({ name: 'BMW fyrir norðan', filters: { make: ['Audi', 'bmw'], region: 'northeast', price_min: 2_000_000 } });
+    expect(ok(await dealer.GET('/api/dealer/searches'), 200).searches.map((s) => s.id)).toEqual([kept.id]);
+    const deleted = await dealer.DELETE('/api/dealer/searches/{search_id}', { params: { path: { search_id: kept.id } } });
+    expect(deleted.response.status).toBe(204);
+    expect(ok(await dealer.GET('/api/dealer/searches'), 200).count).toBe(0);
+    const anonymous = await kaggi.GET('/api/dealer/searches');
+    expect([anonymous.response.status, anonymous.error?.error]).toEqual([401, 'unauthorized']);
   });
 });
 
