@@ -55,23 +55,9 @@ CREATE INDEX "Bílar_model_idx" ON "Bílar" (lower(car_model));
 CREATE INDEX "Bílar_fuel_idx" ON "Bílar" (lower(fuel));
 CREATE INDEX "Bílar_postal_code_idx" ON "Bílar" (postal_code);
 
--- Sorts (each also serves its column's range filter); the id makes every order total. Each sort's
--- index also carries the columns of the other filters and the status (every list leaves unlisted
--- cars out), so walking it under any filter but q and the photo and inspection ones is an
--- index-only scan: the filters are checked in the index, not on the car's row. That matters where
--- a filter goes with the order (old cars are cheap and far-driven, a Jimny is cheap): under
--- `year_max=2004&sort=price_desc` or `model=jimny&sort=price_desc` the walk passes some 15,000
--- cars before its first page is full, 30-65 ms reading rows, 5-12 ms in the index. The newest
--- order has its own such index beside migration 001's plain one.
-CREATE INDEX "Bílar_newest_idx" ON "Bílar" (created_at DESC, id DESC)
-  INCLUDE (status, year, mileage, top_bid, car_make, car_model, fuel, transmission, postal_code, auction_ends_at);
-CREATE INDEX "Bílar_ending_soon_idx" ON "Bílar" ((status <> 'active'), (coalesce(auction_ends_at, 'infinity')), id)
-  INCLUDE (status, year, mileage, top_bid, car_make, car_model, fuel, transmission, postal_code, auction_ends_at);
-CREATE INDEX "Bílar_price_asc_idx" ON "Bílar" ((coalesce(top_bid, 2147483647)), id)
-  INCLUDE (status, year, mileage, top_bid, car_make, car_model, fuel, transmission, postal_code, auction_ends_at);
-CREATE INDEX "Bílar_price_desc_idx" ON "Bílar" ((coalesce(top_bid, -1)), id)
-  INCLUDE (status, year, mileage, top_bid, car_make, car_model, fuel, transmission, postal_code, auction_ends_at);
-CREATE INDEX "Bílar_mileage_idx" ON "Bílar" (mileage, id)
-  INCLUDE (status, year, top_bid, car_make, car_model, fuel, transmission, postal_code, auction_ends_at);
-CREATE INDEX "Bílar_year_idx" ON "Bílar" (year, id)
-  INCLUDE (status, mileage, top_bid, car_make, car_model, fuel, transmission, postal_code, auction_ends_at);
+-- Sorts (each also serves its column's range filter); the id makes every order total.
+CREATE INDEX "Bílar_ending_soon_idx" ON "Bílar" ((status <> 'active'), (coalesce(auction_ends_at, 'infinity')), id);
+CREATE INDEX "Bílar_price_asc_idx" ON "Bílar" ((coalesce(top_bid, 2147483647)), id);
+CREATE INDEX "Bílar_price_desc_idx" ON "Bílar" ((coalesce(top_bid, -1)), id);
+CREATE INDEX "Bílar_mileage_idx" ON "Bílar" (mileage, id);
+CREATE INDEX "Bílar_year_idx" ON "Bílar" (year, id);
