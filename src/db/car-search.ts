@@ -183,39 +183,63 @@ export async function searchCars(
 const facetRow = z.object({ facet: z.enum([...FACETS, 'total']), value: z.string().nullable(), count: z.number().int() });
 
 /**
- * The counts of a search by make, fuel, year, region and status, in one pass over the cars
- * that match every filter outside those five: each dimension's count takes the other four's
- * filters (FILTER), and GROUPING SETS gives each dimension its own groups.
+ * The counts of a search by make, fuel, year, region and status, over the cars that match
+ * every filter outside those five (or their counts per combination): each dimension's count
+ * takes the other four's filters, never its own (FILTER), and GROUPING SETS gives each
+ * dimension its own groups.
  */
 export async function searchFacets(
   db: DatabasePool,
   filters: SearchFilters,
   view: Pick<CarView, 'unlisted'>,
 ): Promise<{ total: number; counts: Record<Facet, { value: string; count: number }[]> }> {
-  const parts = conditions(filters);
-  const where = all([...(view.unlisted ? [] : [listedCar]), ...parts.filter((p) => p.facet === null).map((p) => p.condition)]);
+  const carParts = conditions(filters);
+  // Filtered by its own dimensions alone, a panel is counted from car_facet_counts (migration
+  // 017: a row per combination of the five, kept by triggers) instead of every listed car.
+  const fromCounts = carParts.every((p) => p.facet !== null);
+  const counter = (p: (typeof carParts)[number]) => {
+    if (p.facet === 'region') return { facet: p.facet, condition: sql.fragment`c.region = ${filters.region ?? null}` };
+    if (p.facet === 'make') return { facet: p.facet, condition: sql.fragment`c.make_key = ANY (${lowered(filters.make ?? [])})` };
+    if (p.facet === 'fuel') return { facet: p.facet, condition: sql.fragment`c.fuel_key = ANY (${lowered(filters.fuel ?? [])})` };
+    return p;
+  };
+  const parts = fromCounts ? carParts.map(counter) : carParts;
+  const source = fromCounts
+    ? {
+        table: sql.fragment`car_facet_counts c`,
+        keys: sql.fragment`c.make_key, c.fuel_key, c.region`,
+        cars: sql.fragment`c.n`,
+        present: [sql.fragment`c.n > 0`],
+      }
+    : {
+        table: sql.fragment`"Bílar" c`,
+        keys: sql.fragment`lower(c.car_make) AS make_key, lower(c.fuel) AS fuel_key, ${regionOfCar} AS region`,
+        cars: sql.fragment`1`,
+        present: [],
+      };
+  const where = all([
+    ...source.present,
+    ...(view.unlisted ? [] : [listedCar]),
+    ...parts.filter((p) => p.facet === null).map((p) => p.condition),
+  ]);
   const holds = (facet: Facet) => sql.identifier([`ok_${facet}`]);
   const others = (facet: Facet | null) => all(FACETS.filter((f) => f !== facet).map((f) => sql.fragment`${holds(f)}`));
   const flags = FACETS.map(
     (facet) => sql.fragment`${all(parts.filter((p) => p.facet === facet).map((p) => p.condition))} AS ${holds(facet)}`,
   );
+  const counted = (facet: Facet | null) => sql.fragment`coalesce(sum(cars) FILTER (WHERE ${others(facet)}), 0)::int`;
   const rows = await withTextSearch(db, filters, (q) =>
     q.any(sql.type(facetRow)`
     WITH matching AS (
-      SELECT lower(c.car_make) AS make_key, c.car_make, lower(c.fuel) AS fuel_key, c.fuel, c.year, c.status,
-             ${regionOfCar} AS region, ${sql.join(flags, sql.fragment`, `)}
-      FROM "Bílar" c
+      SELECT ${source.keys}, c.car_make, c.fuel, c.year, c.status, ${source.cars} AS cars, ${sql.join(flags, sql.fragment`, `)}
+      FROM ${source.table}
       WHERE ${where}
     ), counted AS (
       SELECT GROUPING(make_key) = 0 AS by_make, GROUPING(fuel_key) = 0 AS by_fuel, GROUPING(year) = 0 AS by_year,
              GROUPING(region) = 0 AS by_region, GROUPING(status) = 0 AS by_status,
              make_key, min(car_make) AS make, fuel_key, min(fuel) AS fuel, year, region, status,
-             count(*) FILTER (WHERE ${others('make')})::int AS n_make,
-             count(*) FILTER (WHERE ${others('fuel')})::int AS n_fuel,
-             count(*) FILTER (WHERE ${others('year')})::int AS n_year,
-             count(*) FILTER (WHERE ${others('region')})::int AS n_region,
-             count(*) FILTER (WHERE ${others('status')})::int AS n_status,
-             count(*) FILTER (WHERE ${others(null)})::int AS n_total
+             ${counted('make')} AS n_make, ${counted('fuel')} AS n_fuel, ${counted('year')} AS n_year,
+             ${counted('region')} AS n_region, ${counted('status')} AS n_status, ${counted(null)} AS n_total
       FROM matching
       GROUP BY GROUPING SETS ((make_key), (fuel_key), (year), (region), (status), ())
     )
