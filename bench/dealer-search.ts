@@ -20,7 +20,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { createBenchDatabase, DEFAULT_ADMIN_URL, type BenchDatabase, type Migrate } from './lib/db.js';
+import { createBenchDatabase, DEFAULT_ADMIN_URL, recountFacets, type BenchDatabase, type Migrate } from './lib/db.js';
 import { startCountingProxy, type Statement } from './lib/pgproxy.js';
 import { startChild, type Child } from './lib/processes.js';
 import { pad } from './lib/report.js';
@@ -264,6 +264,7 @@ export async function loadSearchData(pool: pg.Pool, cars: number, bids: number):
              ORDER BY car_id, bid_amount DESC, created_at, seq) t
        WHERE t.car_id = c.id`,
     );
+    await recountFacets(client);
     await client.query(
       `INSERT INTO car_inspections (car_id, inspector, inspected_at, odometer_km, overall_grade)
        SELECT id, 'Skoðunarstöð', created_at, mileage, 1 + floor(random() * 5)::int FROM "Bílar"
