@@ -518,8 +518,9 @@ async function explainRequest(client: pg.Client, request: string, statements: St
         await client.query(s.text, s.values ?? []);
         continue;
       }
-      // the search is the statement over the car table; a request sends one
-      if (!/"Bílar" c/.test(s.text)) continue;
+      // the search is the statement over the car table (or, for a facets panel of its own
+      // dimensions alone, over car_facet_counts); a request sends one
+      if (!/("Bílar"|car_facet_counts) c\b/.test(s.text)) continue;
       await client.query(s.text, s.values ?? []);
       const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${s.text}`, s.values ?? []);
       text = rows.map((row) => row['QUERY PLAN']).join('\n');
