@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { insertDealer, nextPlate, registerCar } from '../helpers/fixtures.js';
+import { insertDealer } from '../helpers/fixtures.js';
+import { seedMarket } from '../dealer/helpers.js';
 import { matchingSearches } from '../../src/db/car-search.js';
 import { saveSearch } from '../../src/usecases/saved-searches.js';
 import { MAX_SAVED_SEARCHES } from '../../src/domain/alerts.js';
@@ -14,17 +14,6 @@ import type { SearchFilters } from '../../src/domain/search.js';
  */
 
 let app: TestApp;
-
-const MAKES: [string, string][] = [
-  ['Toyota', 'Yaris'],
-  ['Toyota', 'RAV4'],
-  ['Kia', 'Niro'],
-  ['Tesla', 'Model 3'],
-  ['Skoda', 'Octavia'],
-];
-const FUELS = ['Bensín', 'Dísil', 'Rafmagn', null];
-const POSTAL = ['101', '200', '230', '300', '400', '550', '600', '700', '800', '380'];
-const STATUSES = ['active', 'active', 'active', 'sold', 'closed', 'pending', 'unconfirmed'];
 
 /** Each filter alone, both ways where it has two, a few together, and none. */
 const SEARCHES: SearchFilters[] = [
@@ -61,46 +50,6 @@ const SEARCHES: SearchFilters[] = [
   { make: ['Skoda'], q: 'octavia', has_inspection: false },
 ];
 
-async function seed(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    const [make, model] = MAKES[i % MAKES.length];
-    const car = await registerCar(app, {
-      carMake: make,
-      carModel: model,
-      carPlate: nextPlate('M'),
-      year: 2005 + ((i * 7) % 20),
-      mileage: (i * 37_000) % 300_000,
-      postalCode: POSTAL[i % POSTAL.length],
-    });
-    if (i % 3 === 0) {
-      for (const amount of [400_000, 500_000 + i * 10_000]) {
-        const res = await app.request('POST', '/api/bids/create', {
-          body: { car_id: car.id, dealer_name: 'Bílaland', dealer_email: `m${i}-${amount}@bilaland.is`, bid_amount: amount },
-        });
-        expect(res.status, res.text).toBe(201);
-      }
-    }
-    if (i % 4 === 1) {
-      await app.sql.query(`INSERT INTO car_photos (id, car_id, position, kind, width, height) VALUES ($1, $2, 1, 'exterior', 800, 600)`, [
-        randomUUID(),
-        car.id,
-      ]);
-    }
-    if (i % 5 === 2) {
-      await app.sql.query(
-        `INSERT INTO car_inspections (car_id, inspector, inspected_at, odometer_km, overall_grade) VALUES ($1, 'Skoðun', now(), 1000, 4)`,
-        [car.id],
-      );
-    }
-    await app.sql.query(
-      `UPDATE "Bílar" SET fuel = $2, transmission = $3, vehicle_checked_at = now(), status = $4,
-         auction_ends_at = CASE WHEN $4 = 'active' THEN now() + make_interval(hours => $5) ELSE auction_ends_at END
-       WHERE id = $1`,
-      [car.id, FUELS[i % FUELS.length], i % 2 ? 'automatic' : i % 5 ? 'manual' : null, STATUSES[i % STATUSES.length], 1 + ((i * 13) % 90)],
-    );
-  }
-}
-
 /** The filters as GET /api/cars's query (a list as its repeated parameter). */
 function queryOf(filters: SearchFilters): string {
   const params = new URLSearchParams();
@@ -128,7 +77,7 @@ async function listed(filters: SearchFilters): Promise<Set<string>> {
 
 beforeAll(async () => {
   app = await startTestApp({ AUTH_MODE: 'off' });
-  await seed(49);
+  await seedMarket(app, 49, 'M');
 });
 afterAll(async () => {
   await app?.close();

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type ApiResponse, type TestApp } from '../helpers/app.js';
 import { nextPlate, registerCar } from '../helpers/fixtures.js';
+import { seedMarket } from './helpers.js';
 import { regionOf, SORTS, type Sort } from '../../src/domain/search.js';
 
 /**
@@ -31,66 +31,6 @@ type Car = {
   photos: boolean;
   inspection: boolean;
 };
-
-const MAKES: [string, string][] = [
-  ['Toyota', 'Yaris'],
-  ['Toyota', 'RAV4'],
-  ['Kia', 'Niro'],
-  ['Tesla', 'Model 3'],
-  ['Skoda', 'Octavia'],
-  ['Volvo', 'XC60'],
-];
-const FUELS = ['Bensín', 'Dísil', 'Rafmagn', null];
-const POSTAL = ['101', '200', '230', '300', '400', '550', '600', '700', '800', '380'];
-const STATUSES = ['active', 'active', 'active', 'sold', 'closed', 'pending', 'expired', 'unconfirmed'];
-
-async function seed(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    const [make, model] = MAKES[i % MAKES.length];
-    const car = await registerCar(app, {
-      carMake: make,
-      carModel: model,
-      carPlate: nextPlate('Q'),
-      year: 2005 + ((i * 7) % 20),
-      mileage: (i * 37_000) % 300_000,
-      postalCode: POSTAL[i % POSTAL.length],
-    });
-    if (i % 3 === 0) {
-      // bids while it is active (and a set-aside one that must not count)
-      for (const amount of [400_000, 500_000 + i * 10_000]) {
-        const res = await app.request('POST', '/api/bids/create', {
-          body: { car_id: car.id, dealer_name: 'Bílaland', dealer_email: `d${i}-${amount}@bilaland.is`, bid_amount: amount },
-        });
-        expect(res.status, res.text).toBe(201);
-      }
-    }
-    if (i % 9 === 0) {
-      await app.sql.query(
-        `INSERT INTO "uppboð" (car_id, dealer_name, dealer_email, bid_amount, set_aside) VALUES ($1, 'Gone', 'gone@x.is', 99000000, true)`,
-        [car.id],
-      );
-    }
-    if (i % 4 === 1) {
-      await app.sql.query(`INSERT INTO car_photos (id, car_id, position, kind, width, height) VALUES ($1, $2, 1, 'exterior', 800, 600)`, [
-        randomUUID(),
-        car.id,
-      ]);
-    }
-    if (i % 5 === 2) {
-      await app.sql.query(
-        `INSERT INTO car_inspections (car_id, inspector, inspected_at, odometer_km, overall_grade) VALUES ($1, 'Skoðun', now(), 1000, 4)`,
-        [car.id],
-      );
-    }
-    const status = STATUSES[i % STATUSES.length];
-    await app.sql.query(
-      `UPDATE "Bílar" SET fuel = $2, transmission = $3, vehicle_checked_at = now(), status = $4,
-         auction_ends_at = CASE WHEN $4 = 'active' THEN now() + make_interval(hours => $5) ELSE auction_ends_at END
-       WHERE id = $1`,
-      [car.id, FUELS[i % FUELS.length], i % 2 ? 'automatic' : i % 5 ? 'manual' : null, status, 1 + ((i * 13) % 90)],
-    );
-  }
-}
 
 async function carsInDatabase(): Promise<Car[]> {
   const { rows } = await app.sql.query(`
@@ -178,7 +118,7 @@ async function everyPage(query: string, limit: number, headers: Record<string, s
 
 beforeAll(async () => {
   app = await startTestApp(ADMIN_ENV);
-  await seed(48);
+  await seedMarket(app, 48, 'Q');
 }, 60_000);
 afterAll(async () => {
   await app?.close();
