@@ -120,7 +120,14 @@ describe('GET /docs in chromium', () => {
         .first()
         .click();
       await page.waitForURL(`${app.url}/docs#/${slug(tag)}`, { timeout: 20_000 });
-      await page.locator(`[data-section-id^="${prefix}"]`).first().waitFor({ timeout: 20_000 });
+      // Redoc writes a tag's sections in more than one frame (a chance failure saw the dealer
+      // tag's last operation missing when its sections were read at the first one): wait for all.
+      const expected = operations.filter((op) => op.tag === tag).length;
+      await page.waitForFunction(
+        ([p, n]) => document.querySelectorAll(`[data-section-id^="${p}"]`).length >= n,
+        [prefix, expected] as const,
+        { timeout: 20_000 },
+      );
       const ids = await page.evaluate(
         (p) => [...document.querySelectorAll(`[data-section-id^="${p}"]`)].map((el) => el.getAttribute('data-section-id') ?? ''),
         prefix,
