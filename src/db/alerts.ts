@@ -130,16 +130,8 @@ export async function claimDigest(tx: CommonQueryMethods, dealerId: string, day:
   return { since };
 }
 
-const digestCarRow = z.object({
-  car_id: z.string(),
-  car_make: z.string(),
-  car_model: z.string(),
-  car_plate: z.string(),
-  year: z.number().int(),
-  mileage: z.number().int(),
-  auction_ends_at: z.string().nullable(),
-  searches: z.array(z.string()),
-});
+/** A car of a digest: the opening's car, with the dealer's searches it matched. */
+const digestCarRow = openingRow.omit({ event_id: true }).extend({ searches: z.array(z.string()) });
 export type DigestCar = z.infer<typeof digestCarRow>;
 
 /** The still-active cars the dealer's daily searches matched after `since`, with the searches' names, soonest ending first. */
